@@ -1,0 +1,242 @@
+"""Experiment configuration: everything ``train`` takes, as plain validated dataclasses.
+
+The same :class:`ExperimentConfig` is built by the command line, by the GUI's panels
+and read from an experiment file, so all three train exactly the same thing.
+``from_dict`` rejects unknown keys and wrong types with a message naming the field.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
+
+TOY_DATASETS = ("spiral", "circles", "xor", "gaussians", "moons")
+IMAGE_DATASETS = ("digits", "cifar10", "mnist", "fashion-mnist")
+FILE_DATASETS = ("folder", "csv", "npz")
+DATASETS = TOY_DATASETS + IMAGE_DATASETS + FILE_DATASETS
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
+LOSSES = ("softmax", "svm")
+REGULARIZERS = ("none", "l1", "l2", "elastic")
+OPTIMIZERS = ("sgd", "momentum", "adam", "random-search", "random-local-search")
+SCHEDULES = ("constant", "step", "exponential")
+INITS = ("small", "xavier", "he")
+PREPROCESS = ("none", "mean", "scale", "standardize")
+DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message names the field."""
+
+
+@dataclass
+class DatasetConfig:
+    name: str = "spiral"
+    classes: int = 3
+    samples: int = 100            # toy sets: points per class
+    noise: float = 0.2
+    seed: int = 0
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    data_dir: str = ""            # cifar10 / mnist / fashion-mnist / folder
+    data_file: str = ""           # csv / npz (or a cifar .tar.gz)
+    download: bool = False
+    subsample: int = 0            # 0 = all training examples
+    preprocess: str = "none"      # none | mean | scale | standardize
+    bias_trick: bool = False      # append a constant 1 feature (W absorbs b)
+    image_size: int = 32          # image folders are resized to image_size x image_size
+    cifar_format: str = "python"  # download format: python | binary
+
+    def validate(self) -> None:
+        _choice("dataset.name", self.name, DATASETS)
+        _choice("dataset.preprocess", self.preprocess, PREPROCESS)
+        _choice("dataset.cifar_format", self.cifar_format, ("python", "binary"))
+        if self.classes < 2:
+            raise ConfigError(f"dataset.classes must be at least 2, got {self.classes}")
+        if self.classes > 50:
+            raise ConfigError(f"dataset.classes must be at most 50 for toy sets, got {self.classes}")
+        if self.samples < 1:
+            raise ConfigError(f"dataset.samples must be at least 1, got {self.samples}")
+        if self.noise < 0:
+            raise ConfigError(f"dataset.noise must not be negative, got {self.noise}")
+        for name in ("val_fraction", "test_fraction"):
+            v = getattr(self, name)
+            if not 0.0 <= v < 1.0:
+                raise ConfigError(f"dataset.{name} must be in [0, 1), got {v}")
+        if self.val_fraction + self.test_fraction >= 1.0:
+            raise ConfigError("dataset.val_fraction + dataset.test_fraction must leave training data")
+        if self.subsample < 0:
+            raise ConfigError(f"dataset.subsample must be 0 (all) or positive, got {self.subsample}")
+        if not 1 <= self.image_size <= 512:
+            raise ConfigError(f"dataset.image_size must be in 1..512, got {self.image_size}")
+
+
+@dataclass
+class ModelConfig:
+    hidden: list[int] = field(default_factory=lambda: [100])   # [] = linear classifier
+    activations: list[str] = field(default_factory=lambda: ["relu"])  # one per hidden layer
+    leaky_slope: float = 0.2      # the lecture draws max(0.2x, x)
+    elu_alpha: float = 1.0
+    init: str = "he"              # small (0.0001 * randn, the lecture's) | xavier | he
+    init_scale: float = 1e-4      # only for init="small"
+    dtype: str = "float32"
+
+    def validate(self) -> None:
+        _choice("model.init", self.init, INITS)
+        _choice("model.dtype", self.dtype, DTYPES)
+        for i, h in enumerate(self.hidden):
+            if not isinstance(h, int) or isinstance(h, bool) or h < 1:
+                raise ConfigError(f"model.hidden[{i}] must be a positive number of units, got {h!r}")
+            if h > 100_000:
+                raise ConfigError(f"model.hidden[{i}] = {h} units is too many (at most 100000)")
+        if len(self.activations) != len(self.hidden):
+            raise ConfigError(f"model.activations has {len(self.activations)} entries "
+                              f"but there are {len(self.hidden)} hidden layers")
+        for i, a in enumerate(self.activations):
+            _choice(f"model.activations[{i}]", a, ACTIVATIONS)
+        if self.elu_alpha <= 0:
+            raise ConfigError(f"model.elu_alpha must be positive, got {self.elu_alpha}")
+        if not 0 <= self.leaky_slope < 1:
+            raise ConfigError(f"model.leaky_slope must be in [0, 1), got {self.leaky_slope}")
+        if self.init_scale <= 0:
+            raise ConfigError(f"model.init_scale must be positive, got {self.init_scale}")
+
+
+@dataclass
+class LossConfig:
+    loss: str = "softmax"
+    margin: float = 1.0           # SVM margin (delta); the lecture uses 1
+    reg: str = "l2"
+    reg_strength: float = 1e-3    # lambda
+    l1_ratio: float = 0.5         # elastic net: R = r*L1 + (1-r)*L2
+    reg_bias: bool = False        # regularize biases too
+
+    def validate(self) -> None:
+        _choice("loss.loss", self.loss, LOSSES)
+        _choice("loss.reg", self.reg, REGULARIZERS)
+        if self.margin < 0:
+            raise ConfigError(f"loss.margin must not be negative, got {self.margin}")
+        if self.reg_strength < 0:
+            raise ConfigError(f"loss.reg_strength must not be negative, got {self.reg_strength}")
+        if not 0 <= self.l1_ratio <= 1:
+            raise ConfigError(f"loss.l1_ratio must be in [0, 1], got {self.l1_ratio}")
+
+
+@dataclass
+class OptimConfig:
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    batch_size: int = 64
+    epochs: int = 10              # 0 = evaluate only; GUI: -1 = until stopped
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    schedule: str = "constant"
+    step_every: int = 10          # step schedule: epochs between drops
+    gamma: float = 0.5            # step: multiply by gamma; exponential: lr0 * gamma**epoch
+    search_scale: float = 1e-4    # random search: W ~ scale * randn (the lecture's 0.0001)
+    local_step: float = 1e-3      # random local search: W + step * randn
+
+    def validate(self) -> None:
+        _choice("optim.optimizer", self.optimizer, OPTIMIZERS)
+        _choice("optim.schedule", self.schedule, SCHEDULES)
+        if not self.lr > 0:
+            raise ConfigError(f"optim.lr (learning rate) must be positive, got {self.lr}")
+        if self.batch_size < 1:
+            raise ConfigError(f"optim.batch_size must be at least 1, got {self.batch_size}")
+        if self.epochs < -1:
+            raise ConfigError(f"optim.epochs must be >= 0 (or -1 for until stopped), got {self.epochs}")
+        if not 0 <= self.momentum < 1:
+            raise ConfigError(f"optim.momentum must be in [0, 1), got {self.momentum}")
+        for name in ("beta1", "beta2"):
+            v = getattr(self, name)
+            if not 0 <= v < 1:
+                raise ConfigError(f"optim.{name} must be in [0, 1), got {v}")
+        if self.step_every < 1:
+            raise ConfigError(f"optim.step_every must be at least 1, got {self.step_every}")
+        if not 0 < self.gamma <= 1:
+            raise ConfigError(f"optim.gamma must be in (0, 1], got {self.gamma}")
+        if self.search_scale <= 0 or self.local_step <= 0:
+            raise ConfigError("optim.search_scale and optim.local_step must be positive")
+
+
+@dataclass
+class ExperimentConfig:
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0                 # initialisation and minibatch order
+
+    def validate(self) -> "ExperimentConfig":
+        self.dataset.validate()
+        self.model.validate()
+        self.loss.validate()
+        self.optim.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ExperimentConfig":
+        cfg = _from_dict(cls, data, "")
+        return cfg.validate()
+
+    def copy(self) -> "ExperimentConfig":
+        return ExperimentConfig.from_dict(self.to_dict())
+
+
+def _choice(field_name: str, value: Any, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise ConfigError(f"{field_name} must be one of {', '.join(options)}; got {value!r}")
+
+
+def _from_dict(cls, data: Any, prefix: str):
+    where = prefix.rstrip(".") or "the configuration"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown field {prefix}{unknown[0]} (known: {', '.join(sorted(known))})")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        name = prefix + f.name
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[f.name] = _from_dict(hint, value, name + ".")
+        else:
+            kwargs[f.name] = _coerce(name, value, hint)
+    return cls(**kwargs)
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string, got {value!r}")
+        return value
+    if hint == list[int]:
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise ConfigError(f"{name} must be a list of integers, got {value!r}")
+        return list(value)
+    if hint == list[str]:
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            raise ConfigError(f"{name} must be a list of strings, got {value!r}")
+        return list(value)
+    raise ConfigError(f"{name}: unsupported field type {hint}")  # pragma: no cover
