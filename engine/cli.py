@@ -1,0 +1,241 @@
+"""The headless command line: ``train`` and ``walkthrough``.
+
+``main(argv)`` returns the exit status: 0 on success, 2 for bad arguments or unusable
+input (one line on stderr saying what is wrong), 1 if training diverged.  Progress goes to
+stderr; the last line on stdout is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, OPTIMIZERS, PREPROCESS, REGULARIZERS,
+                     SCHEDULES, ConfigError, ExperimentConfig)
+from .datasets import DatasetError, load_dataset
+from .experiment import Experiment, ExperimentError, load_experiment, save_experiment
+from .expr import ExpressionError, evaluate, parse_values
+from .trainer import Trainer
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit status 2 (raised, so main() controls output)
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive_int_list(text: str) -> list[int]:
+    text = text.strip()
+    if text in ("", "0"):
+        return []
+    out = []
+    for part in text.split(","):
+        try:
+            v = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--hidden must be layer sizes like 100,50; got {part!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"--hidden layer sizes must be positive; got {v}")
+        out.append(v)
+    return out
+
+
+def _finite_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="backprop-studio", description="Backprop Studio: neural networks as in the lecture. "
+                "Without a command the window opens.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    t = sub.add_parser("train", help="train a classifier headless; the last stdout line is JSON")
+    t.add_argument("--config", metavar="FILE", help="an experiment file (JSON) to start from; flags override it")
+    t.add_argument("--dataset", choices=DATASETS)
+    t.add_argument("--classes", type=int, metavar="K")
+    t.add_argument("--samples", type=int, metavar="N", help="toy sets: points per class")
+    t.add_argument("--noise", type=_finite_float, metavar="X")
+    t.add_argument("--data-seed", type=int, metavar="N", help="seed of the toy data and the splits")
+    t.add_argument("--data-dir", metavar="PATH")
+    t.add_argument("--data-file", metavar="PATH")
+    t.add_argument("--download", action="store_true", default=None)
+    t.add_argument("--subsample", type=int, metavar="N", help="use N training examples (0 = all)")
+    t.add_argument("--val-fraction", type=_finite_float, metavar="X")
+    t.add_argument("--test-fraction", type=_finite_float, metavar="X")
+    t.add_argument("--preprocess", choices=PREPROCESS)
+    t.add_argument("--image-size", type=int, metavar="N", help="image folders: resize to N x N")
+    t.add_argument("--hidden", type=_positive_int_list, metavar="100,50",
+                   help='hidden layer sizes; "" or 0 = the linear classifier')
+    t.add_argument("--activation", metavar="NAME[,NAME...]",
+                   help=f"one of {', '.join(ACTIVATIONS)}, or one per hidden layer")
+    t.add_argument("--leaky-slope", type=_finite_float, metavar="X")
+    t.add_argument("--elu-alpha", type=_finite_float, metavar="X")
+    t.add_argument("--init", choices=INITS)
+    t.add_argument("--loss", choices=LOSSES)
+    t.add_argument("--margin", type=_finite_float, metavar="X")
+    t.add_argument("--reg", choices=REGULARIZERS)
+    t.add_argument("--reg-strength", type=_finite_float, metavar="X")
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--lr", type=_finite_float, metavar="X")
+    t.add_argument("--schedule", choices=SCHEDULES)
+    t.add_argument("--batch-size", type=int, metavar="N")
+    t.add_argument("--epochs", type=int, metavar="N", help="0 evaluates without training")
+    t.add_argument("--seed", type=int, metavar="N")
+    t.add_argument("--save", metavar="FILE", help="write the experiment (JSON + NPZ weights)")
+    t.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    w = sub.add_parser("walkthrough", help="forward and backward through an expression's graph")
+    w.add_argument("--expr", required=True, help='e.g. "(x+y)*z"')
+    w.add_argument("--values", default="", help="e.g. x=-2,y=5,z=-4")
+    w.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    return p
+
+
+def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> None:
+    d, m, l, o = cfg.dataset, cfg.model, cfg.loss, cfg.optim
+    pairs = [(d, "name", a.dataset), (d, "classes", a.classes), (d, "samples", a.samples),
+             (d, "noise", a.noise), (d, "seed", a.data_seed), (d, "data_dir", a.data_dir),
+             (d, "data_file", a.data_file), (d, "download", a.download), (d, "subsample", a.subsample),
+             (d, "val_fraction", a.val_fraction), (d, "test_fraction", a.test_fraction),
+             (d, "preprocess", a.preprocess), (d, "image_size", a.image_size),
+             (m, "leaky_slope", a.leaky_slope), (m, "elu_alpha", a.elu_alpha), (m, "init", a.init),
+             (l, "loss", a.loss), (l, "margin", a.margin), (l, "reg", a.reg), (l, "reg_strength", a.reg_strength),
+             (o, "optimizer", a.optimizer), (o, "lr", a.lr), (o, "schedule", a.schedule),
+             (o, "batch_size", a.batch_size), (o, "epochs", a.epochs), (cfg, "seed", a.seed)]
+    for obj, name, value in pairs:
+        if value is not None:
+            setattr(obj, name, value)
+    if a.hidden is not None:
+        m.hidden = a.hidden
+    if a.activation is not None:
+        acts = [s.strip() for s in a.activation.split(",") if s.strip()]
+        for s in acts:
+            if s not in ACTIVATIONS:
+                raise UsageError(f"backprop-studio train: --activation: {s!r} is not one of {', '.join(ACTIVATIONS)}")
+        if len(acts) == 1:
+            acts = acts * len(m.hidden)
+        m.activations = acts
+    elif len(m.activations) != len(m.hidden):
+        # --hidden changed the depth: repeat the first (or the default) activation
+        m.activations = [m.activations[0] if m.activations else "relu"] * len(m.hidden)
+    if a.epochs is not None and a.epochs < 0:
+        raise UsageError("backprop-studio train: --epochs must be 0 or more")
+
+
+def _json_safe(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def cmd_train(a: argparse.Namespace, out, err) -> int:
+    weights = None
+    if a.config:
+        exp = load_experiment(a.config)
+        cfg, weights = exp.config, exp.weights
+    else:
+        cfg = ExperimentConfig()
+    _apply_flags(cfg, a)
+    cfg.validate()
+    say = (lambda msg: None) if a.quiet else (lambda msg: print(msg, file=err, flush=True))
+
+    last = [0.0]
+
+    def progress(frac, msg):
+        now = time.monotonic()
+        if now - last[0] > 0.5 or frac >= 1.0:
+            last[0] = now
+            say(f"[data] {msg} {frac * 100:.0f}%")
+
+    data = load_dataset(cfg.dataset, progress=None if a.quiet else progress)
+    say(f"[data] {data.summary()}")
+    trainer = Trainer.from_config(cfg, data)
+    if weights is not None:
+        trainer.model.set_params(weights)
+        say("[model] weights loaded from the experiment file")
+    say(f"[model] {trainer.model.describe()}")
+    epochs = cfg.optim.epochs if cfg.optim.epochs >= 0 else 0
+    t_last = [time.monotonic()]
+
+    def on_step(r):
+        if r.epoch_end and not a.quiet:
+            h = trainer.history
+            say(f"[train] epoch {len(h.eval_epoch)}/{epochs}  step {r.step}  loss {r.loss:.4f}  "
+                f"train acc {h.train_acc[-1]:.3f}  val acc {h.val_acc[-1]:.3f}  lr {r.lr:.3g}")
+        elif not a.quiet and time.monotonic() - t_last[0] > 2.0:
+            t_last[0] = time.monotonic()
+            say(f"[train] step {r.step}  epoch {r.epoch:.2f}  loss {r.loss:.4f}")
+
+    trainer.fit(epochs, on_step=on_step)
+    if trainer.diverged:
+        say(f"[train] stopped: {trainer.reason}")
+    result = trainer.summary()
+    result.update({"dataset": data.name, "model": trainer.model.describe()})
+    if a.save:
+        path = save_experiment(a.save, Experiment(cfg, trainer.model.copy_params(), dict(data.stats),
+                                                  results=_json_safe(dict(result)),
+                                                  history=_json_safe(trainer.history.to_dict())))
+        result["saved"] = str(path)
+        say(f"[save] {path}")
+    print(json.dumps(_json_safe(result)), file=out, flush=True)
+    return 1 if trainer.diverged else 0
+
+
+def cmd_walkthrough(a: argparse.Namespace, out, err) -> int:
+    values = parse_values(a.values)
+    parsed, trace = evaluate(a.expr, values)
+    nodes = []
+    for n in parsed.graph.ancestors(parsed.output):
+        grad = float(n.grad) if n.grad is not None else 0.0
+        nodes.append({"id": n.id, "name": n.label, "op": n.op_name,
+                      "inputs": [p.id for p in n.parents], "value": float(n.value), "grad": grad})
+    if not a.json:
+        width = max(len(n["name"]) for n in nodes)
+        print(f"f = {a.expr}", file=out)
+        for n in nodes:
+            ins = f"({', '.join('n%d' % i for i in n['inputs'])})" if n["inputs"] else ""
+            print(f"  n{n['id']:<3} {n['name']:<{width}}  {n['op'] + ins:<18} value {n['value']:< 12.6g} "
+                  f"df/d{n['name']} = {n['grad']:.6g}", file=out)
+    doc = {"value": float(parsed.output.value),
+           "gradients": {k: float(v.grad) for k, v in parsed.inputs.items()},
+           "nodes": [{k: n[k] for k in ("id", "name", "op", "inputs", "value", "grad")} for n in nodes]}
+    print(json.dumps(doc) if a.json else json.dumps(doc["gradients"]), file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None, out=None, err=None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+        if a.command == "train":
+            return cmd_train(a, out, err)
+        if a.command == "walkthrough":
+            return cmd_walkthrough(a, out, err)
+        parser.print_help(out)
+        return 0
+    except UsageError as e:
+        print(str(e), file=err)
+    except (ConfigError, DatasetError, ExperimentError, ExpressionError) as e:
+        cmd = getattr(locals().get("a"), "command", None) or "backprop-studio"
+        print(f"backprop-studio {cmd}: error: {e}", file=err)
+    except KeyboardInterrupt:
+        print("backprop-studio: interrupted", file=err)
+        return 130
+    return 2

@@ -1,0 +1,239 @@
+"""A safe expression parser: text such as ``(x+y)*z`` into a computational graph.
+
+No ``eval``: a small tokenizer and a recursive-descent parser that knows numbers, names,
+``+ - * / ^ **``, parentheses and the engine's primitives as functions
+(``exp log max min abs relu sigmoid tanh pow``).  Anything else is an
+:class:`ExpressionError` naming the problem and its position.
+
+Grammar::
+
+    expr   := term (('+' | '-') term)*
+    term   := unary (('*' | '/') unary)*
+    unary  := '-' unary | power
+    power  := atom (('^' | '**') unary)?
+    atom   := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import Graph, Node
+
+FUNCTIONS = {"exp": 1, "log": 1, "abs": 1, "relu": 1, "sigmoid": 1, "tanh": 1,
+             "max": 2, "min": 2, "pow": 2}
+MAX_LENGTH = 2000
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/^(),]))")
+
+
+class ExpressionError(ValueError):
+    """The expression could not be parsed or evaluated."""
+
+
+@dataclass
+class ParsedExpression:
+    graph: Graph
+    output: Node
+    inputs: dict[str, Node]
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    tokens = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            bad = text[pos:].lstrip()[:1]
+            col = len(text) - len(text[pos:].lstrip()) + 1
+            raise ExpressionError(f"unexpected character {bad!r} at position {col}")
+        start = m.start(m.lastindex)
+        if m.group(1):
+            tokens.append(("num", m.group(1), start))
+        elif m.group(2):
+            tokens.append(("name", m.group(2), start))
+        else:
+            tokens.append(("op", m.group(3), start))
+        pos = m.end()
+    if not tokens:
+        raise ExpressionError("the expression is empty")
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, values: dict[str, float], graph: Graph):
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.values = values
+        self.g = graph
+        self.inputs: dict[str, Node] = {}
+        self.depth = 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", -1)
+
+    def take(self, kind=None, text=None):
+        tok = self.peek()
+        if (kind and tok[0] != kind) or (text and tok[1] != text):
+            want = repr(text) if text else kind
+            got = "the end of the expression" if tok[0] == "end" else f"{tok[1]!r} at position {tok[2] + 1}"
+            raise ExpressionError(f"expected {want} but found {got}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        node = self.expr()
+        if self.peek()[0] != "end":
+            tok = self.peek()
+            raise ExpressionError(f"unexpected {tok[1]!r} at position {tok[2] + 1}")
+        return node
+
+    def expr(self) -> Node:
+        self.depth += 1
+        if self.depth > 200:
+            raise ExpressionError("the expression is nested too deeply")
+        node = self.term()
+        while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
+            op = self.take()[1]
+            rhs = self.term()
+            node = self.g.apply("add" if op == "+" else "sub", node, rhs)
+        self.depth -= 1
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while self.peek()[1] in ("*", "/") and self.peek()[0] == "op":
+            op = self.take()[1]
+            rhs = self.unary()
+            node = self.g.apply("mul" if op == "*" else "div", node, rhs)
+        return node
+
+    def unary(self) -> Node:
+        if self.peek() [0:2] == ("op", "-"):
+            self.take()
+            operand = self.unary()
+            if operand.kind == "const":        # a negative number, not a gate
+                operand.value = -operand.value
+                operand.name = f"{operand.value.item():g}"
+                return operand
+            return self.g.apply("neg", operand)
+        if self.peek()[0:2] == ("op", "+"):
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.atom()
+        if self.peek()[1] in ("^", "**") and self.peek()[0] == "op":
+            self.take()
+            exponent = self.unary()
+            return self.g.apply("pow", base, exponent)
+        return base
+
+    def atom(self) -> Node:
+        kind, text, pos = self.peek()
+        if kind == "num":
+            self.take()
+            v = float(text)
+            if not math.isfinite(v):
+                raise ExpressionError(f"the number {text} at position {pos + 1} is too large")
+            return self.g.const(v, name=text)
+        if kind == "name":
+            self.take()
+            if self.peek()[1] == "(" and self.peek()[0] == "op":
+                return self.call(text, pos)
+            if text in FUNCTIONS:
+                raise ExpressionError(f"{text} is a function: write {text}(...)")
+            if text in self.inputs:
+                return self.inputs[text]
+            if text not in self.values:
+                raise ExpressionError(f"no value given for {text!r} (give it as {text}=<number>)")
+            node = self.g.input(text, float(self.values[text]))
+            self.inputs[text] = node
+            return node
+        if (kind, text) == ("op", "("):
+            self.take()
+            node = self.expr()
+            self.take("op", ")")
+            return node
+        if kind == "end":
+            raise ExpressionError("the expression ends too early")
+        raise ExpressionError(f"unexpected {text!r} at position {pos + 1}")
+
+    def call(self, fname: str, pos: int) -> Node:
+        if fname not in FUNCTIONS:
+            raise ExpressionError(f"unknown function {fname!r} at position {pos + 1} "
+                                  f"(known: {', '.join(sorted(FUNCTIONS))})")
+        self.take("op", "(")
+        args = [self.expr()]
+        while self.peek()[0:2] == ("op", ","):
+            self.take()
+            args.append(self.expr())
+        self.take("op", ")")
+        if len(args) != FUNCTIONS[fname]:
+            raise ExpressionError(f"{fname} takes {FUNCTIONS[fname]} argument(s), got {len(args)}")
+        return self.g.apply(fname, *args)
+
+
+def parse_expression(text: str, values: dict[str, float]) -> ParsedExpression:
+    """Build the graph of ``text`` with the named inputs set from ``values``.
+
+    Input nodes are created in order of first appearance; values for names that do not
+    occur are an error too (likely a typo).
+    """
+    g = Graph(np.float64)
+    with np.errstate(all="ignore"):
+        p = _Parser(text, values, g)
+        out = p.parse()
+    if out.kind == "op" and not out.name:
+        out.name = "f"
+    unused = sorted(set(values) - set(p.inputs))
+    if unused:
+        raise ExpressionError(f"a value was given for {unused[0]!r}, which the expression does not use")
+    return ParsedExpression(g, out, p.inputs)
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """``"x=-2,y=5,z=-4"`` -> ``{"x": -2.0, "y": 5.0, "z": -4.0}``."""
+    out: dict[str, float] = {}
+    if not text.strip():
+        return out
+    for part in text.split(","):
+        name, eq, val = part.partition("=")
+        name = name.strip()
+        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", name):
+            raise ExpressionError(f"values must look like x=-2,y=5; could not read {part.strip()!r}")
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name!r} is a function name and cannot be an input")
+        try:
+            v = float(val)
+        except ValueError:
+            raise ExpressionError(f"the value of {name} is not a number: {val.strip()!r}") from None
+        if not math.isfinite(v):
+            raise ExpressionError(f"the value of {name} must be finite, got {val.strip()}")
+        if name in out:
+            raise ExpressionError(f"{name} is given twice")
+        out[name] = v
+    return out
+
+
+def evaluate(text: str, values: dict[str, float]):
+    """Parse, run forward and backward; returns ``(ParsedExpression, Trace)``.
+
+    A non-finite result (e.g. ``log(-1)``, division by zero) is an :class:`ExpressionError`.
+    """
+    p = parse_expression(text, values)
+    with np.errstate(all="ignore"):
+        trace = p.graph.run(p.output, trace=True)
+    for n in p.graph.ancestors(p.output):
+        if not np.all(np.isfinite(n.value)):
+            raise ExpressionError(f"{n.label} = {n.op_name}(...) is not a finite number "
+                                  "(log of a non-positive number or division by zero?)")
+        if n.grad is not None and not np.all(np.isfinite(n.grad)):
+            raise ExpressionError(f"the gradient at {n.label} is not finite")
+    return p, trace

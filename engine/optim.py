@@ -1,0 +1,158 @@
+"""Optimization: gradient descent and its variants, learning-rate schedules, random search.
+
+Update rules work in place on lists of parameter arrays so the model's graph sees them:
+``W ← W − α ∇W L`` (SGD), momentum, Adam.  Random search and random local search are the
+lecture's first ideas: try random weights and keep the best.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .config import OptimConfig
+
+
+class SGD:
+    """Vanilla minibatch gradient descent: ``W ← W − α·dW``."""
+    name = "sgd"
+
+    def __init__(self, cfg: OptimConfig | None = None):
+        self.cfg = cfg or OptimConfig()
+
+    def update(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        for p, g in zip(params, grads):
+            if g is not None:
+                p -= lr * g
+
+    def reset(self) -> None:
+        pass
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {}
+
+
+class Momentum(SGD):
+    """``v ← μ v − α dW;  W ← W + v``."""
+    name = "momentum"
+
+    def __init__(self, cfg: OptimConfig | None = None):
+        super().__init__(cfg)
+        self.v: list[np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.v = None
+
+    def update(self, params, grads, lr):
+        if self.v is None:
+            self.v = [np.zeros_like(p) for p in params]
+        mu = self.cfg.momentum
+        for p, g, v in zip(params, grads, self.v):
+            if g is None:
+                continue
+            v *= mu
+            v -= lr * g
+            p += v
+
+
+class Adam(SGD):
+    """Adam with bias correction (Kingma & Ba), ``eps = 1e-8``."""
+    name = "adam"
+
+    def __init__(self, cfg: OptimConfig | None = None):
+        super().__init__(cfg)
+        self.reset()
+
+    def reset(self) -> None:
+        self.m = self.v = None
+        self.t = 0
+
+    def update(self, params, grads, lr):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        b1, b2 = self.cfg.beta1, self.cfg.beta2
+        self.t += 1
+        step = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            if g is None:
+                continue
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            p -= step * m / (np.sqrt(v) + 1e-8)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(cfg: OptimConfig) -> SGD:
+    try:
+        return OPTIMIZERS[cfg.optimizer](cfg)
+    except KeyError:
+        raise ValueError(f"{cfg.optimizer!r} is not a gradient-based optimizer") from None
+
+
+def scheduled_lr(cfg: OptimConfig, base_lr: float, epoch: float) -> float:
+    """The learning rate at (fractional) ``epoch``: constant, step (× gamma every
+    ``step_every`` epochs) or exponential (``lr0 · gammaᵉᵖᵒᶜʰ``)."""
+    if cfg.schedule == "step":
+        return base_lr * cfg.gamma ** int(epoch // cfg.step_every)
+    if cfg.schedule == "exponential":
+        return base_lr * cfg.gamma ** epoch
+    return base_lr
+
+
+# --------------------------------------------------------------------------- random search
+
+def random_weights_like(params: list[np.ndarray], scale: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """``W = scale · randn`` for every array (the lecture: ``np.random.randn(10, 3073) * 0.0001``)."""
+    return [(rng.standard_normal(p.shape) * scale).astype(p.dtype) for p in params]
+
+
+def random_search(loss_fn, params: list[np.ndarray], trials: int, scale: float,
+                  rng: np.random.Generator, callback=None):
+    """The lecture's random search: try ``trials`` random W, keep the lowest loss.
+
+    ``loss_fn()`` evaluates the loss of the current contents of ``params``.  On return
+    ``params`` hold the best weights found.  ``callback(trial, loss, best)`` may return
+    True to stop early.  Returns ``(best_loss, history of (loss, best))``.
+    """
+    best = math.inf
+    best_w = [p.copy() for p in params]
+    history = []
+    for t in range(trials):
+        for p, w in zip(params, random_weights_like(params, scale, rng)):
+            p[...] = w
+        loss = float(loss_fn())
+        if loss < best:
+            best = loss
+            best_w = [p.copy() for p in params]
+        history.append((loss, best))
+        if callback is not None and callback(t, loss, best):
+            break
+    for p, w in zip(params, best_w):
+        p[...] = w
+    return best, history
+
+
+def random_local_search(loss_fn, params: list[np.ndarray], trials: int, step: float,
+                        rng: np.random.Generator, callback=None):
+    """Random local search: try ``W + step · randn``; move there only if the loss falls."""
+    best = float(loss_fn())
+    history = []
+    for t in range(trials):
+        old = [p.copy() for p in params]
+        for p in params:
+            p += (rng.standard_normal(p.shape) * step).astype(p.dtype)
+        loss = float(loss_fn())
+        if loss < best:
+            best = loss
+        else:
+            for p, w in zip(params, old):
+                p[...] = w
+        history.append((loss, best))
+        if callback is not None and callback(t, loss, best):
+            break
+    return best, history

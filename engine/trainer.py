@@ -1,0 +1,242 @@
+"""The trainer: a one-step API (one minibatch update) the GUI drives, and an epoch loop over it.
+
+``Trainer.step()`` draws the next minibatch (a fresh seeded permutation every epoch), runs
+forward and backward through the model's graph, updates the weights and returns a
+:class:`StepResult` saying what changed.  A NaN or infinite loss stops the run with a stated
+reason (``diverged``) instead of raising.  Learning rate, regularization strength and batch
+size may be changed between steps.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import ConfigError, ExperimentConfig
+from .datasets import Dataset
+from .models import Network, build_model
+from .optim import make_optimizer, random_weights_like, scheduled_lr
+
+SEARCH_OPTIMIZERS = ("random-search", "random-local-search")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int                 # number of updates done so far (after this one)
+    epoch: float              # fractional epochs done
+    loss: float               # total loss on this minibatch (before the update)
+    data_loss: float
+    reg_loss: float
+    lr: float
+    batch_size: int
+    changed: tuple[str, ...]  # parameters that were updated (empty: a rejected search trial)
+    epoch_end: bool = False   # this step finished an epoch (history has new accuracies)
+    diverged: bool = False
+    reason: str = ""
+
+
+@dataclass
+class History:
+    """Per-step losses and per-epoch evaluations."""
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    data_loss: list[float] = field(default_factory=list)
+    reg_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    eval_epoch: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+def divergence_reason(loss: float, step: int, lr: float) -> str:
+    what = "NaN" if math.isnan(loss) else "infinite"
+    return (f"the loss became {what} at step {step} — training diverged; the learning rate "
+            f"{lr:g} is probably too large, try a smaller one (e.g. {lr / 10:g})")
+
+
+class Trainer:
+    def __init__(self, model: Network, data: Dataset, cfg: ExperimentConfig):
+        self.model = model
+        self.data = data
+        self.cfg = cfg
+        if model.input_dim != data.num_features:
+            raise ConfigError(f"the model takes {model.input_dim} features but {data.name} has {data.num_features}")
+        if model.num_classes < data.num_classes:
+            raise ConfigError(f"the model has {model.num_classes} outputs but {data.name} has {data.num_classes} classes")
+        if len(data.y_train) == 0:
+            raise ConfigError(f"{data.name} has no training examples")
+        self.base_lr = cfg.optim.lr
+        self.batch_size = cfg.optim.batch_size
+        self.rng = np.random.default_rng(cfg.seed + 7919)
+        self.optimizer = (make_optimizer(cfg.optim) if cfg.optim.optimizer not in SEARCH_OPTIMIZERS else None)
+        self.history = History()
+        self.steps = 0
+        self.samples_seen = 0
+        self.diverged = False
+        self.reason = ""
+        self._perm = self.rng.permutation(len(data.y_train))
+        self._pos = 0
+        self._epochs_done = 0
+        self._search_best = math.inf
+        self.seconds = 0.0
+
+    @classmethod
+    def from_config(cls, cfg: ExperimentConfig, data: Dataset) -> "Trainer":
+        model = build_model(data.num_features, data.num_classes, cfg.model, cfg.loss, cfg.seed)
+        return cls(model, data, cfg)
+
+    # -------------------------------------------------------------- mid-run changes
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / len(self.data.y_train)
+
+    @property
+    def lr(self) -> float:
+        return scheduled_lr(self.cfg.optim, self.base_lr, self.epoch)
+
+    def set_learning_rate(self, lr: float) -> None:
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ConfigError(f"the learning rate must be a positive number, got {lr}")
+        self.base_lr = self.cfg.optim.lr = float(lr)
+
+    def set_reg_strength(self, strength: float) -> None:
+        self.model.set_reg_strength(strength)
+
+    def set_batch_size(self, n: int) -> None:
+        if n < 1:
+            raise ConfigError(f"the batch size must be at least 1, got {n}")
+        self.batch_size = self.cfg.optim.batch_size = int(n)
+
+    # -------------------------------------------------------------- stepping
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The next minibatch; the third value says it completed an epoch."""
+        n = len(self.data.y_train)
+        b = min(self.batch_size, n)
+        if self._pos >= n:
+            self._perm = self.rng.permutation(n)
+            self._pos = 0
+        idx = self._perm[self._pos:self._pos + b]
+        self._pos += len(idx)
+        return self.data.X_train[idx], self.data.y_train[idx], self._pos >= n
+
+    def step(self) -> StepResult:
+        """One minibatch update (for the search optimizers: one random trial)."""
+        if self.diverged:
+            return self._result(math.nan, math.nan, math.nan, (), False)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step()
+
+    def _step(self) -> StepResult:
+        t0 = time.perf_counter()
+        X, y, epoch_end = self.next_batch()
+        lr = self.lr
+        model = self.model
+        if self.optimizer is None:
+            loss, data_loss, reg_loss, changed = self._search_step(X, y)
+        else:
+            loss, data_loss, reg_loss = model.loss(X, y, grads=True)
+            changed = ()
+            if math.isfinite(loss):
+                self.optimizer.update(model.param_list(), model.grad_list(), lr)
+                changed = tuple(model.params)
+        self.steps += 1
+        self.samples_seen += len(y)
+        h = self.history
+        h.step.append(self.steps)
+        h.loss.append(loss)
+        h.data_loss.append(data_loss)
+        h.reg_loss.append(reg_loss)
+        h.lr.append(lr)
+        if not math.isfinite(loss):
+            self.diverged = True
+            self.reason = divergence_reason(loss, self.steps, lr)
+            self.seconds += time.perf_counter() - t0
+            return self._result(loss, data_loss, reg_loss, (), False, lr)
+        if epoch_end:
+            self._epochs_done += 1
+            self.evaluate_epoch()
+        self.seconds += time.perf_counter() - t0
+        return self._result(loss, data_loss, reg_loss, changed, epoch_end, lr)
+
+    def _search_step(self, X, y):
+        """Random search: a fresh random W; random local search: W + step·randn.
+        The candidate replaces the current weights if its loss on this minibatch is lower
+        than the current weights' loss on the same minibatch."""
+        model = self.model
+        o = self.cfg.optim
+        params = model.param_list()
+        current = model.loss(X, y, grads=False)
+        old = [p.copy() for p in params]
+        if o.optimizer == "random-search":
+            for p, w in zip(params, random_weights_like(params, o.search_scale, self.rng)):
+                p[...] = w
+        else:
+            for p in params:
+                p += (self.rng.standard_normal(p.shape) * o.local_step).astype(p.dtype)
+        cand = model.loss(X, y, grads=False)
+        if cand[0] < current[0] or not math.isfinite(current[0]):
+            self._search_best = cand[0]
+            return (*cand, tuple(model.params))
+        for p, w in zip(params, old):
+            p[...] = w
+        return (*current, ())
+
+    def _result(self, loss, data_loss, reg_loss, changed, epoch_end, lr=None) -> StepResult:
+        return StepResult(self.steps, self.epoch, loss, data_loss, reg_loss,
+                          self.lr if lr is None else lr, self.batch_size, changed, epoch_end,
+                          self.diverged, self.reason)
+
+    # -------------------------------------------------------------- evaluation
+    def evaluate(self, split: str = "val") -> tuple[float, float, float, float]:
+        """``(total, data, reg, accuracy)`` over a whole split."""
+        X, y = self.data.split(split)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.model.evaluate(X, y)
+
+    def evaluate_epoch(self) -> None:
+        tr = self.evaluate("train")
+        va = self.evaluate("val")
+        h = self.history
+        h.eval_step.append(self.steps)
+        h.eval_epoch.append(self.epoch)
+        h.train_loss.append(tr[0])
+        h.train_acc.append(tr[3])
+        h.val_loss.append(va[0])
+        h.val_acc.append(va[3])
+
+    def reset(self, seed: int | None = None) -> None:
+        """Re-initialise the weights from the (given or configured) seed and clear history."""
+        if seed is not None:
+            self.cfg.seed = int(seed)
+        fresh = build_model(self.model.input_dim, self.model.num_classes, self.cfg.model, self.cfg.loss, self.cfg.seed)
+        self.model.set_params(fresh.params)
+        self.__init__(self.model, self.data, self.cfg)
+
+    def fit(self, epochs: int, on_step=None, should_stop=None) -> None:
+        """Train ``epochs`` epochs (stops early on divergence or when ``should_stop()``)."""
+        target = self._epochs_done + epochs
+        while self._epochs_done < target and not self.diverged:
+            r = self.step()
+            if on_step is not None:
+                on_step(r)
+            if should_stop is not None and should_stop():
+                break
+
+    def summary(self) -> dict:
+        """The numbers the CLI prints as JSON."""
+        tr = self.evaluate("train")
+        va = self.evaluate("val")
+        te = self.evaluate("test")
+        return {"train_accuracy": tr[3], "val_accuracy": va[3], "test_accuracy": te[3],
+                "final_loss": tr[0], "data_loss": tr[1], "reg_loss": tr[2],
+                "val_loss": va[0], "steps": self.steps, "epochs": round(self.epoch, 4),
+                "seconds": round(self.seconds, 4), "diverged": self.diverged, "reason": self.reason,
+                "parameters": self.model.num_params}

@@ -1,0 +1,129 @@
+"""Analytic against numerical gradients (centered differences, float64, relative error < 1e-7)."""
+import numpy as np
+import pytest
+
+from engine.config import LossConfig, ModelConfig
+from engine.gradcheck import gradient_check, numerical_gradient, relative_error
+from engine.graph import OPS, Graph
+from engine.layers import (affine_backward, affine_forward, hinge_loss_backward, hinge_loss_forward,
+                           regularization, regularization_grad, softmax_loss_backward, softmax_loss_forward)
+from engine.models import Network
+
+TOL = 1e-7
+
+
+def away_from_kinks(rng, shape, lo=0.1):
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < lo, np.sign(x + 1e-12) * lo, x)
+
+
+def test_affine_backward_matches_numerical():
+    rng = np.random.default_rng(0)
+    x, W, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((4, 3))
+    out, cache = affine_forward(x, W, b)
+    dx, dW, db = affine_backward(dout, cache)
+    f = lambda: float(np.sum(affine_forward(x, W, b)[0] * dout))  # noqa: E731
+    for analytic, arr in ((dx, x), (dW, W), (db, b)):
+        assert relative_error(analytic, numerical_gradient(f, arr)) < TOL
+
+
+@pytest.mark.parametrize("name", ["softmax", "svm"])
+def test_losses_backward_matches_numerical(name):
+    rng = np.random.default_rng(1)
+    s = rng.standard_normal((6, 4)) * 2
+    y = rng.integers(0, 4, 6)
+    if name == "softmax":
+        fw, bw = (lambda: softmax_loss_forward(s, y)), softmax_loss_backward
+    else:
+        fw, bw = (lambda: hinge_loss_forward(s, y, 1.0)), hinge_loss_backward
+    loss, cache = fw()
+    ds = bw(1.0, cache)
+    assert relative_error(ds, numerical_gradient(lambda: float(fw()[0]), s)) < TOL
+    assert cache["losses"].shape == (6,)
+    assert np.isclose(loss, cache["losses"].mean())
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2", "elastic"])
+def test_regularizers_match_numerical(kind):
+    rng = np.random.default_rng(2)
+    W = away_from_kinks(rng, (3, 4))
+    g = regularization_grad(W, kind, 0.3)
+    assert relative_error(g, numerical_gradient(lambda: regularization([W], kind, 0.3), W)) < TOL
+
+
+PRIMITIVES = {
+    "add": 2, "sub": 2, "mul": 2, "div": 2, "neg": 1, "pow": 2, "exp": 1, "log": 1, "max": 2, "min": 2,
+    "abs": 1, "relu": 1, "sigmoid": 1, "tanh": 1, "recip": 1, "leaky_relu": 1, "elu": 1, "identity": 1,
+}
+
+
+@pytest.mark.parametrize("op", sorted(PRIMITIVES))
+def test_scalar_primitives_match_numerical(op):
+    rng = np.random.default_rng(3)
+    for trial in range(5):
+        g = Graph()
+        vals = [float(away_from_kinks(rng, ())) for _ in range(PRIMITIVES[op])]
+        if op in ("log", "pow"):
+            vals[0] = abs(vals[0]) + 0.5
+        if op in ("max", "min"):
+            vals[1] = vals[0] + (0.5 if trial % 2 else -0.5)
+        ins = [g.input(f"a{i}", v) for i, v in enumerate(vals)]
+        attrs = {"slope": 0.2} if op == "leaky_relu" else {"alpha": 1.3} if op == "elu" else {}
+        out = g.apply(op, *ins, **attrs)
+        g.run(out, trace=False)
+        for node in ins:
+            num = numerical_gradient(lambda: float(g.forward(out)), node.value)
+            assert relative_error(node.grad, num) < TOL, (op, vals)
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity"])
+def test_activation_layers_match_numerical(act):
+    rng = np.random.default_rng(4)
+    g = Graph()
+    x = g.input("x", away_from_kinks(rng, (5, 4)))
+    h = g.apply(act, x, slope=0.2) if act == "leaky_relu" else g.apply(act, x)
+    w = g.input("w", rng.standard_normal((5, 4)), requires_grad=False)
+    out = g.apply("mul", h, w)
+    g.forward(out)
+    g.backward(out, seed=np.ones((5, 4)))
+    num = numerical_gradient(lambda: float(np.sum(g.forward(out))), x.value)
+    assert relative_error(x.grad, num) < TOL
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm"])
+@pytest.mark.parametrize("reg", ["none", "l1", "l2", "elastic"])
+def test_whole_network_gradient_check(loss, reg):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((7, 4))
+    y = rng.integers(0, 3, 7)
+    net = Network(4, 3, ModelConfig(hidden=[6, 5], activations=["tanh", "elu"], init="xavier", dtype="float64"),
+                  LossConfig(loss=loss, reg=reg, reg_strength=0.1, reg_bias=True), rng)
+    errors = gradient_check(net, X, y)
+    assert set(errors) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_every_activation_in_a_network():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((5, 3))
+    y = rng.integers(0, 2, 5)
+    acts = ["sigmoid", "tanh", "leaky_relu", "elu", "identity", "relu"]
+    net = Network(3, 2, ModelConfig(hidden=[4] * 6, activations=acts, init="xavier", dtype="float64"),
+                  LossConfig(reg="l2", reg_strength=0.01), rng)
+    errors = gradient_check(net, X, y)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_forward_difference_is_less_accurate_than_centered():
+    x = np.array([0.7])
+    f = lambda: float(np.sin(x[0]))  # noqa: E731
+    fwd = numerical_gradient(f, x, h=1e-4, method="forward")[0]
+    cen = numerical_gradient(f, x, h=1e-4, method="centered")[0]
+    assert abs(cen - np.cos(0.7)) < abs(fwd - np.cos(0.7))
+    assert abs(fwd - np.cos(0.7)) < 1e-4
+
+
+def test_all_layer_ops_registered():
+    for name in ("affine", "softmax_loss", "hinge_loss", "regularization", *PRIMITIVES):
+        assert name in OPS
