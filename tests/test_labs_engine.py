@@ -1,0 +1,171 @@
+"""engine.labs: the lecture's worked numbers, checked against the engine (no Qt)."""
+import numpy as np
+import pytest
+
+from engine import labs as L
+from engine.config import DatasetConfig
+from engine.datasets import load_dataset
+from engine.gradcheck import numerical_gradient
+from engine.layers import hinge_loss_forward, softmax_loss_forward
+from engine.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return load_dataset(DatasetConfig(name="spiral", samples=20, classes=3, seed=1))
+
+
+def test_score_presets_match_lecture_and_flag_the_slip():
+    s1 = L.score_function(L.SCORE_PRESETS[0].W, L.SCORE_X, L.SCORE_PRESETS[0].b)
+    np.testing.assert_allclose(s1, [-96.8, 437.9, 60.75], atol=1e-9)
+    assert L.preset_discrepancies(L.SCORE_PRESETS[0]) == [(2, 61.95, pytest.approx(60.75))]
+    assert "61.95" in L.SCORE_PRESETS[0].note and "-1.2" in L.SCORE_PRESETS[0].note.replace("−", "-")
+    s2 = L.score_function(L.SCORE_PRESETS[1].W, L.SCORE_X, L.SCORE_PRESETS[1].b)
+    np.testing.assert_allclose(s2, [447.2, 44.9, 12.85], atol=1e-9)
+    assert L.preset_discrepancies(L.SCORE_PRESETS[1]) == []
+    # the engine's row convention: x @ W.T + b is the same
+    np.testing.assert_allclose(L.SCORE_X @ L.SCORE_PRESETS[0].W.T + L.SCORE_PRESETS[0].b, s1)
+
+
+def test_hinge_table_lecture_numbers_and_engine():
+    t = L.hinge_table(L.LOSS_SCORES, L.LOSS_LABELS)
+    np.testing.assert_allclose(t.losses, [2.9, 0.0, 12.9], atol=1e-12)
+    assert t.mean == pytest.approx(5.27, abs=5e-3)
+    assert t.terms[0, 1] == pytest.approx(2.9) and t.terms[0, 2] == 0.0
+    assert t.raw[0, 2] == pytest.approx(-3.9) and t.raw[2, 0] == pytest.approx(6.3)
+    assert t.terms[2, 1] == pytest.approx(6.6) and np.isnan(t.terms[1, 1])
+    mean, cache = hinge_loss_forward(L.LOSS_SCORES, L.LOSS_LABELS)
+    assert t.mean == pytest.approx(mean)
+    np.testing.assert_allclose(t.losses, cache["losses"])
+
+
+def test_softmax_table_lecture_numbers_and_engine():
+    t = L.softmax_table(L.LOSS_SCORES, L.LOSS_LABELS)
+    np.testing.assert_allclose(t.exp[0], [24.5, 164.0, 0.18], atol=0.05)
+    assert t.sums[0] == pytest.approx(188.68, abs=0.1)  # the slide sums the rounded 24.5 + 164.0 + 0.18
+    np.testing.assert_allclose(t.probs[0], [0.13, 0.87, 0.00], atol=0.005)
+    assert t.losses[0] == pytest.approx(2.04, abs=5e-3)          # natural log
+    assert t.losses_log10[0] == pytest.approx(0.89, abs=5e-3)    # the slide's value is log10
+    mean, cache = softmax_loss_forward(L.LOSS_SCORES, L.LOSS_LABELS)
+    assert t.mean == pytest.approx(mean)
+    np.testing.assert_allclose(t.probs, cache["probs"])
+    # large scores do not overflow the probabilities or the loss
+    big = L.softmax_table(np.array([[1000.0, 0.0]]), np.array([1]))
+    assert big.losses[0] == pytest.approx(1000.0)
+
+
+def test_regularization_example():
+    assert L.REG_W1 @ L.REG_X == L.REG_W2 @ L.REG_X == 1.0
+    assert L.penalties(L.REG_W1) == (1.0, 1.0)
+    assert L.penalties(L.REG_W2) == (1.0, 0.25)
+
+
+def test_activation_curves_are_the_engines_and_derivatives_match_numeric():
+    x = np.linspace(-3, 3, 13) + 0.05  # avoid the kink at 0
+    for name, attrs in [("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {"slope": 0.1}),
+                        ("elu", {"alpha": 0.7})]:
+        y, dy = L.activation_curve(name, x, **attrs)
+        h = 1e-6
+        num = (L.activation_curve(name, x + h, **attrs)[0] - L.activation_curve(name, x - h, **attrs)[0]) / (2 * h)
+        np.testing.assert_allclose(dy, num, atol=1e-6)
+    np.testing.assert_allclose(L.activation_curve("tanh", x)[0], np.tanh(x))
+    np.testing.assert_allclose(L.activation_curve("leaky_relu", np.array([-1.0]), slope=0.2)[0], [-0.2])
+
+
+def test_linear_collapse(toy):
+    rng = np.random.default_rng(0)
+    W1, b1, W2, b2 = rng.normal(size=(5, 4)), rng.normal(size=4), rng.normal(size=(4, 3)), rng.normal(size=3)
+    W, b = L.collapse_linear(W1, b1, W2, b2)
+    X = rng.normal(size=(7, 5))
+    np.testing.assert_allclose((X @ W1 + b1) @ W2 + b2, X @ W + b)
+    # the lecture's column form: W2_l W1_l and W2_l b1 + b2 with W_l = W.T
+    np.testing.assert_allclose(W.T, W2.T @ W1.T)
+    np.testing.assert_allclose(b, W2.T @ b1 + b2)
+    r = L.collapse_demo(toy.X_train, toy.num_classes, hidden=8)
+    assert r.max_abs_diff < 1e-10
+    assert r.W.shape == (2, 3) and r.b.shape == (3,)
+
+
+def test_random_search_reproducible_and_improving(toy):
+    args = (toy.X_train, toy.y_train, toy.X_val, toy.y_val, toy.num_classes)
+    a = L.run_random_search(*args, trials=30, seed=5)
+    b = L.run_random_search(*args, trials=30, seed=5)
+    assert a.losses == b.losses and a.accuracy == b.accuracy
+    assert a.best == list(np.minimum.accumulate(a.losses))
+    assert a.best_loss == min(a.losses)
+    c = L.run_random_search(*args, trials=30, seed=6)
+    assert c.losses != a.losses
+    loc = L.run_random_search(*args, trials=30, seed=5, local=True, step=1e-2)
+    assert all(x >= y for x, y in zip(loc.best, loc.best[1:]))
+    stopped = L.run_random_search(*args, trials=30, seed=5, cancel=lambda: True)
+    assert len(stopped.losses) == 1
+
+
+def test_gradient_descent_three_rates_reproducible(toy):
+    X, y = toy.X_train, toy.y_train
+    r1 = L.gradient_descent_runs(X, y, 3, lrs=(1e-4, 1.0, 1e4), steps=20, seed=3)
+    r2 = L.gradient_descent_runs(X, y, 3, lrs=(1e-4, 1.0, 1e4), steps=20, seed=3)
+    assert r1 == r2
+    assert r1[1.0][-1] < r1[1e-4][-1] < r1[1e-4][0] + 1e-12
+    # the same seeded start for every rate
+    assert r1[1e-4][0] == r1[1.0][0] == r1[1e4][0]
+    with pytest.raises(L.Cancelled):
+        L.gradient_descent_runs(X, y, 3, steps=5, cancel=lambda: True)
+
+
+def test_numerical_gradient_table_and_check(toy):
+    X, y = toy.X_train, toy.y_train
+    m = L.linear_model_for(X, 3, loss="softmax", seed=0, scale=0.1)
+    rows = L.numerical_gradient_table(m, X, y, rows=4, h=1e-4)
+    assert [r[0] for r in rows] == [0, 1, 2, 3]
+    m.loss(X, y, grads=True)
+    g = m.grads["W1"].ravel()
+    for k, w, wh, base, lp, slope in rows:
+        assert wh == pytest.approx(w + 1e-4)
+        assert slope == pytest.approx((lp - base) / 1e-4)
+        assert slope == pytest.approx(g[k], abs=1e-3)
+    table = L.gradient_check_table(m, X, y, count=3)
+    assert {r[0] for r in table} == {"W1", "b1"}
+    assert max(r[4] for r in table) < 1e-6
+    cost, analytic, n = L.numerical_gradient_cost(m, X, y, dims=(2, 6))
+    assert [c[0] for c in cost] == [2, 6] and analytic > 0 and n == m.num_params
+
+
+def test_landscape_matches_direct_evaluation(toy):
+    X, y = toy.X_train, toy.y_train
+    m = L.linear_model_for(X, 3, loss="svm", seed=0, scale=0.5)
+    before = m.copy_params()
+    s1 = L.loss_landscape(m, X, y, dims=1, span=2.0, steps=9, seed=4)
+    for k, v in before.items():
+        np.testing.assert_array_equal(m.params[k], v)
+    d = s1.directions[0]["W1"]
+    for j in (0, 4, 7):
+        probe = L.linear_model_for(X, 3, loss="svm")
+        probe.set_params({"W1": before["W1"] + s1.alphas[j] * d, "b1": before["b1"]})
+        assert s1.losses[j] == pytest.approx(probe.loss(X, y, grads=False)[0], rel=1e-12)
+    assert s1.losses[4] == pytest.approx(s1.center)
+    seen = []
+    s2 = L.loss_landscape(m, X, y, dims=2, span=1.0, steps=5, seed=4, progress=seen.append)
+    assert s2.losses.shape == (5, 5) and seen[-1] == pytest.approx(1.0)
+    d1, d2 = s2.directions[0]["W1"], s2.directions[1]["W1"]
+    for i, j in [(0, 0), (1, 3), (4, 2)]:
+        probe = L.linear_model_for(X, 3, loss="svm")
+        probe.set_params({"W1": before["W1"] + s2.alphas[j] * d1 + s2.betas[i] * d2, "b1": before["b1"]})
+        assert s2.losses[i, j] == pytest.approx(probe.loss(X, y, grads=False)[0], rel=1e-12)
+    with pytest.raises(L.Cancelled):
+        L.loss_landscape(m, X, y, dims=2, steps=5, cancel=lambda: True)
+    for k, v in before.items():
+        np.testing.assert_array_equal(m.params[k], v)
+
+
+def test_overfit_presets_build_and_train():
+    for name in L.OVERFIT_PRESETS:
+        cfg = L.overfit_config(name, epochs=2)
+        cfg.validate()
+    cfg = L.overfit_config("good fit", epochs=3)
+    data = load_dataset(cfg.dataset)
+    tr = Trainer.from_config(cfg, data)
+    tr.fit(3)
+    assert len(tr.history.train_acc) == 3
+    xs, ys, lab = L.decision_grid(tr.model, (-1, -1), (1, 1), n=10)
+    assert lab.shape == (10, 10) and lab.max() < 3
