@@ -163,3 +163,101 @@ def pickle_bytes(obj) -> bytes:
     buf = io.BytesIO()
     pickle.dump(obj, buf, protocol=2)
     return buf.getvalue()
+
+
+# ------------------------------------------------------------------ a tiny baseline JPEG encoder
+_ZZ = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7,
+       14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39,
+       46, 53, 60, 61, 54, 47, 55, 62, 63]
+_AC_SYMBOLS = [0x00, 0xF0] + [(r << 4) | s for r in range(16) for s in range(1, 11)]
+
+
+def encode_jpeg(img: np.ndarray, subsample: bool = False, restart: int = 0, q: int = 1) -> bytes:
+    """Baseline JPEG (SOF0) of uint8 (H, W, 1|3): flat quantisation ``q``, fixed-length Huffman
+    codes (DC 4 bits, AC 8 bits), optional 4:2:0 chroma and restart markers."""
+    a = np.asarray(img, dtype=np.float64)
+    h, w, c = a.shape
+    u = np.arange(8)
+    C = np.cos((2 * u[None, :] + 1) * u[:, None] * np.pi / 16) * np.where(u == 0, np.sqrt(0.125), 0.5)[:, None]
+    if c == 3:
+        R, G, B = a[..., 0], a[..., 1], a[..., 2]
+        planes = [0.299 * R + 0.587 * G + 0.114 * B,
+                  128 - 0.168736 * R - 0.331264 * G + 0.5 * B,
+                  128 + 0.5 * R - 0.418688 * G - 0.081312 * B]
+        factors = [(2, 2), (1, 1), (1, 1)] if subsample else [(1, 1)] * 3
+    else:
+        planes, factors = [a[..., 0]], [(1, 1)]
+    hmax = max(f[0] for f in factors)
+    mh, mw = -(-h // (8 * hmax)), -(-w // (8 * hmax))
+    comps = []
+    for p, (fh, fv) in zip(planes, factors):
+        p = np.pad(p, ((0, mh * 8 * hmax - h), (0, mw * 8 * hmax - w)), mode="edge")
+        if (fh, fv) != (hmax, hmax):
+            k = hmax // fh
+            p = p.reshape(p.shape[0] // k, k, p.shape[1] // k, k).mean(axis=(1, 3))
+        blocks = (p - 128).reshape(p.shape[0] // 8, 8, p.shape[1] // 8, 8).transpose(0, 2, 1, 3)
+        F = np.einsum("ux,abxy,vy->abuv", C, blocks, C)
+        comps.append(np.rint(F / q).astype(int).reshape(*F.shape[:2], 64)[..., _ZZ])
+    dc_code = {s: format(s, "04b") for s in range(12)}
+    ac_code = {s: format(i, "08b") for i, s in enumerate(_AC_SYMBOLS)}
+
+    def cat(v):
+        v = int(v)
+        s = abs(v).bit_length()
+        bits = format(v if v >= 0 else v + (1 << s) - 1, f"0{s}b") if s else ""
+        return s, bits
+
+    out, pred, bits = bytearray(), [0] * len(comps), []
+
+    def flush():
+        s = "".join(bits)
+        s += "1" * (-len(s) % 8)
+        for i in range(0, len(s), 8):
+            b = int(s[i:i + 8], 2)
+            out.append(b)
+            if b == 0xFF:
+                out.append(0)
+        bits.clear()
+
+    mcus = [(y, x) for y in range(mh) for x in range(mw)]
+    for n, (my, mx) in enumerate(mcus):
+        if restart and n and n % restart == 0:
+            flush()
+            out.extend(bytes([0xFF, 0xD0 + (n // restart - 1) % 8]))
+            pred = [0] * len(comps)
+        for ci, (coef, (fh, fv)) in enumerate(zip(comps, factors)):
+            for j in range(fv):
+                for i in range(fh):
+                    blk = coef[my * fv + j, mx * fh + i]
+                    s, b = cat(blk[0] - pred[ci])
+                    pred[ci] = blk[0]
+                    bits.append(dc_code[s] + b)
+                    run = 0
+                    for k in range(1, 64):
+                        v = blk[k]
+                        if v == 0:
+                            run += 1
+                            continue
+                        while run > 15:
+                            bits.append(ac_code[0xF0])
+                            run -= 16
+                        s, b = cat(v)
+                        bits.append(ac_code[(run << 4) | s] + b)
+                        run = 0
+                    if run:
+                        bits.append(ac_code[0x00])
+    flush()
+
+    def seg(marker, body):
+        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+    nc = len(comps)
+    head = b"\xff\xd8" + seg(0xDB, bytes([0]) + bytes([q] * 64))
+    head += seg(0xC0, struct.pack(">BHHB", 8, h, w, nc)
+                + b"".join(bytes([k + 1, (f[0] << 4) | f[1], 0]) for k, f in enumerate(factors)))
+    head += seg(0xC4, bytes([0x00]) + bytes([0, 0, 0, 12] + [0] * 12) + bytes(range(12)))
+    head += seg(0xC4, bytes([0x10]) + bytes([0] * 7 + [162] + [0] * 8) + bytes(_AC_SYMBOLS))
+    if restart:
+        head += seg(0xDD, struct.pack(">H", restart))
+    head += seg(0xDA, bytes([nc]) + b"".join(bytes([k + 1, 0x00]) for k in range(nc)) + bytes([0, 63, 0]))
+    return head + bytes(out) + b"\xff\xd9"

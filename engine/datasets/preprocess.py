@@ -31,7 +31,7 @@ def _rows(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim == 1:
         return X.reshape(1, -1)
-    return X.reshape(len(X), -1)
+    return X.reshape(len(X), int(np.prod(X.shape[1:], dtype=np.int64)))
 
 
 def compute_stats(X_train_rows: np.ndarray, preprocess: str, scale: float | None = None) -> dict[str, np.ndarray]:
