@@ -304,7 +304,7 @@ class Graph:
         nodes = self.nodes if output is None else self.ancestors(output)
         out = output if output is not None else nodes[-1]
         if trace:
-            self.trace = Trace(nodes=[self._info(n) for n in nodes], output=out.id)
+            self.trace = Trace(nodes=[], output=out.id)
             self.trace._values = {}
             self.trace._seed = None
         for n in nodes:
@@ -316,6 +316,8 @@ class Graph:
                         tuple(_copy(p.value) for p in n.parents), _copy(n.value)))
             if trace:
                 self.trace._values[n.id] = _copy(n.value)
+        if trace:
+            self.trace.nodes = [self._info(n) for n in nodes]  # after the pass: shapes are current
         return out.value
 
     def backward(self, output: Node, seed: np.ndarray | None = None, trace: bool = False) -> None:
