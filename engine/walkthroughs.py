@@ -1,0 +1,609 @@
+"""Backprop walkthroughs: data files that describe a small computational graph to click through.
+
+A walkthrough is a JSON file (format in ``resources/walkthroughs/FORMAT.md``) giving either an
+``expression`` (parsed by :func:`engine.expr.parse_expression`, never ``eval``) or an explicit
+``nodes`` list (so the lecture's gate choices ``+1``, ``×-1``, ``1/x`` are possible), the input
+values, optional display names and narration per node and phase.  :func:`load_walkthrough`
+validates the file and builds an :class:`engine.graph.Graph`; :meth:`Walkthrough.run` records the
+forward and backward :class:`~engine.graph.Trace` that the GUI animates.
+
+:func:`build_frames` turns any trace (a walkthrough's or a network's) into the list of animation
+frames and :func:`narrate` writes the narration of a frame in the lecture's words.  Everything
+here is formatting of numbers the engine computed; nothing is recomputed.
+
+Pure NumPy + standard library (no Qt).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .expr import ExpressionError, parse_expression, parse_values
+from .gradcheck import numerical_gradient, relative_error
+from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
+
+__all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_walkthrough",
+           "walkthrough_from_dict", "walkthrough_from_expression", "builtin_walkthrough_paths",
+           "load_builtin_walkthroughs", "build_frames", "narrate", "fmt", "gate_label",
+           "BUILTIN_DIR"]
+
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "resources" / "walkthroughs"
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 500
+TOP_KEYS = {"format", "name", "title", "description", "order", "expression", "nodes", "values",
+            "output", "names", "narration"}
+NODE_KEYS = {"id", "op", "inputs", "attrs", "name", "value"}
+LEAF_OPS = {"input", "param", "const"}
+PHASES = {"forward", "backward"}
+SPECIAL_NARRATION = {"intro", "forward_done", "seed", "outro"}
+
+
+class WalkthroughError(ValueError):
+    """A walkthrough file or expression is malformed; the message names the file and the problem."""
+
+
+# --------------------------------------------------------------------------- formatting
+
+def fmt(value, digits: int = 2) -> str:
+    """A number as the lecture prints it: two decimals (``-0.53``), scientific when tiny.
+
+    Arrays print their shape; this is formatting only, nothing is computed.
+    """
+    a = np.asarray(value)
+    if a.size != 1:
+        return "×".join(str(s) for s in a.shape) if a.ndim else "?"
+    v = float(a.reshape(()))
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e6 or abs(v) < 1e-4:
+        return f"{v:.{max(digits - 1, 1)}e}"
+    if abs(v) < 0.1:
+        return f"{v:.{digits}g}"
+    return f"{v:.{digits}f}"
+
+
+def fmtp(value) -> str:
+    """:func:`fmt`, with negative numbers in parentheses (for products and sums)."""
+    s = fmt(value)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _p(name: str) -> str:
+    return f"({name})" if any(c in name for c in "+−-·×/^ ") else name
+
+
+def shape_str(shape) -> str:
+    shape = tuple(shape)
+    return "scalar" if not shape else "×".join(str(s) for s in shape)
+
+
+def gate_label(node: Node) -> str:
+    """The symbol drawn in a gate: ``+``, ``×``, ``exp``, ``1/x``; ``+1`` / ``×-1`` for constants."""
+    if node.op is None:
+        return node.label
+    c = node.attrs.get("c")
+    if node.op.name == "addc" and c is not None:
+        return f"+{c:g}" if c >= 0 else f"−{-c:g}"
+    if node.op.name == "mulc" and c is not None:
+        return f"×{c:g}"
+    return node.op.symbol or node.op.name
+
+
+# --------------------------------------------------------------------------- the walkthrough
+
+@dataclass
+class GradCheckRow:
+    """One leaf's analytic (backprop) gradient against the centered-difference one."""
+    node: int
+    name: str
+    analytic: np.ndarray
+    numeric: np.ndarray
+    rel_error: float
+
+
+@dataclass
+class Walkthrough:
+    name: str
+    title: str
+    graph: Graph
+    output: Node
+    description: str = ""
+    source: str = "<memory>"
+    display: dict[int, str] = field(default_factory=dict)   # node id -> label to draw
+    narration: dict[str, Any] = field(default_factory=dict)  # special key or '#<node id>' -> text(s)
+    expression: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    order: int = 1000
+    trace: Trace | None = None
+
+    def run(self) -> Trace:
+        """Forward and backward from the output with a recorded trace (also kept in ``trace``)."""
+        with np.errstate(all="ignore"):
+            self.trace = self.graph.run(self.output, trace=True)
+        return self.trace
+
+    def nodes(self) -> list[Node]:
+        return self.graph.ancestors(self.output)
+
+    def node(self, name: str) -> Node:
+        return self.graph.node(name)
+
+    def label(self, node_id: int) -> str:
+        return self.display.get(node_id) or self.graph.nodes[node_id].label
+
+    def gate_labels(self) -> dict[int, str]:
+        return {n.id: (gate_label(n) if n.op is not None else self.label(n.id)) for n in self.nodes()}
+
+    def narration_for(self, node: Node, phase: str) -> str:
+        """The file's own narration for ``node`` in ``phase`` (empty if none)."""
+        entry = self.narration.get(f"#{node.id}")
+        return entry.get(phase, "") if isinstance(entry, dict) else ""
+
+    def gradient_check(self, h: float = 1e-5) -> list[GradCheckRow]:
+        """Every input/param leaf's gradient against ``engine.gradcheck.numerical_gradient``.
+
+        Re-runs ``graph.forward`` for each nudge; the recorded trace and all values are
+        restored afterwards.
+        """
+        trace = self.trace if self.trace is not None else self.run()
+        grads = trace.grads()
+        rows = []
+        f = lambda: float(np.sum(self.graph.forward(self.output)))  # noqa: E731
+        try:
+            with np.errstate(all="ignore"):
+                for n in self.nodes():
+                    if n.op is not None or not n.requires_grad or n.kind == "const":
+                        continue
+                    if n.value.dtype.kind != "f":
+                        continue
+                    num = numerical_gradient(f, n.value, h)
+                    ana = grads.get(n.id)
+                    ana = np.zeros_like(num) if ana is None else np.asarray(ana, dtype=np.float64)
+                    rows.append(GradCheckRow(n.id, self.label(n.id), ana, num, relative_error(ana, num)))
+        finally:
+            with np.errstate(all="ignore"):
+                self.graph.forward(self.output)
+        return rows
+
+
+# --------------------------------------------------------------------------- loading
+
+def _fail(source: str, problem: str):
+    raise WalkthroughError(f"{source}: {problem}")
+
+
+def _number_array(source: str, where: str, v) -> np.ndarray:
+    def ok(x):
+        if isinstance(x, bool) or not isinstance(x, (int, float, list)):
+            return False
+        if isinstance(x, list):
+            return len(x) > 0 and all(ok(e) for e in x)
+        return math.isfinite(x)
+    if not ok(v):
+        _fail(source, f"{where} must be a finite number (or a list of numbers), got {v!r}")
+    try:
+        return np.asarray(v, dtype=np.float64)
+    except ValueError:
+        _fail(source, f"{where}: the nested lists are not rectangular")
+
+
+def load_walkthrough(path: str | os.PathLike) -> Walkthrough:
+    """Read, validate and build a walkthrough file; raises :class:`WalkthroughError`."""
+    p = Path(path)
+    source = p.name
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise WalkthroughError(f"{source}: cannot open the file ({e.strerror or e})") from None
+    if size > MAX_FILE_BYTES:
+        _fail(source, f"the file is too large ({size:,} bytes; a walkthrough is at most {MAX_FILE_BYTES:,})")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise WalkthroughError(f"{source}: cannot read the file as UTF-8 text ({e})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise WalkthroughError(f"{source}: bad JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    wt = walkthrough_from_dict(data, source=source)
+    wt.source = str(p)
+    return wt
+
+
+def walkthrough_from_dict(data: Any, source: str = "<walkthrough>") -> Walkthrough:
+    if not isinstance(data, dict):
+        _fail(source, "the file must contain one JSON object {...}")
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        _fail(source, f"unknown key {unknown[0]!r} (known keys: {', '.join(sorted(TOP_KEYS))})")
+    fmt_version = data.get("format", 1)
+    if fmt_version != 1:
+        _fail(source, f"format {fmt_version!r} is not supported (this program reads format 1)")
+    for key in ("name", "title"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            _fail(source, f"{key!r} is required and must be a non-empty string")
+    for key in ("description", "expression", "output"):
+        if key in data and not isinstance(data[key], str):
+            _fail(source, f"{key!r} must be a string")
+    order = data.get("order", 1000)
+    if isinstance(order, bool) or not isinstance(order, int):
+        _fail(source, "'order' must be an integer")
+    has_expr, has_nodes = "expression" in data, "nodes" in data
+    if has_expr == has_nodes:
+        _fail(source, "give either 'expression' or 'nodes' (exactly one of them)")
+    values = data.get("values", {})
+    if not isinstance(values, dict):
+        _fail(source, "'values' must be an object like {\"x\": -2, \"y\": 5}")
+    names = data.get("names", {})
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+        _fail(source, "'names' must map node names to display names (strings)")
+    narration = data.get("narration", {})
+    if not isinstance(narration, dict):
+        _fail(source, "'narration' must be an object")
+
+    if has_expr:
+        graph, output = _build_from_expression(source, data["expression"], values)
+        ids = {}
+    else:
+        graph, output, ids = _build_from_nodes(source, data["nodes"], values, data.get("output"))
+
+    on_path = set(n.id for n in graph.ancestors(output))
+    by_name = {n.name: n for n in graph.nodes}
+    by_name.update({k: n for k, n in ids.items()})
+    by_name = {k: n for k, n in by_name.items() if n.id in on_path or k in ids}
+    display = {}
+    for key, label in names.items():
+        if key not in by_name:
+            _fail(source, f"'names' refers to {key!r}, which is not a node of the graph")
+        display[by_name[key].id] = label
+    per_node: dict[str, dict] = {}
+    for key, entry in narration.items():
+        if key in SPECIAL_NARRATION:
+            if not isinstance(entry, str):
+                _fail(source, f"narration {key!r} must be a string")
+            continue
+        if key not in by_name:
+            _fail(source, f"narration for {key!r}, which is not a node of the graph "
+                          f"(nodes: {', '.join(by_name)}; or one of {', '.join(sorted(SPECIAL_NARRATION))})")
+        if isinstance(entry, str):
+            entry = {"forward": entry}
+        if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+            _fail(source, f"narration for {key!r} must be an object {{\"forward\": \"...\", \"backward\": \"...\"}}")
+        bad = sorted(set(entry) - PHASES)
+        if bad:
+            _fail(source, f"narration for {key!r}: unknown phase {bad[0]!r} (use 'forward' or 'backward')")
+        per_node[f"#{by_name[key].id}"] = entry
+    narration = {k: v for k, v in narration.items() if k in SPECIAL_NARRATION}
+    narration.update(per_node)
+
+    wt = Walkthrough(name=data["name"], title=data["title"], graph=graph, output=output,
+                     description=data.get("description", ""), source=source, display=display,
+                     narration=narration, expression=data.get("expression"),
+                     values=dict(values), order=order)
+    wt.run()
+    _check_finite(source, wt)
+    return wt
+
+
+def _check_finite(source: str, wt: Walkthrough) -> None:
+    for n in wt.nodes():
+        if not np.all(np.isfinite(n.value)):
+            _fail(source, f"{n.label} = {n.op_name}(...) is not a finite number "
+                          "(log of a non-positive number or division by zero?)")
+        if n.grad is not None and not np.all(np.isfinite(n.grad)):
+            _fail(source, f"the gradient at {n.label} is not finite")
+
+
+def _build_from_expression(source: str, text: str, values: dict) -> tuple[Graph, Node]:
+    vals = {}
+    for k, v in values.items():
+        a = _number_array(source, f"value of {k!r}", v)
+        if a.ndim:
+            _fail(source, f"value of {k!r}: an expression takes scalar values")
+        vals[k] = float(a)
+    try:
+        parsed = parse_expression(text, vals)
+    except ExpressionError as e:
+        raise WalkthroughError(f"{source}: expression {text!r}: {e}") from None
+    _auto_names(parsed.graph, parsed.output)
+    return parsed.graph, parsed.output
+
+
+def _auto_names(graph: Graph, output: Node) -> None:
+    """Unnamed intermediate gates get q1, q2, ... (in forward order), so narration can name them."""
+    taken = {n.name for n in graph.nodes if n.name}
+    k = 0
+    for n in graph.ancestors(output):
+        if n.kind == "op" and not n.name:
+            k += 1
+            while f"q{k}" in taken:
+                k += 1
+            n.name = f"q{k}"
+            taken.add(n.name)
+
+
+def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | None
+                      ) -> tuple[Graph, Node, dict[str, Node]]:
+    if not isinstance(nodes, list) or not nodes:
+        _fail(source, "'nodes' must be a non-empty list")
+    if len(nodes) > MAX_NODES:
+        _fail(source, f"too many nodes ({len(nodes)}; at most {MAX_NODES})")
+    specs: dict[str, dict] = {}
+    order: list[str] = []
+    shown: dict[str, str] = {}
+    for i, spec in enumerate(nodes):
+        where = f"node {i + 1}"
+        if not isinstance(spec, dict):
+            _fail(source, f"{where} must be an object with 'id' and 'op'")
+        bad = sorted(set(spec) - NODE_KEYS)
+        if bad:
+            _fail(source, f"{where}: unknown key {bad[0]!r} (known: {', '.join(sorted(NODE_KEYS))})")
+        nid = spec.get("id")
+        if not isinstance(nid, str) or not nid.strip():
+            _fail(source, f"{where}: 'id' is required and must be a non-empty string")
+        where = f"node {nid!r}"
+        if nid in specs:
+            _fail(source, f"duplicate node id {nid!r}")
+        op = spec.get("op")
+        if not isinstance(op, str):
+            _fail(source, f"{where}: 'op' is required (a gate such as add, mul, exp, recip, addc, mulc, "
+                          "or input/param/const)")
+        if op not in LEAF_OPS and op not in OPS:
+            _fail(source, f"{where}: unknown op {op!r} (known: {', '.join(sorted(LEAF_OPS | set(OPS)))})")
+        label = spec.get("name", nid)
+        if not isinstance(label, str) or not label:
+            _fail(source, f"{where}: 'name' must be a non-empty string")
+        if label in shown:
+            _fail(source, f"{where}: duplicate name {label!r} (also used by node {shown[label]!r})")
+        shown[label] = nid
+        inputs = spec.get("inputs", [])
+        if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+            _fail(source, f"{where}: 'inputs' must be a list of node ids")
+        attrs = spec.get("attrs", {})
+        if not isinstance(attrs, dict):
+            _fail(source, f"{where}: 'attrs' must be an object such as {{\"c\": -1}}")
+        if op in LEAF_OPS:
+            if inputs:
+                _fail(source, f"{where}: an {op} has no inputs")
+            if "value" in spec and nid in values:
+                _fail(source, f"{where}: value given both in the node and in 'values'")
+            if "value" not in spec and nid not in values:
+                _fail(source, f"{where}: missing value (give \"value\" or an entry in 'values')")
+        else:
+            if "value" in spec:
+                _fail(source, f"{where}: only input, param and const nodes take a 'value'")
+            arity = OPS[op].arity
+            if arity >= 0 and len(inputs) != arity:
+                _fail(source, f"{where}: {op} takes {arity} input(s), got {len(inputs)}")
+            if arity < 0 and not inputs:
+                _fail(source, f"{where}: {op} needs at least one input")
+        specs[nid] = spec
+        order.append(nid)
+    for k in values:
+        if k not in specs:
+            _fail(source, f"'values' gives {k!r}, which is not a node id")
+    for nid in order:
+        for inp in specs[nid].get("inputs", []):
+            if inp not in specs:
+                _fail(source, f"node {nid!r}: missing input {inp!r} (no node has that id)")
+
+    # topological order (the file may list nodes in any order); a cycle is an error
+    state: dict[str, int] = {}
+    topo: list[str] = []
+    for start in order:
+        if state.get(start):
+            continue
+        stack = [(start, iter(specs[start].get("inputs", [])))]
+        state[start] = 1
+        path = [start]
+        while stack:
+            nid, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                state[nid] = 2
+                topo.append(nid)
+            elif state.get(nxt) == 1:
+                cyc = path[path.index(nxt):] + [nxt]
+                _fail(source, "the graph has a cycle: " + " → ".join(reversed(cyc)))
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(specs[nxt].get("inputs", []))))
+
+    g = Graph(np.float64)
+    built: dict[str, Node] = {}
+    for nid in topo:
+        spec = specs[nid]
+        op = spec["op"]
+        label = spec.get("name", nid)
+        if op in LEAF_OPS:
+            v = _number_array(source, f"value of {nid!r}", spec["value"] if "value" in spec else values[nid])
+            built[nid] = g.input(label, v) if op == "input" else g.param(label, v) if op == "param" \
+                else g.const(v, name=label)
+            continue
+        attrs = spec.get("attrs", {})
+        try:
+            with np.errstate(all="ignore"):
+                built[nid] = g.apply(op, *(built[i] for i in spec.get("inputs", [])), name=label, **attrs)
+        except (GraphError, TypeError, KeyError, ValueError) as e:
+            msg = str(e)
+            if isinstance(e, TypeError) and "argument" in msg:
+                msg = f"wrong or missing attrs {attrs!r} ({msg.split(')', 1)[-1].strip() or msg})"
+            elif isinstance(e, KeyError):
+                msg = f"missing attr {msg}"
+            _fail(source, f"node {nid!r} ({op}): {msg}")
+    if output_name is None:
+        out = built[order[-1]]
+    else:
+        if output_name not in built:
+            _fail(source, f"'output' is {output_name!r}, which is not a node id")
+        out = built[output_name]
+    if out.op is None:
+        _fail(source, "the output must be a gate, not an input")
+    unused = [nid for nid in order if built[nid].kind in ("input", "param")
+              and built[nid] not in g.ancestors(out)]
+    if unused:
+        _fail(source, f"node {unused[0]!r} is not used by the output")
+    return g, out, built
+
+
+def walkthrough_from_expression(expression: str, values: str | dict, title: str | None = None) -> Walkthrough:
+    """Custom mode: ``("(x+y)*z", "x=-2, y=5, z=-4")``; raises :class:`ExpressionError`."""
+    vals = parse_values(values) if isinstance(values, str) else dict(values)
+    if not expression.strip():
+        raise ExpressionError("type an expression, e.g. (x + y) * z")
+    parsed = parse_expression(expression, vals)
+    _auto_names(parsed.graph, parsed.output)
+    wt = Walkthrough(name="custom", title=title or f"f = {expression.strip()}", graph=parsed.graph,
+                     output=parsed.output, description="Your own expression.", source="<custom>",
+                     expression=expression, values=vals)
+    wt.run()
+    try:
+        _check_finite("the expression", wt)
+    except WalkthroughError as e:
+        raise ExpressionError(str(e).split(": ", 1)[1]) from None
+    return wt
+
+
+def builtin_walkthrough_paths() -> list[Path]:
+    return sorted(BUILTIN_DIR.glob("*.json"))
+
+
+def load_builtin_walkthroughs() -> list[Walkthrough]:
+    """All bundled walkthroughs, in their ``order``."""
+    out = [load_walkthrough(p) for p in builtin_walkthrough_paths()]
+    out.sort(key=lambda w: (w.order, w.name))
+    return out
+
+
+# --------------------------------------------------------------------------- frames and narration
+
+@dataclass(frozen=True)
+class Frame:
+    """One click of the animation.
+
+    ``kind``: "start" (leaf values given), "forward" (one gate computed), "seed" (df/df = 1 at the
+    output), "backward" (one gradient along one edge).  ``step`` is the index into ``trace.steps``
+    (-1 for start and seed).  The state shown at a frame is everything up to and including it.
+    """
+    index: int
+    kind: str
+    step: int
+
+
+def build_frames(trace: Trace) -> list[Frame]:
+    frames = [Frame(0, "start", -1)]
+    seeded = False
+    for i, s in enumerate(trace.steps):
+        if isinstance(s, BackwardStep) and not seeded:
+            frames.append(Frame(len(frames), "seed", -1))
+            seeded = True
+        frames.append(Frame(len(frames), "forward" if isinstance(s, ForwardStep) else "backward", i))
+    if not seeded and trace._seed is not None:
+        frames.append(Frame(len(frames), "seed", -1))
+    return frames
+
+
+def _prev_accumulated(trace: Trace, step_index: int, parent: int):
+    for s in reversed(trace.steps[:step_index]):
+        if isinstance(s, BackwardStep) and s.parent == parent:
+            return s.accumulated
+    return None
+
+
+def fanout_sum(trace: Trace, step_index: int) -> str:
+    """``"a + b = total"`` for a backward step whose parent fans out (contribution > 1)."""
+    s = trace.steps[step_index]
+    if not isinstance(s, BackwardStep) or s.contribution < 2:
+        return ""
+    prev = _prev_accumulated(trace, step_index, s.parent)
+    return f"{fmt(prev)} + {fmtp(s.downstream)} = {fmt(s.accumulated)}"
+
+
+def narrate(trace: Trace, frame: Frame, labels: dict[int, str], *, gates: dict[int, str] | None = None,
+            describe: dict[int, str] | None = None, wt: Walkthrough | None = None) -> tuple[str, str]:
+    """``(headline, body)`` for a frame, in the lecture's words.
+
+    ``labels``: node id -> name to print; ``gates``: node id -> gate symbol; ``describe``: node id
+    -> the op's one-line description.  A walkthrough's own narration text (``wt``) is added.
+    """
+    gates = gates or {}
+    describe = describe or {}
+    info = {n.id: n for n in trace.nodes}
+    out_name = labels.get(trace.output, info[trace.output].name)
+    special = (wt.narration if wt is not None else {})
+    nsteps = len(trace.forward_steps)
+    if frame.kind == "start":
+        leaves = [n for n in trace.nodes if not n.parents and n.kind != "const"]
+        vals = trace.values()
+        given = ", ".join(f"{labels.get(n.id, n.name)} = {fmt(vals[n.id])}" for n in leaves)
+        body = special.get("intro") or (wt.description if wt is not None else "")
+        text = (f"The inputs are given: {given}. Press → (or Step) to run the forward pass: "
+                f"{nsteps} gate(s), each computing its output from its inputs, left to right.")
+        return "Start", (body + "\n\n" + text).strip()
+    if frame.kind == "seed":
+        head = f"Backward pass starts: ∂{out_name}/∂{out_name} = 1"
+        extra = special.get("forward_done", "") + ("\n\n" if special.get("forward_done") else "")
+        body = (f"{extra}The forward pass is done: {out_name} = {fmt(trace.values()[trace.output])}. "
+                f"The gradient of {out_name} with respect to itself is 1 — the first upstream gradient. "
+                "Now we walk the graph backwards (right to left); at each gate, by the chain rule, "
+                "downstream gradient = local gradient × upstream gradient.")
+        if special.get("seed"):
+            body = special["seed"] + "\n\n" + body
+        return head, body
+    s = trace.steps[frame.step]
+    name = labels.get(s.node, info[s.node].name)
+    gate = gates.get(s.node, info[s.node].symbol)
+    own = ""
+    if wt is not None:
+        own = wt.narration_for(wt.graph.nodes[s.node], frame.kind)
+    if isinstance(s, ForwardStep):
+        args = ", ".join(fmt(v) for v in s.input_values)
+        ins = ", ".join(labels.get(i, info[i].name) for i in s.inputs)
+        head = f"Forward: {name} = {gate}({ins})"
+        body = f"{name} = {gate}({args}) = {fmt(s.value)}."
+        if describe.get(s.node):
+            body += f"\nThe {describe[s.node]}."
+        if own:
+            body = own + "\n\n" + body
+        if frame.index == nsteps:
+            body += f"\n\nThis is the output: {name} = {fmt(s.value)}. " + special.get("forward_done", "")
+        return head, body.strip()
+    parent = labels.get(s.parent, info[s.parent].name)
+    head = f"Backward through {gate}: ∂{out_name}/∂{_p(parent)}"
+    if s.local is not None:
+        body = (f"downstream = local × upstream\n"
+                f"∂{out_name}/∂{_p(parent)} = ∂{_p(name)}/∂{_p(parent)} × ∂{out_name}/∂{_p(name)}\n"
+                f"          = {fmtp(s.local)} × {fmtp(s.upstream)} = {fmt(s.downstream)}")
+    else:
+        body = (f"downstream = (local Jacobian)ᵀ · upstream, applied by the gate's vectorised rule:\n"
+                f"upstream ∂{out_name}/∂{name} has shape {shape_str(np.shape(s.upstream))}, "
+                f"‖·‖ = {fmt(np.linalg.norm(s.upstream))}; downstream ∂{out_name}/∂{parent} has shape "
+                f"{shape_str(np.shape(s.downstream))}, ‖·‖ = {fmt(np.linalg.norm(s.downstream))}")
+    if describe.get(s.node):
+        body += f"\nThe {describe[s.node]}."
+    if s.contribution > 1:
+        body += (f"\n\n{parent} fans out (its value is used {s.contribution} times so far): the copy gate "
+                 f"adds the gradients coming back — {fanout_sum(trace, frame.step)}.")
+    if own:
+        body = own + "\n\n" + body
+    if frame.index == frame_count(trace) - 1:
+        body += "\n\nDone: every input now has its gradient. " + special.get("outro", "")
+    return head, body.strip()
+
+
+def frame_count(trace: Trace) -> int:
+    return len(build_frames(trace))
