@@ -1,0 +1,351 @@
+"""Shared pieces of the lecture labs: projector-friendly plots, export buttons, matrix
+editors and a QThreadPool job runner (progress, partial results, cancellation, stale
+results dropped by run id)."""
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTableWidget, QTableWidgetItem, QWidget)
+
+BIG_FONT_PT = 13
+PEN_WIDTH = 3
+#: class / curve colours readable on a projector (colour-blind friendly-ish)
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+          "#17becf", "#bcbd22", "#7f7f7f"]
+
+
+def big_font(delta: int = 0, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPointSize(BIG_FONT_PT + delta)
+    f.setBold(bold)
+    return f
+
+
+def label(text: str = "", delta: int = 0, bold: bool = False, wrap: bool = True) -> QLabel:
+    lab = QLabel(text)
+    lab.setFont(big_font(delta, bold))
+    lab.setWordWrap(wrap)
+    lab.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    return lab
+
+
+def pen(color: str, width: int = PEN_WIDTH, style=None) -> Any:
+    kw = {"color": color, "width": width}
+    if style is not None:
+        kw["style"] = style
+    return pg.mkPen(**kw)
+
+
+def make_plot(title: str = "", xlabel: str = "", ylabel: str = "") -> pg.PlotWidget:
+    """A white-background plot with large axis text (readable from the back of a room)."""
+    w = pg.PlotWidget(background="w")
+    w.setMinimumSize(260, 200)
+    item = w.getPlotItem()
+    style = {"color": "#000", "font-size": f"{BIG_FONT_PT + 1}pt"}
+    if title:
+        item.setTitle(title, color="#000", size=f"{BIG_FONT_PT + 2}pt")
+    for side, text in (("bottom", xlabel), ("left", ylabel)):
+        ax = item.getAxis(side)
+        ax.setTextPen("#000")
+        ax.setPen(pen("#000", 1))
+        ax.setTickFont(big_font(-1))
+        if text:
+            ax.setLabel(text, **style)
+    item.showGrid(x=True, y=True, alpha=0.25)
+    return w
+
+
+def add_legend(plot: pg.PlotWidget) -> pg.LegendItem:
+    leg = plot.getPlotItem().addLegend(offset=(10, 10), labelTextSize=f"{BIG_FONT_PT}pt",
+                                       labelTextColor="#000", brush=pg.mkBrush(255, 255, 255, 200))
+    return leg
+
+
+def export_plot(plot: pg.PlotWidget, path: str) -> None:
+    """Write ``plot`` to ``path``: SVG when it ends in .svg, else PNG."""
+    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+    if str(path).lower().endswith(".svg"):
+        pg.exporters.SVGExporter(item).export(str(path))
+    else:
+        ex = pg.exporters.ImageExporter(item)
+        ex.parameters()["width"] = max(800, int(item.sceneBoundingRect().width()))
+        ex.export(str(path))
+
+
+def export_button(plot: pg.PlotWidget, name: str, parent: QWidget | None = None) -> QPushButton:
+    """An explicit "Export…" button (PNG or SVG) beside a plot."""
+    b = QPushButton("Export plot…", parent)
+    b.setFont(big_font(-2))
+
+    def go():
+        path, _ = QFileDialog.getSaveFileName(b, "Export plot", f"{name}.png",
+                                              "PNG image (*.png);;SVG vector image (*.svg)")
+        if path:
+            try:
+                export_plot(plot, path)
+            except Exception as exc:  # noqa: BLE001  (a user-caused failure: say so, keep going)
+                from PySide6.QtWidgets import QMessageBox
+                QMessageBox.warning(b, "Export failed", f"Could not write {path}:\n{exc}")
+    b.clicked.connect(go)
+    return b
+
+
+def row(*widgets, stretch: bool = True) -> QHBoxLayout:
+    lay = QHBoxLayout()
+    for w in widgets:
+        if isinstance(w, QWidget):
+            lay.addWidget(w)
+        else:
+            lay.addLayout(w)
+    if stretch:
+        lay.addStretch(1)
+    return lay
+
+
+def fmt(v: float, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "—"
+    return f"{v:.{digits}g}"
+
+
+class MatrixEditor(QTableWidget):
+    """An editable numeric table; ``values()`` → ``(rows, cols)`` float array.  Cells that are
+    not numbers are shown red and read as NaN; ``edited`` fires after each valid edit."""
+    edited = Signal()
+
+    def __init__(self, values: np.ndarray, row_names=None, col_names=None, digits: int = 6, parent=None):
+        values = np.atleast_2d(np.asarray(values, dtype=np.float64))
+        super().__init__(values.shape[0], values.shape[1], parent)
+        self.setFont(big_font())
+        self.horizontalHeader().setFont(big_font(-1))
+        self.verticalHeader().setFont(big_font(-1))
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self._digits = digits
+        self._loading = False
+        if row_names:
+            self.setVerticalHeaderLabels(list(row_names))
+        if col_names:
+            self.setHorizontalHeaderLabels(list(col_names))
+        self.set_values(values)
+        self.itemChanged.connect(self._changed)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        h = self.horizontalHeader().sizeHint().height() + 4
+        h += sum(self.rowHeight(i) for i in range(self.rowCount()))
+        self.setMinimumHeight(min(h, 400))
+        self.setMaximumHeight(h + 2 if self.rowCount() <= 12 else 16777215)
+
+    def set_values(self, values: np.ndarray) -> None:
+        values = np.atleast_2d(np.asarray(values, dtype=np.float64))
+        self._loading = True
+        try:
+            if values.shape != (self.rowCount(), self.columnCount()):
+                self.setRowCount(values.shape[0])
+                self.setColumnCount(values.shape[1])
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    it = QTableWidgetItem(f"{values[i, j]:.{self._digits}g}")
+                    it.setTextAlignment(Qt.AlignCenter)
+                    self.setItem(i, j, it)
+        finally:
+            self._loading = False
+        self._fit_height()
+        self.edited.emit()
+
+    def values(self) -> np.ndarray:
+        out = np.full((self.rowCount(), self.columnCount()), np.nan)
+        for i in range(self.rowCount()):
+            for j in range(self.columnCount()):
+                it = self.item(i, j)
+                try:
+                    out[i, j] = float(it.text().replace("−", "-")) if it is not None else np.nan
+                except ValueError:
+                    pass
+        return out
+
+    def set_cell(self, i: int, j: int, v: float) -> None:
+        self.item(i, j).setText(f"{v:.{self._digits}g}")
+
+    def _changed(self, item: QTableWidgetItem) -> None:
+        if self._loading:
+            return
+        try:
+            float(item.text().replace("−", "-"))
+            item.setBackground(Qt.transparent)
+            item.setToolTip("")
+        except ValueError:
+            item.setBackground(Qt.red)
+            item.setToolTip("not a number")
+            return
+        self.edited.emit()
+
+
+def readonly_table(rows: int, cols: int, headers=None) -> QTableWidget:
+    t = QTableWidget(rows, cols)
+    t.setFont(big_font(-1))
+    t.horizontalHeader().setFont(big_font(-1))
+    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+    if headers:
+        t.setHorizontalHeaderLabels(list(headers))
+    return t
+
+
+def fill_table(t: QTableWidget, rows: list, headers=None) -> None:
+    t.setRowCount(len(rows))
+    if rows:
+        t.setColumnCount(len(rows[0]))
+    if headers:
+        t.setHorizontalHeaderLabels(list(headers))
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            text = v if isinstance(v, str) else fmt(float(v), 6)
+            it = QTableWidgetItem(text)
+            it.setTextAlignment(Qt.AlignCenter)
+            t.setItem(i, j, it)
+
+
+# =========================================================================== background jobs
+
+class JobSignals(QObject):
+    progress = Signal(int, float, str)     # run id, fraction, message
+    partial = Signal(int, object)          # run id, payload
+    finished = Signal(int, object)         # run id, result
+    failed = Signal(int, str)              # run id, message (also "cancelled")
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: "Job"):
+        super().__init__()
+        self.job = job
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        j = self.job
+        try:
+            result = j.fn(j)
+        except Exception as exc:  # noqa: BLE001
+            from engine.labs import Cancelled
+            msg = "cancelled" if isinstance(exc, Cancelled) or j.cancelled else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, Cancelled):
+                traceback.print_exc()
+            j._emit(j.signals.failed, j.run_id, msg)
+        else:
+            j._emit(j.signals.finished, j.run_id, result)
+        finally:
+            j.done.set()
+
+
+class Job:
+    """One background computation ``fn(job) -> result``.  Inside ``fn``:
+    ``job.progress(fraction, message)``, ``job.partial(payload)`` (throttled by the caller),
+    ``job.cancelled`` / ``job.check()``.  Signals arrive on the GUI thread (queued)."""
+
+    def __init__(self, run_id: int, fn: Callable[["Job"], Any], signals: JobSignals):
+        self.run_id = run_id
+        self.fn = fn
+        self.signals = signals
+        self._cancel = threading.Event()
+        self.done = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _emit(self, sig, *args) -> None:
+        try:
+            sig.emit(*args)
+        except RuntimeError:  # the receiving widgets are gone (application closing)
+            pass
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self._emit(self.signals.progress, self.run_id, float(fraction), message)
+
+    def partial(self, payload) -> None:
+        self._emit(self.signals.partial, self.run_id, payload)
+
+
+class JobRunner(QObject):
+    """Runs at most one job at a time for one lab on a shared QThreadPool; starting a new
+    job cancels the previous one, and results of older runs are ignored (run id)."""
+    progress = Signal(float, str)
+    partial = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+
+    _pool: QThreadPool | None = None
+
+    @classmethod
+    def pool(cls) -> QThreadPool:
+        if cls._pool is None:
+            cls._pool = QThreadPool()
+            cls._pool.setMaxThreadCount(2)
+        return cls._pool
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._run_id = 0
+        self._job: Job | None = None
+        self._signals = JobSignals()
+        self._signals.progress.connect(self._on_progress)
+        self._signals.partial.connect(self._on_partial)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.failed.connect(self._on_failed)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None and not self._job.done.is_set()
+
+    def start(self, fn: Callable[[Job], Any]) -> Job:
+        self.cancel()
+        self._run_id += 1
+        self._job = Job(self._run_id, fn, self._signals)
+        self.pool().start(_Runnable(self._job))
+        self.busy_changed.emit(True)
+        return self._job
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        return self._job is None or self._job.done.wait(timeout)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.cancel()
+        self.wait(timeout)
+
+    def _current(self, run_id: int) -> bool:
+        return run_id == self._run_id
+
+    def _on_progress(self, run_id, frac, msg):
+        if self._current(run_id):
+            self.progress.emit(frac, msg)
+
+    def _on_partial(self, run_id, payload):
+        if self._current(run_id):
+            self.partial.emit(payload)
+
+    def _on_finished(self, run_id, result):
+        if self._current(run_id):
+            self.busy_changed.emit(False)
+            self.finished.emit(result)
+
+    def _on_failed(self, run_id, msg):
+        if self._current(run_id):
+            self.busy_changed.emit(False)
+            self.failed.emit(msg)

@@ -1,0 +1,109 @@
+"""``LabsWidget``: a QTabWidget of the lecture labs in the lecture's order."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from .common import big_font
+
+
+def _lab_classes():
+    from .score_lab import ScoreLab
+    classes = [ScoreLab]
+    try:
+        from .loss_lab import LossLab
+        classes.append(LossLab)
+    except ImportError:
+        pass
+    try:
+        from .overfit_lab import OverfitLab
+        classes.append(OverfitLab)
+    except ImportError:
+        pass
+    try:
+        from .optim_lab import OptimLab
+        classes.append(OptimLab)
+    except ImportError:
+        pass
+    try:
+        from .landscape_lab import LandscapeLab
+        classes.append(LandscapeLab)
+    except ImportError:
+        pass
+    try:
+        from .activation_lab import ActivationLab
+        classes.append(ActivationLab)
+    except ImportError:
+        pass
+    return classes
+
+
+class LabsWidget(QWidget):
+    """One sub-tab per lab.  ``set_dataset(Dataset | None)``, ``set_model(Network | None)``
+    (a snapshot copy: the labs never train it), ``shutdown()`` (cancel + wait for jobs)."""
+
+    def __init__(self, parent=None, dataset=None, load_default: bool = True):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setFont(big_font(0, True))
+        lay.addWidget(self.tabs)
+        self.labs = []
+        for cls in _lab_classes():
+            lab = cls()
+            lab.setFont(big_font())
+            self.labs.append(lab)
+            self.tabs.addTab(lab, cls.title.replace("&", "&&"))
+        self.dataset = None
+        self.model = None
+        self._user_dataset = False
+        if dataset is not None:
+            self.set_dataset(dataset)
+        elif load_default:
+            self._load_default()
+
+    def lab(self, name: str):
+        """The lab whose class name or title is ``name``."""
+        for lab in self.labs:
+            if type(lab).__name__ == name or lab.title == name:
+                return lab
+        raise KeyError(name)
+
+    @staticmethod
+    def default_dataset():
+        """The bundled digits (offline), or the toy spiral if digits cannot be loaded."""
+        from engine.config import DatasetConfig
+        from engine.datasets import DatasetError, load_dataset
+        try:
+            return load_dataset(DatasetConfig(name="digits"))
+        except (DatasetError, ImportError, OSError):
+            return load_dataset(DatasetConfig(name="spiral"))
+
+    def _load_default(self) -> None:
+        self._apply_dataset(self.default_dataset())
+
+    def set_dataset(self, dataset) -> None:
+        """The main window's dataset (an engine Dataset); None → the default dataset."""
+        if dataset is None:
+            self._load_default()
+            return
+        self._apply_dataset(dataset)
+
+    def _apply_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        for lab in self.labs:
+            lab.set_dataset(dataset)
+
+    def set_model(self, network) -> None:
+        """A snapshot copy of the main window's Network (or None)."""
+        self.model = network
+        for lab in self.labs:
+            lab.set_model(network)
+
+    def shutdown(self) -> None:
+        for lab in self.labs:
+            lab.shutdown()
+
+    def closeEvent(self, event):  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
