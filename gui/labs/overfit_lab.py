@@ -1,0 +1,201 @@
+"""Lab 3 — overfitting: the same kind of MLP on a small noisy 2-D set, under-fit / good fit /
+over-fit (with and without L2); training vs validation curves beside the decision regions.
+
+Training runs on the labs' QThreadPool (never the GUI thread), publishing copies of the
+history and the decision grid at most ~10 times a second."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QGridLayout, QProgressBar, QPushButton, QSpinBox
+
+from engine import labs as L
+from engine.datasets import load_dataset
+from engine.trainer import Trainer
+
+from .base import Lab
+from .common import COLORS, JobRunner, add_legend, big_font, export_button, label, make_plot, pen, row
+
+GRID_N = 100
+
+
+def _region_lut(k: int) -> np.ndarray:
+    lut = []
+    for c in COLORS[:k]:
+        q = pg.mkColor(c)
+        # pale versions of the class colours
+        lut.append([int(255 - 0.35 * (255 - v)) for v in (q.red(), q.green(), q.blue())] + [255])
+    return np.array(lut, dtype=np.ubyte)
+
+
+class OverfitLab(Lab):
+    title = "Overfitting"
+    blurb = "low training loss is not the goal: watch the validation curve and the decision regions."
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.preset = QComboBox()
+        self.preset.setFont(big_font())
+        self.preset.addItems(list(L.OVERFIT_PRESETS))
+        self.preset.setCurrentText("over-fitting")
+        self.seed = QSpinBox()
+        self.seed.setFont(big_font())
+        self.seed.setRange(0, 10_000)
+        self.train_button = QPushButton("Train")
+        self.stop_button = QPushButton("Stop")
+        for b in (self.train_button, self.stop_button):
+            b.setFont(big_font(0, True))
+        self.stop_button.setEnabled(False)
+        self.train_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setFont(big_font(-1))
+        self.status = label("", 0)
+        self.body.addLayout(row(label("Preset:"), self.preset, label("seed:"), self.seed,
+                                self.train_button, self.stop_button, self.progress))
+        self.desc = label("", -1)
+        self.body.addWidget(self.desc)
+        self.preset.currentTextChanged.connect(self._describe)
+
+        grid = QGridLayout()
+        self.curves = make_plot("Loss: training vs validation", "epoch", "loss")
+        add_legend(self.curves)
+        self.train_curve = self.curves.plot([], [], pen=pen(COLORS[0]), name="training loss")
+        self.val_curve = self.curves.plot([], [], pen=pen(COLORS[1]), name="validation loss")
+        self.acc = make_plot("Accuracy", "epoch", "accuracy")
+        add_legend(self.acc)
+        self.train_acc = self.acc.plot([], [], pen=pen(COLORS[0]), name="training")
+        self.val_acc = self.acc.plot([], [], pen=pen(COLORS[1], style=pg.QtCore.Qt.DashLine), name="validation")
+        self.acc.setYRange(0, 1.02)
+        self.regions = make_plot("Decision regions (● training, ○ validation)", "x₁", "x₂")
+        self.regions.getViewBox().setAspectLocked(True)
+        self.region_img = pg.ImageItem(axisOrder="row-major")
+        self.regions.addItem(self.region_img)
+        self.train_pts = pg.ScatterPlotItem(size=11, pen=pg.mkPen("k", width=1.5))
+        self.val_pts = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(255, 255, 255, 0))
+        self.regions.addItem(self.train_pts)
+        self.regions.addItem(self.val_pts)
+        self.plots.update(curves=self.curves, accuracy=self.acc, regions=self.regions)
+        grid.addWidget(self.curves, 0, 0)
+        grid.addWidget(self.acc, 1, 0)
+        grid.addWidget(self.regions, 0, 1, 2, 1)
+        grid.addLayout(row(export_button(self.curves, "overfit_loss"), export_button(self.acc, "overfit_accuracy")), 2, 0)
+        grid.addWidget(export_button(self.regions, "overfit_regions"), 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        self.body.addLayout(grid, 1)
+        self.body.addWidget(self.status)
+
+        self.runner = JobRunner(self)
+        self.runners = [self.runner]
+        self.runner.partial.connect(self._show)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.runner.progress.connect(lambda f, m: self.progress.setValue(int(100 * f)))
+        self.last = None
+        self._describe()
+
+    def _describe(self) -> None:
+        name = self.preset.currentText()
+        hidden, reg, strength, epochs, _ = L.OVERFIT_PRESETS[name]
+        regs = "no regularization" if reg == "none" else f"{reg.upper()} regularization λ = {strength:g}"
+        self.desc.setText(f"<b>{name}</b>: MLP 2 → {' → '.join(str(h) + ' (ReLU)' for h in hidden)} → 3, "
+                          f"{regs}, {epochs} epochs full-batch, on a noisy spiral with 30 points per class "
+                          "(60 % training, 40 % validation).")
+
+    # ------------------------------------------------------------------ training
+    def reset(self) -> None:
+        self.stop()
+        self.preset.setCurrentText("over-fitting")
+        self.seed.setValue(0)
+        self.progress.setValue(0)
+        for c in (self.train_curve, self.val_curve, self.train_acc, self.val_acc):
+            c.setData([], [])
+        self.region_img.clear()
+        self.train_pts.setData([])
+        self.val_pts.setData([])
+        self.status.setText("Choose a preset and press Train.")
+        self.last = None
+
+    def start(self, epochs: int | None = None) -> None:
+        name = self.preset.currentText()
+        cfg = L.overfit_config(name, seed=self.seed.value(), epochs=epochs or None)
+        total = cfg.optim.epochs
+
+        def work(job):
+            data = load_dataset(cfg.dataset)
+            tr = Trainer.from_config(cfg, data)
+            X = np.concatenate([data.X_train, data.X_val])
+            lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
+            last_pub = 0.0
+
+            def publish(final=False):
+                h = tr.history
+                xs, ys, lab = L.decision_grid(tr.model, tuple(lo), tuple(hi), GRID_N)
+                job.partial(dict(preset=name, epoch=list(h.eval_epoch), train_loss=list(h.train_loss),
+                                 val_loss=list(h.val_loss), train_acc=list(h.train_acc), val_acc=list(h.val_acc),
+                                 lo=lo, hi=hi, grid=lab.astype(np.int32), classes=data.num_classes,
+                                 Xtr=data.X_train.copy(), ytr=data.y_train.copy(),
+                                 Xva=data.X_val.copy(), yva=data.y_val.copy(), final=final))
+
+            while tr.epoch < total and not job.cancelled:
+                res = tr.step()
+                if res.diverged:
+                    raise RuntimeError(res.reason)
+                if time.perf_counter() - last_pub > 0.1:
+                    last_pub = time.perf_counter()
+                    publish()
+                    job.progress(tr.epoch / total)
+            publish(final=True)
+            job.progress(1.0)
+            return dict(epochs=tr.epoch, stopped=job.cancelled)
+
+        self.train_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status.setText(f"Training “{name}”…")
+        self.runner.start(work)
+
+    def stop(self) -> None:
+        self.runner.cancel()
+
+    def _show(self, p: dict) -> None:
+        self.last = p
+        ep = p["epoch"]
+        self.train_curve.setData(ep, p["train_loss"])
+        self.val_curve.setData(ep, p["val_loss"])
+        self.train_acc.setData(ep, p["train_acc"])
+        self.val_acc.setData(ep, p["val_acc"])
+        lo, hi = p["lo"], p["hi"]
+        self.region_img.setImage(p["grid"], levels=(0, p["classes"] - 1), lut=_region_lut(p["classes"]))
+        self.region_img.setRect(pg.QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
+        brushes = [pg.mkBrush(COLORS[int(k)]) for k in p["ytr"]]
+        self.train_pts.setData(pos=p["Xtr"], brush=brushes)
+        self.val_pts.setData(pos=p["Xva"], pen=[pg.mkPen(COLORS[int(k)], width=3) for k in p["yva"]])
+        if ep:
+            self.status.setText(
+                f"epoch {ep[-1]:.0f}: training loss {p['train_loss'][-1]:.3f}, validation loss {p['val_loss'][-1]:.3f} "
+                f"(lowest {min(p['val_loss']):.3f}); accuracy {p['train_acc'][-1]:.0%} training, "
+                f"{p['val_acc'][-1]:.0%} validation")
+
+    def _done(self, result) -> None:
+        self.train_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.progress.setValue(100)
+        msg = self.status.text()
+        if result.get("stopped"):
+            msg += " — stopped."
+        self.status.setText(msg)
+
+    def _failed(self, msg: str) -> None:
+        self.train_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.status.setText("Stopped." if msg == "cancelled" else f"Training failed: {msg}")
+
+    def demo(self, app) -> None:
+        """For screenshots: train the current preset to the end."""
+        self.start()
+        self.runner.wait(60)
+        for _ in range(20):
+            app.processEvents()
