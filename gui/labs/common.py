@@ -292,7 +292,9 @@ class JobRunner(QObject):
     @classmethod
     def pool(cls) -> QThreadPool:
         if cls._pool is None:
-            cls._pool = QThreadPool()
+            from PySide6.QtCore import QCoreApplication
+            # owned by the application so it outlives every lab and is destroyed by Qt
+            cls._pool = QThreadPool(QCoreApplication.instance())
             cls._pool.setMaxThreadCount(2)
         return cls._pool
 
