@@ -3,19 +3,36 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from . import qt_compat  # noqa: F401  (PySide6 6.12 on Python 3.11: see the module)
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
 
 
-def create_window() -> QMainWindow:
-    w = QMainWindow()
-    w.setWindowTitle("Backprop Studio")
-    w.setCentralWidget(QLabel("Backprop Studio — the training window arrives with the window issue."))
-    w.resize(1200, 800)
-    return w
+def ensure_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0], *(argv or [])])
+    app.setApplicationName("Backprop Studio")
+    app.setOrganizationName("BackpropStudio")
+    return app
+
+
+def create_window(restore: bool = True):
+    """The main window, ready to train: spiral set and a small MLP (or the last choices)."""
+    from . import style
+    from .main_window import MainWindow
+    app = ensure_app()
+    style.configure_pyqtgraph()
+    f = QFont(app.font())
+    f.setPointSizeF(style.font_pt())
+    app.setFont(f)
+    app.setStyleSheet(style.stylesheet())
+    return MainWindow(restore=restore)
 
 
 def run(argv: list[str]) -> int:
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app = ensure_app(argv)
     w = create_window()
     w.show()
     return app.exec()

@@ -1,0 +1,181 @@
+"""The GUI-thread side of training: owns the Trainer between runs and the worker thread during one.
+
+While no worker runs, the trainer belongs to the GUI thread (Step and Reset call it directly —
+cheap, one minibatch).  While a worker runs, the GUI thread never touches the trainer: live
+changes go into the settings queue, stop is an Event, and results arrive as Snapshots.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from engine.config import ExperimentConfig
+from engine.datasets import Dataset
+from engine.models import Network
+from engine.trainer import Trainer
+
+from .worker import LIVE_SETTINGS, SnapshotMaker, TrainingWorker, apply_setting
+
+
+class TrainingController(QObject):
+    snapshot = Signal(object)        # worker.Snapshot (also for Step / Reset / rebuild)
+    running_changed = Signal(bool)
+    failed = Signal(str)
+    reset_done = Signal()            # the history was cleared (new run id)
+    message = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.trainer: Trainer | None = None
+        self.dataset: Dataset | None = None
+        self.run_id = 0
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self._stop = threading.Event()
+        self._settings: queue.Queue = queue.Queue()
+        self._maker: SnapshotMaker | None = None
+        self._resume_after = False
+
+    # ------------------------------------------------------------------ state
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def model_snapshot(self) -> Network | None:
+        """A copy of the network, safe to use on the GUI thread."""
+        if self.trainer is None:
+            return None
+        m = self.trainer.model
+        if self.running:
+            params = self._last_params
+        else:
+            params = m.copy_params()
+        if params is None:
+            params = m.copy_params()
+        return Network(m.input_dim, m.num_classes, m.model_cfg, m.loss_cfg, params=params)
+
+    _last_params = None
+
+    def note_params(self, params) -> None:
+        self._last_params = params
+
+    # ------------------------------------------------------------------ building
+    def build(self, cfg: ExperimentConfig, dataset: Dataset) -> None:
+        """A fresh trainer for ``cfg`` on ``dataset`` (stops a run first). Raises ConfigError."""
+        self.stop_and_wait()
+        cfg = cfg.copy()
+        trainer = Trainer.from_config(cfg, dataset)
+        self.trainer, self.dataset = trainer, dataset
+        self._new_run()
+
+    def _new_run(self) -> None:
+        self.run_id += 1
+        self._maker = SnapshotMaker(self.trainer, self.run_id)
+        self._last_params = None
+        self.reset_done.emit()
+        self.publish_now()
+
+    def publish_now(self) -> None:
+        if self.trainer is not None and not self.running:
+            s = self._maker.make(running=False, sps=0.0)
+            self._last_params = s.params
+            self.snapshot.emit(s)
+
+    # ------------------------------------------------------------------ commands
+    def start(self) -> None:
+        if self.running or self.trainer is None:
+            return
+        if self.trainer.diverged:
+            self.failed.emit("diverged:" + self.trainer.reason)
+            return
+        t = self.trainer
+        self._drain()
+        if t.cfg.optim.epochs >= 0 and t.epoch >= t.cfg.optim.epochs - 1e-9:
+            self.message.emit(f"The {t.cfg.optim.epochs} epochs are done: raise Epochs, tick "
+                              "'until stopped', or Reset to train again.")
+            return
+        self._stop.clear()
+        thread = QThread()
+        worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.published.connect(self._on_published)
+        worker.failed.connect(self.failed)
+        worker.done.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.running_changed.emit(True)
+
+    def pause(self) -> None:
+        self._stop.set()
+
+    def stop_and_wait(self) -> None:
+        """Stop a run and wait for the thread (one step at most); never terminate()."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.wait()
+        self._on_thread_finished()
+
+    def step(self) -> None:
+        """Exactly one trainer.step() (only while paused)."""
+        if self.running or self.trainer is None:
+            return
+        self._drain()
+        self.trainer.step()
+        self.publish_now()
+
+    def reset(self, seed: int | None = None) -> None:
+        was = self.running
+        self.stop_and_wait()
+        if self.trainer is None:
+            return
+        self._drain()
+        self.trainer.reset(seed)
+        self._new_run()
+        if was:
+            pass  # reset pauses: the lecturer restarts with Space
+
+    def set_live(self, name: str, value) -> None:
+        """lr / reg_strength / batch_size / epochs / schedule…: mid-run without reset."""
+        assert name in LIVE_SETTINGS, name
+        if self.trainer is None:
+            return
+        if self.running:
+            self._settings.put((name, value))
+        else:
+            self._drain()
+            apply_setting(self.trainer, name, value)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                name, value = self._settings.get_nowait()
+            except queue.Empty:
+                return
+            apply_setting(self.trainer, name, value)
+
+    # ------------------------------------------------------------------ worker signals
+    def _on_published(self, snap) -> None:
+        if snap.run_id != self.run_id:
+            return  # stale: from before a reset / rebuild
+        self._last_params = snap.params
+        self.snapshot.emit(snap)
+
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:
+            return
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
+        if thread.isRunning():
+            thread.wait()
+        # deliver what the worker queued before finishing (the final snapshot) is handled by Qt;
+        worker.deleteLater()
+        thread.deleteLater()
+        if self.trainer is not None:
+            self._drain()
+        self.running_changed.emit(False)

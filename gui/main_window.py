@@ -1,0 +1,620 @@
+"""The main window: dock panels that edit the experiment, central tabs of live views, and the
+training controller that runs the engine's Trainer in a worker thread."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QScrollArea, QTabWidget)
+
+from engine.config import ConfigError, ExperimentConfig, TOY_DATASETS
+from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
+
+from . import qt_compat  # noqa: F401
+from . import style
+from .controller import TrainingController
+from .loader import DatasetJob
+from .panels.architecture import ArchitecturePanel
+from .panels.dataset import DatasetPanel
+from .panels.loss import LossPanel
+from .panels.training import TrainingPanel
+from .undo import SetConfigValue, get_path, set_path
+from .views.loss_view import LossView
+from .views.predictions_view import PredictionsView
+from .views.regions_view import DecisionRegionsView
+from .views.state import ViewState
+from .views.templates_view import WeightTemplatesView
+
+SETTINGS_VERSION = 1
+REDRAW_MS = 30
+HOOK_INTERVAL = 2.0
+LIVE = {"optim.lr": "lr", "loss.reg_strength": "reg_strength", "optim.batch_size": "batch_size",
+        "optim.epochs": "epochs", "optim.schedule": "schedule", "optim.step_every": "step_every",
+        "optim.gamma": "gamma"}
+
+
+def default_config() -> ExperimentConfig:
+    """The live demo: the spiral set and a small ReLU MLP that converges in seconds."""
+    cfg = ExperimentConfig()
+    cfg.dataset.name, cfg.dataset.classes, cfg.dataset.samples, cfg.dataset.noise = "spiral", 3, 100, 0.2
+    cfg.model.hidden, cfg.model.activations = [32, 32], ["relu", "relu"]
+    cfg.loss.loss, cfg.loss.reg, cfg.loss.reg_strength = "softmax", "l2", 1e-3
+    cfg.optim.optimizer, cfg.optim.lr, cfg.optim.batch_size, cfg.optim.epochs = "sgd", 0.5, 64, -1
+    return cfg
+
+
+def make_settings() -> QSettings:
+    """Settings live in $BACKPROP_STUDIO_SETTINGS (an INI file; tests use a tmp one) or the user's store."""
+    path = os.environ.get("BACKPROP_STUDIO_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.IniFormat)
+    return QSettings("BackpropStudio", "Backprop Studio")
+
+
+class MainWindow(QMainWindow):
+    redrawn = Signal()          # after a redraw tick that drew something (tests, benchmark)
+    dataset_changed = Signal(object)
+    error_shown = Signal(str)
+
+    def __init__(self, restore: bool = True):
+        super().__init__()
+        self.setWindowTitle("Backprop Studio")
+        self.setDockNestingEnabled(True)
+        self.settings = make_settings()
+        self._cfg = default_config()
+        self._dataset_cfg = None            # the DatasetConfig of the loaded dataset
+        self.state = ViewState()
+        self.controller = TrainingController(self)
+        self.undo_stack = QUndoStack(self)
+        self.pool = QThreadPool.globalInstance()
+        self._jobs = {}
+        self._job_id = 0
+        self._newest = None
+        self._dirty = False
+        self._last_hook = 0.0
+        self._extra_tabs = []
+        self._closing = False
+        self.redraw_count = 0
+        self.last_error = ""
+        self._pending_weights = None
+
+        # views
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.loss_view = LossView(self.state.history)
+        self.templates_view = WeightTemplatesView(self.state)
+        self.regions_view = DecisionRegionsView(self.state)
+        self.predictions_view = PredictionsView(self.state, self)
+        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view):
+            self.tabs.addTab(v, v.title)
+        self.tabs.currentChanged.connect(lambda _i: self._redraw(force=True))
+        self.setCentralWidget(self.tabs)
+
+        # panels
+        self.dataset_panel = DatasetPanel(self)
+        self.architecture_panel = ArchitecturePanel(self)
+        self.loss_panel = LossPanel(self)
+        self.training_panel = TrainingPanel(self)
+        self.panels = [self.dataset_panel, self.architecture_panel, self.loss_panel, self.training_panel]
+        self.docks = {}
+        for key, title, panel, area in (("dataset", "Dataset", self.dataset_panel, Qt.LeftDockWidgetArea),
+                                        ("architecture", "Architecture", self.architecture_panel, Qt.LeftDockWidgetArea),
+                                        ("loss", "Loss && regularization", self.loss_panel, Qt.RightDockWidgetArea),
+                                        ("training", "Training", self.training_panel, Qt.RightDockWidgetArea)):
+            dock = QDockWidget(title.replace("&&", "&"), self)
+            dock.setObjectName(f"dock_{key}")
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            scroll.setFrameShape(QScrollArea.NoFrame)
+            dock.setWidget(scroll)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["architecture"])
+        self.docks["dataset"].raise_()
+        self.splitDockWidget(self.docks["training"], self.docks["loss"], Qt.Vertical)
+        for dock in self.docks.values():
+            dock.setMinimumWidth(380)
+        self.resizeDocks([self.docks["dataset"], self.docks["training"]], [430, 470], Qt.Horizontal)
+        self.resizeDocks([self.docks["training"], self.docks["loss"]], [560, 440], Qt.Vertical)
+        self.tabs.setMinimumWidth(400)
+
+        self.status = QLabel("")
+        self.statusBar().addWidget(self.status, 1)
+
+        # controller
+        c = self.controller
+        c.snapshot.connect(self._on_snapshot)
+        c.running_changed.connect(self._on_running)
+        c.failed.connect(self._on_failed)
+        c.reset_done.connect(self._on_reset)
+        c.message.connect(self.show_status)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self._redraw)
+        self.timer.start()
+
+        self._build_menus()
+        if restore:
+            self._restore_settings()
+        else:
+            self.resize(1600, 1000)
+        self._reload_panels()
+        self.load_dataset(initial=True)
+
+    # ================================================================== public hooks
+    def config(self) -> ExperimentConfig:
+        """The current ExperimentConfig (a copy)."""
+        return self._cfg.copy()
+
+    def current_dataset(self):
+        return self.state.dataset
+
+    def current_model_snapshot(self):
+        """A copy of the engine Network, safe to use on the GUI thread."""
+        return self.controller.model_snapshot()
+
+    def add_view_tab(self, widget, title: str) -> int:
+        """Add a view; if it has set_dataset / set_model they are called when the dataset changes,
+        the model is reset, paused or stepped, and at most every 2 s while training."""
+        self._extra_tabs.append(widget)
+        i = self.tabs.addTab(widget, title)
+        self._call_hooks(widget)
+        return i
+
+    def _call_hooks(self, only=None) -> None:
+        targets = [only] if only is not None else self._extra_tabs + [self.predictions_view]
+        snap_model = None
+        for w in targets:
+            if hasattr(w, "set_dataset") and self.state.dataset is not None:
+                try:
+                    w.set_dataset(self.state.dataset)
+                except Exception as e:  # a faulty view must not take the window down
+                    self.show_error(f"{type(w).__name__}.set_dataset failed: {e}")
+            if hasattr(w, "set_model"):
+                if snap_model is None:
+                    snap_model = self.current_model_snapshot()
+                if snap_model is not None:
+                    try:
+                        w.set_model(snap_model)
+                    except Exception as e:
+                        self.show_error(f"{type(w).__name__}.set_model failed: {e}")
+        self._last_hook = time.monotonic()
+
+    # ================================================================== config editing
+    def edit_config(self, path: str, value, mergeable: bool = False) -> bool:
+        """An edit from a panel: validated, then pushed as an undoable command."""
+        old = get_path(self._cfg, path)
+        if old == value:
+            return True
+        trial = copy.deepcopy(self._cfg)
+        set_path(trial, path, value)
+        try:
+            trial.validate()
+        except ConfigError as e:
+            self.show_error(f"That value is not possible: {e}", title="Refused")
+            self._reload_panels()
+            return False
+        self.undo_stack.push(SetConfigValue(self, path, old, value, mergeable))
+        return True
+
+    def apply_config_value(self, path: str, value) -> None:
+        """Called by the undo commands: write the value and make it take effect."""
+        set_path(self._cfg, path, value)
+        self._reload_panels()
+        if path in LIVE:
+            self.controller.set_live(LIVE[path], value)
+            self.show_status(f"{path.split('.')[-1]} = {value:g} — takes effect at the next step"
+                             if isinstance(value, (int, float)) and not isinstance(value, bool)
+                             else f"{path} = {value}")
+        elif path.startswith("dataset."):
+            self.load_dataset()
+        elif path == "seed":
+            self.show_status(f"seed {value}: press Reset (R) to re-initialise with it")
+        else:
+            self._rebuild(f"{path} changed — the network was re-initialised")
+
+    def _reload_panels(self) -> None:
+        for p in self.panels:
+            p.load(self._cfg)
+
+    def _rebuild(self, why: str = "") -> None:
+        d = self.state.dataset
+        if d is None:
+            return
+        was = self.controller.running
+        try:
+            self.controller.build(self._cfg, d)
+        except ConfigError as e:
+            self.show_error(str(e), title="Cannot build this network")
+            return
+        self.state.model_cfg = self._cfg.model
+        self.architecture_panel.update_diagram(self._cfg, d)
+        if why:
+            self.show_status(why)
+        if was:
+            self.controller.start()
+
+    # ================================================================== dataset
+    def load_dataset(self, initial: bool = False) -> None:
+        self._job_id += 1
+        cfg = copy.deepcopy(self._cfg.dataset)
+        job = DatasetJob(self._job_id, cfg)
+        job.signals.progress.connect(self._on_load_progress)
+        job.signals.loaded.connect(self._on_loaded)
+        job.signals.failed.connect(self._on_load_failed)
+        self._jobs[self._job_id] = job
+        self.dataset_panel.set_progress(0.0, f"Loading {cfg.name}…")
+        if cfg.name in TOY_DATASETS and initial:
+            job.run()  # a toy set takes a millisecond: ready at once
+        else:
+            self.pool.start(job)
+
+    def loading(self) -> bool:
+        return bool(self._jobs)
+
+    def _on_load_progress(self, job_id, frac, msg) -> None:
+        if job_id == self._job_id:
+            self.dataset_panel.set_progress(frac, msg)
+
+    def _on_loaded(self, job_id, cfg, dataset) -> None:
+        self._jobs.pop(job_id, None)
+        if job_id != self._job_id or self._closing:
+            return
+        was = self.controller.running
+        self.controller.stop_and_wait()
+        self._dataset_cfg = cfg
+        self.state.dataset = dataset
+        self.state.version += 1
+        self.dataset_panel.show_dataset(dataset)
+        self._rebuild(f"Loaded {dataset.summary()}")
+        weights, self._pending_weights = self._pending_weights, None
+        if weights is not None and self.controller.trainer is not None:
+            try:
+                self.controller.trainer.model.set_params(weights)
+                self.controller.publish_now()
+                self.show_status("Opened the experiment with its trained weights")
+            except ConfigError as e:
+                self.show_error(f"The saved weights do not fit: {e}", title="Weights not loaded")
+        self._call_hooks()
+        self.dataset_changed.emit(dataset)
+        if was and not self.controller.running:
+            self.controller.start()
+
+    def _on_load_failed(self, job_id, cfg, msg) -> None:
+        self._jobs.pop(job_id, None)
+        if job_id != self._job_id or self._closing:
+            return
+        self.dataset_panel.set_progress(0.0, "")
+        if self._dataset_cfg is not None:
+            # the previous dataset stays loaded, and its settings with it
+            self._cfg.dataset = copy.deepcopy(self._dataset_cfg)
+            self.undo_stack.clear()  # the failed edit is gone; older commands could now mis-apply
+            self._reload_panels()
+            self.dataset_panel.show_dataset(self.state.dataset)
+        self.show_error(f"Could not load {cfg.name}:\n{msg}" +
+                        ("\n\nThe previous dataset stays loaded." if self.state.dataset is not None else ""),
+                        title="Dataset not loaded")
+
+    # ================================================================== training
+    def toggle_training(self) -> None:
+        if self.controller.running:
+            self.controller.pause()
+        else:
+            self.controller.start()
+        self.training_panel.set_running(self.controller.running)
+
+    def start_training(self) -> None:
+        if not self.controller.running:
+            self.controller.start()
+
+    def pause_training(self) -> None:
+        self.controller.pause()
+
+    def step_once(self) -> None:
+        if self.controller.running:
+            self.show_status("Pause first (Space) to step one minibatch at a time")
+            return
+        self.controller.step()
+        self._call_hooks()
+
+    def reset_training(self) -> None:
+        self.controller.reset(self._cfg.seed)
+        self._call_hooks()
+        self.show_status(f"Re-initialised the network with seed {self._cfg.seed}")
+
+    def _on_reset(self) -> None:
+        self.state.history.clear()
+        self.state.snap = None
+        self._newest = None
+        self.state.version += 1
+        self.loss_view._drawn_version = -1
+
+    def _on_snapshot(self, snap) -> None:
+        """Keep only the newest; history deltas are appended at once (cheap)."""
+        self.state.history.add(snap)
+        self._newest = snap
+        self._dirty = True
+        if snap.diverged:
+            self.show_error(f"Training paused: {snap.reason}.", title="The loss diverged")
+
+    def _on_running(self, running: bool) -> None:
+        self.training_panel.set_running(running)
+        if not running:
+            self._redraw(force=True)
+            self._call_hooks()
+
+    def _on_failed(self, msg: str) -> None:
+        if msg.startswith("diverged:"):
+            self.show_error(f"Training is stopped: {msg[9:]}.\nLower the learning rate and press Reset.",
+                            title="The loss diverged")
+            return
+        self.show_error("Training stopped because of an error:\n" + msg, title="Training failed")
+
+    # ================================================================== drawing
+    def _redraw(self, force: bool = False) -> None:
+        if self._newest is not None and (self._dirty or force):
+            self.state.snap = self._newest
+            self.state.version += 1
+            self._dirty = False
+            self._update_progress(self._newest)
+        view = self.tabs.currentWidget()
+        drew = False
+        if hasattr(view, "refresh"):
+            drew = bool(view.refresh())
+        if drew:
+            self.redraw_count += 1
+            self.redrawn.emit()
+        if self.controller.running and time.monotonic() - self._last_hook >= HOOK_INTERVAL:
+            self._call_hooks()
+
+    def _update_progress(self, s) -> None:
+        o = self._cfg.optim
+        p = self.training_panel
+        t = self.controller.trainer
+        parts = [f"step {s.step:,}", f"epoch {s.epoch:.2f}", f"loss {s.loss:.4f}", f"lr {s.lr:.3g}",
+                 f"batch {s.batch_size}"]
+        if s.steps_per_sec > 0:
+            parts.append(f"{s.steps_per_sec:,.0f} steps/s")
+        if o.epochs > 0:
+            p.progress.setValue(int(1000 * min(1.0, s.epoch / o.epochs)))
+            if s.steps_per_sec > 0 and t is not None:
+                per_epoch = len(t.data.y_train) / max(1, s.batch_size)
+                left = max(0.0, (o.epochs - s.epoch) * per_epoch / s.steps_per_sec)
+                parts.append(f"{left:.0f} s left")
+        else:
+            p.progress.setValue(int(1000 * (s.epoch % 1.0)))
+        h = self.state.history
+        if len(h["val_acc"]):
+            parts.append(f"train acc {h['train_acc'][-1]:.1%}, val acc {h['val_acc'][-1]:.1%}")
+        p.stats.setText(" · ".join(parts))
+
+    # ================================================================== messages
+    def show_status(self, msg: str) -> None:
+        self.status.setText(msg)
+
+    def show_error(self, msg: str, title: str = "Backprop Studio") -> None:
+        """A non-blocking message box (the window stays usable; tests read last_error)."""
+        self.last_error = msg
+        self.show_status(msg.splitlines()[0] if msg else "")
+        self.error_shown.emit(msg)
+        if os.environ.get("BACKPROP_STUDIO_NO_DIALOGS"):
+            return
+        box = QMessageBox(QMessageBox.Warning, title, msg, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
+    # ================================================================== menus & shortcuts
+    def _act(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
+        a = QAction(text, self)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+            a.setShortcutContext(Qt.ApplicationShortcut)
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        self.addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._act(f, "&Open experiment…", self.open_experiment_dialog, "Ctrl+O")
+        self._act(f, "&Save experiment…", self.save_experiment_dialog, "Ctrl+S")
+        f.addSeparator()
+        self._act(f, "Export current view as &PNG…", lambda: self.export_dialog("png"))
+        self._act(f, "Export current view as S&VG…", lambda: self.export_dialog("svg"))
+        self._act(f, "Export loss curves as &CSV…", lambda: self.export_dialog("csv"))
+        f.addSeparator()
+        self._act(f, "&Quit", self.close, "Ctrl+Q")
+        e = mb.addMenu("&Edit")
+        u = self.undo_stack.createUndoAction(self, "&Undo")
+        u.setShortcut(QKeySequence("Ctrl+Z"))
+        r = self.undo_stack.createRedoAction(self, "&Redo")
+        r.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for a in (u, r):
+            e.addAction(a)
+            self.addAction(a)
+        t = mb.addMenu("&Training")
+        self.train_action = self._act(t, "&Train / pause", self.toggle_training, "Space")
+        self._act(t, "&Step one minibatch", self.step_once, "Right")
+        self._act(t, "&Reset (re-initialise with the seed)", self.reset_training, "R")
+        v = mb.addMenu("&View")
+        self._act(v, "&Larger fonts and lines", lambda: self.set_scale(style.SCALE * 1.15), "Ctrl+=")
+        self._act(v, "&Smaller fonts and lines", lambda: self.set_scale(style.SCALE / 1.15), "Ctrl+-")
+        self._act(v, "&Full screen", self.toggle_full_screen, "F11")
+        v.addSeparator()
+        for dock in self.docks.values():
+            v.addAction(dock.toggleViewAction())
+        self._act(v, "Restore the default &layout", self.restore_default_layout)
+        h = mb.addMenu("&Help")
+        self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+
+    def keyPressEvent(self, ev) -> None:  # Space etc. also reach here when a child doesn't want them
+        super().keyPressEvent(ev)
+
+    SHORTCUTS = [("Space", "train / pause"), ("→", "one minibatch step (while paused)"),
+                 ("R", "reset: re-initialise with the seed"), ("Ctrl+S / Ctrl+O", "save / open the experiment"),
+                 ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a configuration edit"),
+                 ("Ctrl+= / Ctrl+-", "larger / smaller fonts and lines (projector)"), ("F11", "full screen"),
+                 ("F1", "this list")]
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in self.SHORTCUTS)
+        box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def set_scale(self, scale: float) -> None:
+        style.SCALE = max(0.6, min(3.0, scale))
+        app = QApplication.instance()
+        app.setStyleSheet(style.stylesheet())
+        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view):
+            if hasattr(v, "restyle"):
+                v.restyle()
+        self.templates_view._force()
+        self.show_status(f"Scale {style.SCALE:.2f}×")
+
+    def restore_default_layout(self) -> None:
+        if hasattr(self, "_default_state"):
+            self.restoreState(self._default_state, SETTINGS_VERSION)
+            for d in self.docks.values():
+                d.show()
+
+    # ================================================================== experiment files
+    def save_experiment(self, path: str) -> Path:
+        c = self.controller
+        if c.running:
+            c.stop_and_wait()
+        t = c.trainer
+        results = {}
+        if t is not None and t.steps:
+            results = t.summary()
+        exp = Experiment(self._cfg.copy(), weights=t.model.copy_params() if t else None,
+                         stats=dict(self.state.dataset.stats) if self.state.dataset else {},
+                         results=results, history=t.history.to_dict() if t else {})
+        out = save_experiment(path, exp)
+        self.show_status(f"Saved the experiment to {out}")
+        return out
+
+    def open_experiment(self, path: str) -> None:
+        exp = load_experiment(path)
+        self.controller.stop_and_wait()
+        self._pending_weights = exp.weights
+        self._cfg = exp.config
+        self.undo_stack.clear()
+        self._reload_panels()
+        self.load_dataset()
+
+    def save_experiment_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the experiment", self.settings.value("last_dir", ""),
+                                              "Experiments (*.json)")
+        if path:
+            try:
+                self.save_experiment(path)
+                self.settings.setValue("last_dir", str(Path(path).parent))
+            except ExperimentError as e:
+                self.show_error(str(e), title="Not saved")
+
+    def open_experiment_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", self.settings.value("last_dir", ""),
+                                              "Experiments (*.json)")
+        if path:
+            try:
+                self.open_experiment(path)
+            except ExperimentError as e:
+                self.show_error(str(e), title="Not opened")
+
+    # ================================================================== export
+    def export_view(self, path: str, kind: str) -> None:
+        import pyqtgraph.exporters as ex
+        view = self.tabs.currentWidget()
+        if kind == "csv":
+            Path(path).write_text(self.state.history.to_csv())
+            return
+        item = view.export_item() if hasattr(view, "export_item") else None
+        if item is None:
+            view.grab().save(path)
+            return
+        exp = ex.ImageExporter(item) if kind == "png" else ex.SVGExporter(item)
+        if kind == "png":
+            exp.parameters()["width"] = max(1200, int(item.boundingRect().width()))
+        exp.export(path)
+
+    def export_dialog(self, kind: str) -> None:
+        filt = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}[kind]
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {kind.upper()}", "", filt)
+        if path:
+            if not path.lower().endswith("." + kind):
+                path += "." + kind
+            try:
+                self.export_view(path, kind)
+                self.show_status(f"Exported {path}")
+            except Exception as e:
+                self.show_error(f"Could not export {path}: {e}")
+
+    # ================================================================== settings
+    def _restore_settings(self) -> None:
+        s = self.settings
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        if s.value("version", 0, type=int) != SETTINGS_VERSION:
+            self.resize(1600, 1000)
+            return
+        geo = s.value("geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1600, 1000)
+        st = s.value("state")
+        if st is not None:
+            self.restoreState(st, SETTINGS_VERSION)
+        try:
+            scale = float(s.value("scale", 1.0))
+            if abs(scale - 1.0) > 1e-6:
+                style.SCALE = max(0.6, min(3.0, scale))
+                QApplication.instance().setStyleSheet(style.stylesheet())
+        except (TypeError, ValueError):
+            pass
+        text = s.value("config", "")
+        if text:
+            try:
+                self._cfg = ExperimentConfig.from_dict(json.loads(text))
+            except (ValueError, ConfigError):
+                self._cfg = default_config()
+        tab = s.value("tab", 0, type=int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("version", SETTINGS_VERSION)
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("state", self.saveState(SETTINGS_VERSION))
+        s.setValue("config", json.dumps(self._cfg.to_dict()))
+        s.setValue("scale", style.SCALE)
+        s.setValue("tab", self.tabs.currentIndex())
+        s.sync()
+
+    # ================================================================== closing
+    def closeEvent(self, ev) -> None:
+        self._closing = True
+        self.timer.stop()
+        self.controller.stop_and_wait()
+        self.pool.waitForDone(5000)
+        try:
+            self._save_settings()
+        except Exception:  # settings are a convenience; never block closing
+            pass
+        super().closeEvent(ev)

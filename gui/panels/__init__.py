@@ -1,0 +1,1 @@
+"""Dock panels that edit the ExperimentConfig: dataset, architecture, loss, training."""

@@ -1,0 +1,1 @@
+"""Central views: loss curves, weight templates, decision regions, predictions."""

@@ -1,0 +1,123 @@
+"""Loss and accuracy curves, live: total / data / regularization loss per step, training and
+validation loss and accuracy per epoch; hover read-out of exact values; log-scale toggle."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .. import style
+from .history import HistoryBuffer
+
+
+def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0, dash=False, symbol=None):
+    c = plot.plot([], [], pen=style.pen(color, factor, Qt.DashLine if dash else None), name=name,
+                  symbol=symbol, symbolSize=style.line_px(2.6), symbolBrush=color, symbolPen=None)
+    c.setDownsampling(auto=True, method="peak")
+    c.setClipToView(True)
+    return c
+
+
+class LossView(QWidget):
+    title = "Loss"
+
+    def __init__(self, history: HistoryBuffer, parent=None):
+        super().__init__(parent)
+        self.history = history
+        self._drawn_version = -1
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.log_box = QCheckBox("Logarithmic loss axis")
+        self.log_box.toggled.connect(self._set_log)
+        self.readout = QLabel("Hover over a curve to read exact values.")
+        self.readout.setObjectName("muted")
+        top.addWidget(self.log_box)
+        top.addStretch(1)
+        top.addWidget(self.readout)
+        lay.addLayout(top)
+        self.glw = pg.GraphicsLayoutWidget()
+        lay.addWidget(self.glw, 1)
+        self.loss_plot = self.glw.addPlot(row=0, col=0)
+        self.acc_plot = self.glw.addPlot(row=0, col=1)
+        self.glw.ci.layout.setColumnStretchFactor(0, 3)
+        self.glw.ci.layout.setColumnStretchFactor(1, 2)
+        self.restyle()
+        lp, ap = self.loss_plot, self.acc_plot
+        lp.addLegend(offset=(-10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
+        ap.addLegend(offset=(-10, -10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
+        self.c_loss = _curve(lp, style.CURVE["loss"], "total loss (minibatch)")
+        self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.6)
+        self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.6)
+        self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 1.0, True, "o")
+        self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 1.0, True, "o")
+        self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False, "o")
+        self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0, False, "o")
+        ap.setYRange(0, 1.02)
+        self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
+        lp.addItem(self.vline, ignoreBounds=True)
+        self.vline.hide()
+        self._proxy = pg.SignalProxy(lp.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
+
+    def restyle(self) -> None:
+        style.style_plot(self.loss_plot, "Loss", "loss", "step")
+        style.style_plot(self.acc_plot, "Accuracy", "accuracy", "step")
+
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self._drawn_version = -1
+        self.refresh()
+
+    def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        h = self.history
+        return {"loss": (h["step"], h["loss"]), "data_loss": (h["step"], h["data_loss"]),
+                "reg_loss": (h["step"], h["reg_loss"]), "train_loss": (h["eval_step"], h["train_loss"]),
+                "val_loss": (h["eval_step"], h["val_loss"]), "train_acc": (h["eval_step"], h["train_acc"]),
+                "val_acc": (h["eval_step"], h["val_acc"])}
+
+    def refresh(self) -> bool:
+        """Redraw if the history changed; True when something was drawn."""
+        h = self.history
+        if h.version == self._drawn_version:
+            return False
+        self._drawn_version = h.version
+        x = h["step"]
+        log = self.log_box.isChecked()
+
+        def y(a):  # log mode cannot show values <= 0 or non-finite ones
+            a = np.where(np.isfinite(a), a, np.nan)
+            return np.where(a > 0, a, np.nan) if log else a
+
+        self.c_loss.setData(x, y(h["loss"]), connect="finite")
+        self.c_data.setData(x, y(h["data_loss"]), connect="finite")
+        self.c_reg.setData(x, y(h["reg_loss"]), connect="finite")
+        ex = h["eval_step"]
+        self.c_tr.setData(ex, y(h["train_loss"]), connect="finite")
+        self.c_va.setData(ex, y(h["val_loss"]), connect="finite")
+        self.a_tr.setData(ex, h["train_acc"])
+        self.a_va.setData(ex, h["val_acc"])
+        return True
+
+    def _hover(self, evt) -> None:
+        pos = evt[0]
+        vb = self.loss_plot.vb
+        if not self.loss_plot.sceneBoundingRect().contains(pos):
+            return
+        x = vb.mapSceneToView(pos).x()
+        steps = self.history["step"]
+        if len(steps) == 0:
+            return
+        i = int(np.clip(np.searchsorted(steps, x), 0, len(steps) - 1))
+        h = self.history
+        txt = (f"step {int(steps[i])}:  loss {h['loss'][i]:.5g}  =  data {h['data_loss'][i]:.5g}"
+               f"  +  reg {h['reg_loss'][i]:.5g}   (lr {h['lr'][i]:.3g})")
+        ev = h["eval_step"]
+        if len(ev):
+            j = int(np.clip(np.searchsorted(ev, steps[i]), 0, len(ev) - 1))
+            txt += f"   |  epoch eval @ {int(ev[j])}: train acc {h['train_acc'][j]:.1%}, val acc {h['val_acc'][j]:.1%}"
+        self.readout.setText(txt)
+        self.vline.setPos(steps[i])
+        self.vline.show()
+
+    def export_item(self):
+        return self.glw.ci

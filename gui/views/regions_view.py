@@ -1,0 +1,106 @@
+"""Decision regions for 2-D data: the class with the highest score on a grid (shaded by its
+probability), training points and test points drawn on top in their class colours."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .. import style
+
+
+def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(G, G, C)`` probabilities → ``(G, G, 3)`` float32 RGB: class colour, darker when unsure."""
+    colours = style.class_rgb(max(n_classes, probs.shape[2]))
+    k = probs.argmax(axis=2)
+    conf = probs.max(axis=2)
+    c = probs.shape[2]
+    # confidence 1/C (a guess) → dim, 1 → full colour
+    a = np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)[..., None]
+    bg = np.array([0.08, 0.09, 0.11], np.float32)
+    img = bg + (colours[k] * 0.55 - bg) * (0.25 + 0.75 * a)
+    return np.ascontiguousarray(img, dtype=np.float32)
+
+
+class DecisionRegionsView(QWidget):
+    title = "Decision regions"
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self._drawn = -1
+        self._points_for = None
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.caption = QLabel("")
+        self.test_box = QCheckBox("show test points")
+        self.test_box.setChecked(True)
+        self.test_box.toggled.connect(lambda on: self.test_pts.setVisible(on))
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.test_box)
+        lay.addLayout(top)
+        self.pw = pg.PlotWidget()
+        lay.addWidget(self.pw, 1)
+        self.plot = self.pw.getPlotItem()
+        style.style_plot(self.plot, "", "x₂", "x₁")
+        self.plot.setAspectLocked(True)
+        self.img = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.img)
+        self.train_pts = pg.ScatterPlotItem(size=style.line_px(3.3), pen=pg.mkPen("#0b0d10", width=1.2))
+        self.test_pts = pg.ScatterPlotItem(size=style.line_px(3.6), symbol="t",
+                                           pen=pg.mkPen("#ffffff", width=1.5))
+        self.plot.addItem(self.train_pts)
+        self.plot.addItem(self.test_pts)
+        self.legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
+        self.message = pg.TextItem("", color=style.FG, anchor=(0.5, 0.5))
+        self.plot.addItem(self.message)
+
+    def _draw_points(self, d) -> None:
+        cols = [pg.mkBrush(style.class_color(k)) for k in range(d.num_classes)]
+        self.train_pts.setData(pos=d.X_train, brush=[cols[k] for k in d.y_train])
+        self.test_pts.setData(pos=d.X_test, brush=[cols[k] for k in d.y_test])
+        self.legend.clear()
+        for k, name in enumerate(d.class_names):
+            s = pg.ScatterPlotItem(size=12, brush=cols[k], pen=None)
+            self.legend.addItem(s, name)
+        s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen("w", width=1.5))
+        self.legend.addItem(s, "test point")
+        self._points_for = d
+
+    def refresh(self) -> bool:
+        st = self.state
+        d = st.dataset
+        if d is None or self._drawn == st.version:
+            return False
+        self._drawn = st.version
+        if not d.is_2d:
+            self.caption.setText("")
+            self.train_pts.clear()
+            self.test_pts.clear()
+            self.img.clear()
+            self.legend.clear()
+            self._points_for = None
+            self.message.setText(f"Decision regions need 2-D data; {d.name} has {d.num_features} features.\n"
+                                 "Choose spiral, circles, xor, gaussians or moons in the Dataset panel.")
+            self.message.setPos(0, 0)
+            self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1))
+            return True
+        self.message.setText("")
+        if self._points_for is not d:
+            self._draw_points(d)
+        snap = st.snap
+        if snap is None or snap.grid is None:
+            return True
+        self.img.setImage(region_image(snap.grid, d.num_classes), levels=(0.0, 1.0), autoLevels=False)
+        x0, x1, y0, y1 = snap.grid_extent
+        self.img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        acc = ""
+        if len(st.history["val_acc"]):
+            acc = f" — validation accuracy {st.history['val_acc'][-1]:.1%}"
+        self.caption.setText(f"Step {snap.step}: each region is the class with the highest score{acc}. "
+                             "Brighter = more confident.")
+        return True
+
+    def export_item(self):
+        return self.plot

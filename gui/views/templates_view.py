@@ -1,0 +1,147 @@
+"""Weight templates: for a linear classifier, class k's template is column k of W1 (the
+lecture's row k of W) reshaped to the image (HWC); for an MLP, the first-layer units as a grid.
+Diverging colour map with symmetric levels, float32 C-contiguous images."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .. import style
+
+MAX_UNITS = 64
+
+
+def template_images(W1: np.ndarray, input_shape, rgb_as_color: bool = True):
+    """``(K, H, W)`` or ``(K, H, W, 3)`` float32 images of W1's columns, and the symmetric bound.
+
+    RGB templates are shown in colour: ``0.5 + w / (2 max|w|)`` per template (the lecture's
+    pictures); single-channel ones go through the diverging map with levels ``[-m, m]``.
+    """
+    D, K = W1.shape
+    shape = tuple(input_shape)
+    if len(shape) == 3 and int(np.prod(shape)) == D:
+        imgs = np.ascontiguousarray(W1.T.reshape((K, *shape)), dtype=np.float32)
+        if shape[2] == 3 and rgb_as_color:
+            m = np.abs(imgs).reshape(K, -1).max(axis=1).reshape(K, 1, 1, 1)
+            m = np.where(m > 0, m, 1.0)
+            return np.ascontiguousarray(0.5 + imgs / (2 * m), dtype=np.float32), 1.0
+        imgs = np.ascontiguousarray(imgs.mean(axis=3), dtype=np.float32)
+    else:
+        imgs = None
+    if imgs is None:
+        return None, 0.0
+    m = float(np.max(np.abs(imgs))) if imgs.size else 1.0
+    return imgs, (m if m > 0 and math.isfinite(m) else 1.0)
+
+
+class WeightTemplatesView(QWidget):
+    title = "Weight templates"
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self._key = None
+        self._drawn = -1
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.rgb_box = QCheckBox("colour templates (RGB)")
+        self.rgb_box.setChecked(True)
+        self.rgb_box.toggled.connect(lambda _: self._force())
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.rgb_box)
+        lay.addLayout(top)
+        self.glw = pg.GraphicsLayoutWidget()
+        lay.addWidget(self.glw, 1)
+        self.cmap = style.diverging_cmap()
+        self.items: list[pg.ImageItem] = []
+        self.heat = None
+        self.bar = None
+
+    def _force(self):
+        self._drawn = -1
+        self._key = None
+        self.refresh()
+
+    def _build(self, key, n: int, names: list[str], heat: bool) -> None:
+        self.glw.clear()
+        self.items, self.heat, self.bar = [], None, None
+        if heat:
+            p = self.glw.addPlot(row=0, col=0)
+            style.style_plot(p, "", "input feature", "")
+            img = pg.ImageItem(axisOrder="row-major")
+            img.setLookupTable(self.cmap.getLookupTable(nPts=256))
+            p.addItem(img)
+            p.invertY(True)
+            self.heat = (p, img)
+            self.bar = pg.ColorBarItem(colorMap=self.cmap, values=(-1, 1), interactive=False, width=18)
+            self.bar.setImageItem(img, insert_in=p)
+            return
+        cols = max(1, int(math.ceil(math.sqrt(n * 1.6))))
+        for i in range(n):
+            vb = self.glw.addViewBox(row=(i // cols) * 2 + 1, col=i % cols, lockAspect=True, enableMouse=False)
+            vb.invertY(True)
+            img = pg.ImageItem(axisOrder="row-major")
+            vb.addItem(img)
+            self.items.append(img)
+            lab = pg.LabelItem(names[i] if i < len(names) else "", color=style.FG, size=f"{style.font_pt(-1):.0f}pt")
+            self.glw.addItem(lab, row=(i // cols) * 2, col=i % cols)
+        self._key = key
+
+    def refresh(self) -> bool:
+        st = self.state
+        if st.params is None or st.dataset is None:
+            return False
+        if self._drawn == st.version:
+            return False
+        self._drawn = st.version
+        W1 = st.params["W1"]
+        d = st.dataset
+        linear = len(st.params) == 2
+        D, K = W1.shape
+        rgb = self.rgb_box.isChecked()
+        if linear:
+            names = list(d.class_names)
+            cap = ("Linear classifier: each picture is one class's template — column k of W1 (the lecture's row k of W) "
+                   "reshaped to the image. Blue = negative weight, red = positive.")
+        else:
+            K = min(K, MAX_UNITS)
+            names = [f"unit {k + 1}" for k in range(K)]
+            cap = (f"First layer of the MLP: the weights into {min(W1.shape[1], MAX_UNITS)} of its "
+                   f"{W1.shape[1]} hidden units, each reshaped to the image.")
+        imgs, m = template_images(W1[:, :K], d.input_shape, rgb)
+        heat = imgs is None
+        if heat:
+            cap = ("2-D data: W1 has one row per input feature (x₁, x₂) and one column per "
+                   + ("class" if linear else "hidden unit") + "; blue negative, red positive.")
+        key = (heat, K, D, tuple(d.input_shape), rgb)
+        if key != self._key:
+            self._build(key, K, names, heat)
+            self._key = key
+        self.caption.setText(cap)
+        if heat:
+            p, img = self.heat
+            arr = np.ascontiguousarray(W1[:, :K], dtype=np.float32)
+            mm = float(np.nanmax(np.abs(arr))) if arr.size else 1.0
+            mm = mm if mm > 0 and math.isfinite(mm) else 1.0
+            img.setImage(arr, levels=(-mm, mm), autoLevels=False)
+            self.bar.setLevels((-mm, mm))
+            p.getAxis("left").setTicks([[(i + 0.5, f"x{i + 1}") for i in range(D)]])
+            p.getAxis("bottom").setTicks([[(k + 0.5, names[k] if linear else str(k + 1)) for k in range(K)]])
+            return True
+        colour = imgs.ndim == 4
+        lut = None if colour else self.cmap.getLookupTable(nPts=256)
+        for k, item in enumerate(self.items):
+            if colour:
+                item.setImage(imgs[k], levels=(0.0, 1.0), autoLevels=False)
+            else:
+                item.setLookupTable(lut)
+                item.setImage(imgs[k], levels=(-m, m), autoLevels=False)
+        return True
+
+    def export_item(self):
+        return self.glw.ci

@@ -1,0 +1,178 @@
+"""The training worker: a QObject moved to a QThread, driving ``Trainer.step()`` in a loop.
+
+Protocol (see shared/DESIGN.md, "Threading"):
+
+* the worker is created without a parent and moved to its own QThread; its ``run`` loop never
+  returns to the thread's event loop until it is done, so control does not go through slots:
+  ``stop`` is a :class:`threading.Event` checked between steps, and hyperparameter changes made
+  mid-run arrive through a :class:`queue.Queue` drained at every step boundary;
+* at most ~30 times a second it publishes a frozen :class:`Snapshot` carrying its run id, the
+  step, the *new* history entries since the previous snapshot and *copies* of the parameters
+  (plus the decision-region scores on a grid for 2-D data), so the GUI never touches arrays the
+  worker is still writing;
+* exceptions are caught and reported through ``failed`` (never swallowed); divergence ends the
+  loop and is reported in the final snapshot.
+"""
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from engine.trainer import Trainer
+
+PUBLISH_INTERVAL = 1.0 / 30.0
+GRID_SIZE = 120
+
+LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the views need after some steps; every array is a private copy."""
+    run_id: int
+    step: int
+    epoch: float
+    lr: float
+    batch_size: int
+    loss: float
+    steps_per_sec: float
+    history_start: int                       # index in the per-step history of hist['step'][0]
+    hist: dict                               # new per-step entries (np arrays)
+    eval_start: int
+    evals: dict                              # new per-epoch entries (np arrays)
+    params: dict                             # copies of the weights
+    grid: np.ndarray | None = None           # (G, G, C) class probabilities on the region grid
+    grid_extent: tuple | None = None         # (x0, x1, y0, y1)
+    running: bool = True
+    diverged: bool = False
+    reason: str = ""
+    finished: bool = False                   # the epoch budget is spent
+
+
+STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
+EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def grid_extent(X: np.ndarray, pad: float = 0.15) -> tuple[float, float, float, float]:
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
+    x0, x1, y0, y1 = extent
+    xs = np.linspace(x0, x1, n, dtype=np.float32)
+    ys = np.linspace(y0, y1, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)           # row = y, column = x
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
+    return model.probabilities(pts).astype(np.float32).reshape(n, n, -1)
+
+
+class SnapshotMaker:
+    """Builds snapshots from a trainer, remembering what history it has already sent."""
+
+    def __init__(self, trainer: Trainer, run_id: int):
+        self.trainer = trainer
+        self.run_id = run_id
+        self.sent_steps = len(trainer.history.step)
+        self.sent_evals = len(trainer.history.eval_step)
+        d = trainer.data
+        self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
+        self.pts = grid_points(self.extent) if d.is_2d else None
+
+    def make(self, *, running: bool, sps: float, finished: bool = False) -> Snapshot:
+        t = self.trainer
+        h = t.history
+        n, e = len(h.step), len(h.eval_step)
+        hist = {k: np.array(getattr(h, k)[self.sent_steps:n], dtype=np.float64) for k in STEP_KEYS}
+        evals = {k: np.array(getattr(h, k)[self.sent_evals:e], dtype=np.float64) for k in EVAL_KEYS}
+        start, estart = self.sent_steps, self.sent_evals
+        self.sent_steps, self.sent_evals = n, e
+        grid = None
+        if self.pts is not None and not t.diverged:
+            with np.errstate(all="ignore"):
+                grid = grid_probabilities(t.model, self.pts)
+        last = h.loss[-1] if h.loss else math.nan
+        return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,
+                        estart, evals, t.model.copy_params(), grid, self.extent, running,
+                        t.diverged, t.reason, finished)
+
+
+def apply_setting(trainer: Trainer, name: str, value) -> None:
+    """Apply one live hyperparameter change (between steps)."""
+    if name == "lr":
+        trainer.set_learning_rate(float(value))
+    elif name == "reg_strength":
+        trainer.set_reg_strength(float(value))
+        trainer.cfg.loss.reg_strength = float(value)
+    elif name == "batch_size":
+        trainer.set_batch_size(int(value))
+    elif name in ("epochs", "schedule", "step_every", "gamma"):
+        setattr(trainer.cfg.optim, name, value)
+    else:  # pragma: no cover - programming error
+        raise KeyError(name)
+
+
+class TrainingWorker(QObject):
+    """Runs ``trainer.step()`` until stopped, the epochs are done or the loss diverges."""
+
+    published = Signal(object)   # Snapshot
+    failed = Signal(str)         # message with traceback
+    done = Signal()
+
+    def __init__(self, trainer: Trainer, maker: SnapshotMaker, settings: "queue.Queue",
+                 stop: threading.Event, publish_interval: float = PUBLISH_INTERVAL):
+        super().__init__()   # no parent: it is moved to its own thread
+        self.trainer = trainer
+        self.maker = maker
+        self.settings = settings
+        self.stop_event = stop
+        self.publish_interval = publish_interval
+
+    def drain_settings(self) -> None:
+        while True:
+            try:
+                name, value = self.settings.get_nowait()
+            except queue.Empty:
+                return
+            apply_setting(self.trainer, name, value)
+
+    def run(self) -> None:
+        t = self.trainer
+        try:
+            last_pub = time.perf_counter()
+            rate_t, rate_steps, sps = last_pub, t.steps, 0.0
+            finished = False
+            while not self.stop_event.is_set():
+                self.drain_settings()
+                epochs = t.cfg.optim.epochs
+                if epochs >= 0 and t.epoch >= epochs - 1e-9:
+                    finished = True
+                    break
+                r = t.step()
+                if r.diverged:
+                    break
+                now = time.perf_counter()
+                if now - last_pub >= self.publish_interval:
+                    if now - rate_t >= 0.5:
+                        sps = (t.steps - rate_steps) / (now - rate_t)
+                        rate_t, rate_steps = now, t.steps
+                    self.published.emit(self.maker.make(running=True, sps=sps))
+                    last_pub = now
+            self.drain_settings()
+            self.published.emit(self.maker.make(running=False, sps=sps, finished=finished))
+        except Exception as e:  # shown to the user by the window
+            self.failed.emit(f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
+        finally:
+            self.done.emit()
