@@ -30,7 +30,7 @@ from .gradcheck import numerical_gradient, relative_error
 from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
 
 __all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_walkthrough",
-           "walkthrough_from_dict", "walkthrough_from_expression", "builtin_walkthrough_paths",
+           "walkthrough_from_dict", "graph_gradient_check", "walkthrough_from_expression", "builtin_walkthrough_paths",
            "load_builtin_walkthroughs", "build_frames", "narrate", "fmt", "gate_label",
            "BUILTIN_DIR"]
 
@@ -157,24 +157,43 @@ class Walkthrough:
         restored afterwards.
         """
         trace = self.trace if self.trace is not None else self.run()
-        grads = trace.grads()
-        rows = []
-        f = lambda: float(np.sum(self.graph.forward(self.output)))  # noqa: E731
-        try:
-            with np.errstate(all="ignore"):
-                for n in self.nodes():
-                    if n.op is not None or not n.requires_grad or n.kind == "const":
-                        continue
-                    if n.value.dtype.kind != "f":
-                        continue
+        labels = {n.id: self.label(n.id) for n in self.nodes()}
+        return graph_gradient_check(self.graph, self.output, trace, labels, h=h)
+
+
+def graph_gradient_check(graph: Graph, output: Node, trace: Trace, labels: dict[int, str] | None = None,
+                         h: float = 1e-5, max_per_leaf: int | None = None,
+                         rng: np.random.Generator | None = None) -> list[GradCheckRow]:
+    """Each input/param leaf's recorded gradient (``trace.grads()``) against the centered
+    difference of the output (``engine.gradcheck.numerical_gradient``, re-running
+    ``graph.forward``).  With ``max_per_leaf`` only that many random entries per leaf are
+    checked (``analytic``/``numeric`` then hold just those entries).  Values are restored.
+    """
+    labels = labels or {}
+    grads = trace.grads()
+    rows = []
+    f = lambda: float(np.sum(graph.forward(output)))  # noqa: E731
+    rng = rng or np.random.default_rng(0)
+    try:
+        with np.errstate(all="ignore"):
+            for n in graph.ancestors(output):
+                if n.op is not None or not n.requires_grad or n.kind == "const" or n.value.dtype.kind != "f":
+                    continue
+                ana = grads.get(n.id)
+                ana = np.zeros(n.value.shape) if ana is None else np.asarray(ana, dtype=np.float64)
+                if max_per_leaf is not None and n.value.size > max_per_leaf:
+                    flat = rng.choice(n.value.size, max_per_leaf, replace=False)
+                    idx = [np.unravel_index(i, n.value.shape) for i in flat]
+                    num = numerical_gradient(f, n.value, h, indices=idx)
+                    sel = tuple(np.array(idx).T)
+                    ana, num = ana[sel], num[sel]
+                else:
                     num = numerical_gradient(f, n.value, h)
-                    ana = grads.get(n.id)
-                    ana = np.zeros_like(num) if ana is None else np.asarray(ana, dtype=np.float64)
-                    rows.append(GradCheckRow(n.id, self.label(n.id), ana, num, relative_error(ana, num)))
-        finally:
-            with np.errstate(all="ignore"):
-                self.graph.forward(self.output)
-        return rows
+                rows.append(GradCheckRow(n.id, labels.get(n.id, n.label), ana, num, relative_error(ana, num)))
+    finally:
+        with np.errstate(all="ignore"):
+            graph.forward(output)
+    return rows
 
 
 # --------------------------------------------------------------------------- loading
@@ -594,7 +613,7 @@ def narrate(trace: Trace, frame: Frame, labels: dict[int, str], *, gates: dict[i
                 f"‖·‖ = {fmt(np.linalg.norm(s.upstream))}; downstream ∂{out_name}/∂{parent} has shape "
                 f"{shape_str(np.shape(s.downstream))}, ‖·‖ = {fmt(np.linalg.norm(s.downstream))}")
     if describe.get(s.node):
-        body += f"\nThe {describe[s.node]}."
+        body += f"\n\nThe {describe[s.node]}."
     if s.contribution > 1:
         body += (f"\n\n{parent} fans out (its value is used {s.contribution} times so far): the copy gate "
                  f"adds the gradients coming back — {fanout_sum(trace, frame.step)}.")

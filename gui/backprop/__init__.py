@@ -1,0 +1,13 @@
+"""The animated computational-graph backprop view (issue 5).
+
+Embed :class:`BackpropView` as a tab; :class:`BackpropWindow` shows it on its own;
+:func:`create_open_walkthrough_action` makes the File > Open walkthrough action.
+"""
+from . import _refguard
+
+_refguard.install()   # PySide6 6.12 + Python 3.11 None refcount bug; see _refguard.py
+
+from .view import BackpropView, create_open_walkthrough_action
+from .window import BackpropWindow, show_backprop_window
+
+__all__ = ["BackpropView", "BackpropWindow", "create_open_walkthrough_action", "show_backprop_window"]

@@ -1,0 +1,675 @@
+"""BackpropView: the animated computational-graph view (a tab, or its own window).
+
+Three modes:
+
+* **Walkthrough** — the lecture's built-in walkthroughs (``resources/walkthroughs/*.json``) or
+  any walkthrough file (:meth:`BackpropView.open_walkthrough`).
+* **Custom** — type an expression and values (``x=-2, y=5``); errors appear inline in red.
+* **Network** — the main window's model at layer granularity on one minibatch of the loaded
+  data (:meth:`set_model`, :meth:`set_dataset`); click an edge or node for a heat map.
+
+Every number shown comes from the engine's recorded trace (``engine.graph.Trace``); the view
+only formats.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
+                               QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QSlider, QSplitter, QStackedWidget, QStyle, QTableWidget, QTableWidgetItem,
+                               QTextBrowser, QToolButton, QVBoxLayout, QWidget)
+
+from engine.expr import ExpressionError
+from engine.graph import OPS
+from engine.walkthroughs import (GradCheckRow, Walkthrough, WalkthroughError, build_frames, fmt,
+                                 graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
+                                 narrate, walkthrough_from_expression)
+
+from .graph_scene import GraphScene, GraphSpec
+
+MINIBATCH = 32
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class GraphView(QGraphicsView):
+    """Zoom-to-fit graphics view; the wheel zooms."""
+
+    def __init__(self, scene, parent=None):
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.setFocusPolicy(Qt.NoFocus)
+        self._fit = True
+
+    def fit(self) -> None:
+        self._fit = True
+        r = self.scene().sceneRect()
+        if r.isValid():
+            self.fitInView(r, Qt.KeepAspectRatio)
+            # never blow tiny graphs up beyond 1.6x
+            if self.transform().m11() > 1.6:
+                self.resetTransform()
+                self.scale(1.6, 1.6)
+                self.centerOn(r.center())
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        if self._fit:
+            self.fit()
+
+    def wheelEvent(self, ev) -> None:
+        self._fit = False
+        f = 1.15 if ev.angleDelta().y() > 0 else 1 / 1.15
+        self.scale(f, f)
+
+
+class HeatmapDialog(QDialog):
+    """The full array of a tensor (value or gradient) as a heat map, with its statistics."""
+
+    def __init__(self, title: str, arrays: list[tuple[str, np.ndarray]], parent=None):
+        super().__init__(parent)
+        import pyqtgraph as pg
+        self.setWindowTitle(title)
+        lay = QVBoxLayout(self)
+        head = QLabel(f"<b>{html.escape(title)}</b>")
+        head.setStyleSheet("font-size: 18px")
+        lay.addWidget(head)
+        row = QHBoxLayout()
+        lay.addLayout(row)
+        self.images = []
+        for name, a in arrays:
+            col = QVBoxLayout()
+            a2 = np.asarray(a, dtype=np.float64)
+            img = a2.reshape(1, -1) if a2.ndim < 2 else a2.reshape(a2.shape[0], -1)
+            glw = pg.GraphicsLayoutWidget()
+            glw.setBackground("w")
+            plot = glw.addPlot()
+            plot.invertY(True)
+            plot.setLabel("left", "row")
+            plot.setLabel("bottom", "column")
+            item = pg.ImageItem(np.ascontiguousarray(img.T, dtype=np.float32))
+            m = float(np.max(np.abs(img))) if img.size else 1.0
+            m = m if m > 0 else 1.0
+            item.setLookupTable(pg.colormap.get("CET-D1").getLookupTable(nPts=256))
+            item.setLevels((-m, m))
+            plot.addItem(item)
+            bar = pg.ColorBarItem(values=(-m, m), colorMap=pg.colormap.get("CET-D1"), interactive=False)
+            bar.setImageItem(item, insert_in=plot)
+            self.images.append(item)
+            col.addWidget(QLabel(f"<b>{html.escape(name)}</b>"))
+            col.addWidget(glw, 1)
+            st = QLabel(array_stats(a2))
+            st.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            st.setStyleSheet("font-size: 15px; font-family: monospace")
+            col.addWidget(st)
+            row.addLayout(col)
+        self.resize(560 * len(arrays), 520)
+
+
+def array_stats(a: np.ndarray) -> str:
+    """shape, min, max, mean, std, norm of ``a`` (formatting of NumPy reductions)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 0:
+        return f"shape {a.shape} (empty)"
+    return (f"shape {' × '.join(map(str, a.shape)) or 'scalar'}   min {fmt(a.min(), 3)}   "
+            f"max {fmt(a.max(), 3)}\nmean {fmt(a.mean(), 3)}   std {fmt(a.std(), 3)}   "
+            f"norm {fmt(np.linalg.norm(a), 3)}")
+
+
+class BackpropView(QWidget):
+    """The computational-graph backprop view.  Embed it as a tab; see the module docstring."""
+
+    frameChanged = Signal(int)
+    errorOccurred = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.walkthroughs: list[Walkthrough] = []
+        self.current: Walkthrough | None = None
+        self.spec: GraphSpec | None = None
+        self.frame = 0
+        self.network = None
+        self.dataset = None
+        self._net_graph = None       # (network copy in float64, loss node) for the gradient check
+        self._heatmaps: list[QDialog] = []
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self._build_ui()
+        self._load_builtins()
+        self.set_speed(1.0)
+
+    # ------------------------------------------------------------------ UI
+    def _build_ui(self) -> None:
+        self.setStyleSheet("QPushButton, QToolButton, QComboBox, QLineEdit, QLabel { font-size: 15px; }")
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+        top = QHBoxLayout()
+        root.addLayout(top)
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(["Walkthrough", "Custom", "Network"])
+        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        top.addWidget(QLabel("Mode:"))
+        top.addWidget(self.mode_combo)
+        self.mode_stack = QStackedWidget()
+        top.addWidget(self.mode_stack, 1)
+        # walkthrough row
+        w = QWidget()
+        h = QHBoxLayout(w)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.wt_combo = QComboBox()
+        self.wt_combo.setMinimumContentsLength(40)
+        self.wt_combo.currentIndexChanged.connect(self._walkthrough_chosen)
+        h.addWidget(self.wt_combo, 1)
+        self.open_button = QPushButton("Open walkthrough…")
+        self.open_button.clicked.connect(self.open_walkthrough_dialog)
+        h.addWidget(self.open_button)
+        self.mode_stack.addWidget(w)
+        # custom row
+        w = QWidget()
+        h = QHBoxLayout(w)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(QLabel("f ="))
+        self.expr_edit = QLineEdit("(x + y) * z")
+        self.expr_edit.setPlaceholderText("an expression, e.g. 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))")
+        h.addWidget(self.expr_edit, 3)
+        h.addWidget(QLabel("values:"))
+        self.values_edit = QLineEdit("x=-2, y=5, z=-4")
+        self.values_edit.setPlaceholderText("x=-2, y=5, z=-4")
+        h.addWidget(self.values_edit, 2)
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(self._run_custom)
+        h.addWidget(self.run_button)
+        self.expr_edit.returnPressed.connect(self._run_custom)
+        self.values_edit.editingFinished.connect(self._run_custom)
+        self.mode_stack.addWidget(w)
+        # network row
+        w = QWidget()
+        h = QHBoxLayout(w)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.net_label = QLabel("")
+        h.addWidget(self.net_label, 1)
+        self.net_button = QPushButton("Recompute")
+        self.net_button.clicked.connect(self._run_network)
+        h.addWidget(self.net_button)
+        self.mode_stack.addWidget(w)
+
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828; font-size: 15px; font-weight: bold")
+        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error_label.hide()
+        root.addWidget(self.error_label)
+
+        split = QSplitter(Qt.Horizontal)
+        root.addWidget(split, 1)
+        self.scene = GraphScene(self)
+        self.scene.nodeClicked.connect(self._node_clicked)
+        self.scene.edgeClicked.connect(self._edge_clicked)
+        self.graph_view = GraphView(self.scene)
+        split.addWidget(self.graph_view)
+        side = QWidget()
+        sv = QVBoxLayout(side)
+        sv.setContentsMargins(0, 0, 0, 0)
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        self.headline.setStyleSheet("font-size: 20px; font-weight: bold; color: #17202a")
+        sv.addWidget(self.headline)
+        self.narration = QTextBrowser()
+        self.narration.setOpenLinks(False)
+        self.narration.setStyleSheet("font-size: 17px")
+        sv.addWidget(self.narration, 3)
+        self.check_table = QTableWidget(0, 4)
+        self.check_table.setHorizontalHeaderLabels(["leaf", "backprop", "numerical", "rel. error"])
+        self.check_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.check_table.verticalHeader().hide()
+        self.check_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.check_table.setStyleSheet("font-size: 14px")
+        self.check_table.hide()
+        sv.addWidget(self.check_table, 2)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 360])
+
+        bar = QHBoxLayout()
+        root.addLayout(bar)
+
+        def tb(icon, text, tip, slot):
+            b = QToolButton()
+            b.setIcon(self.style().standardIcon(icon))
+            b.setText(text)
+            b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            b.setToolTip(tip)
+            b.setMinimumHeight(38)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            return b
+        sp = QStyle.StandardPixmap
+        self.restart_button = tb(sp.SP_MediaSkipBackward, "Restart", "Restart (Home)", self.restart)
+        self.back_button = tb(sp.SP_MediaSeekBackward, "Back", "Step back (Left arrow)", self.step_back)
+        self.play_button = tb(sp.SP_MediaPlay, "Play", "Play / pause (Space)", self.toggle_play)
+        self.step_button = tb(sp.SP_MediaSeekForward, "Step", "Step forward (Right arrow)", self.step_forward)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.valueChanged.connect(self.go_to_frame)
+        bar.addWidget(self.slider, 1)
+        self.frame_label = QLabel("")
+        self.frame_label.setMinimumWidth(150)
+        bar.addWidget(self.frame_label)
+        bar.addWidget(QLabel("speed"))
+        self.speed_spin = QDoubleSpinBox()
+        self.speed_spin.setRange(0.25, 50.0)
+        self.speed_spin.setSingleStep(0.5)
+        self.speed_spin.setSuffix(" steps/s")
+        self.speed_spin.valueChanged.connect(self.set_speed)
+        bar.addWidget(self.speed_spin)
+        self.check_button = QPushButton("Gradient check")
+        self.check_button.clicked.connect(self.run_gradient_check)
+        bar.addWidget(self.check_button)
+        self.export_button = QPushButton("Export frame…")
+        self.export_button.clicked.connect(self.export_dialog)
+        bar.addWidget(self.export_button)
+
+        for key, slot in ((Qt.Key_Right, self.step_forward), (Qt.Key_Left, self.step_back),
+                          (Qt.Key_Home, self.restart), (Qt.Key_Space, self.toggle_play)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+        self.setFocusPolicy(Qt.StrongFocus)
+
+    # ------------------------------------------------------------------ walkthroughs
+    def _load_builtins(self) -> None:
+        try:
+            self.walkthroughs = load_builtin_walkthroughs()
+        except WalkthroughError as e:     # a broken bundled file must not take the view down
+            self.walkthroughs = []
+            self._show_error(str(e))
+        self.wt_combo.blockSignals(True)
+        self.wt_combo.clear()
+        for w in self.walkthroughs:
+            self.wt_combo.addItem(w.title, w.name)
+        self.wt_combo.blockSignals(False)
+        if self.walkthroughs:
+            self.set_walkthrough(self.walkthroughs[0])
+
+    def walkthrough_names(self) -> list[str]:
+        return [w.name for w in self.walkthroughs]
+
+    def select_walkthrough(self, name: str) -> None:
+        """Show the built-in (or opened) walkthrough called ``name``."""
+        idx = self.walkthrough_names().index(name)
+        self.mode_combo.setCurrentIndex(0)
+        if self.wt_combo.currentIndex() == idx:
+            self.set_walkthrough(self.walkthroughs[idx])
+        else:
+            self.wt_combo.setCurrentIndex(idx)
+
+    def _walkthrough_chosen(self, idx: int) -> None:
+        if 0 <= idx < len(self.walkthroughs):
+            self.set_walkthrough(self.walkthroughs[idx])
+
+    def open_walkthrough(self, path) -> bool:
+        """Load a walkthrough file from anywhere (File > Open walkthrough).
+
+        On a bad file the problem is shown inline (and ``errorOccurred`` emitted) and the
+        current graph stays; returns whether it loaded.
+        """
+        try:
+            wt = load_walkthrough(path)
+        except WalkthroughError as e:
+            self._show_error(str(e))
+            return False
+        for i, w in enumerate(self.walkthroughs):
+            if w.name == wt.name and w.source == wt.source:
+                self.walkthroughs[i] = wt
+                break
+        else:
+            self.walkthroughs.append(wt)
+            self.wt_combo.blockSignals(True)
+            self.wt_combo.addItem(f"{wt.title}  [{Path(path).name}]", wt.name)
+            self.wt_combo.blockSignals(False)
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentIndex(0)
+        self.mode_stack.setCurrentIndex(0)
+        self.mode_combo.blockSignals(False)
+        self.wt_combo.blockSignals(True)
+        self.wt_combo.setCurrentIndex(self.walkthroughs.index(wt))
+        self.wt_combo.blockSignals(False)
+        self.set_walkthrough(wt)
+        return True
+
+    def open_walkthrough_dialog(self) -> None:
+        start = str(Path(__file__).resolve().parents[2] / "resources" / "walkthroughs")
+        path, _ = QFileDialog.getOpenFileName(self, "Open walkthrough", start, "Walkthroughs (*.json);;All files (*)")
+        if path:
+            self.open_walkthrough(path)
+
+    def set_walkthrough(self, wt: Walkthrough) -> None:
+        self.current = wt
+        trace = wt.trace if wt.trace is not None else wt.run()
+        nodes = wt.nodes()
+        spec = GraphSpec(trace, {n.id: wt.label(n.id) for n in nodes}, wt.gate_labels(),
+                         {n.id: n.op.describe for n in nodes if n.op is not None}, title=wt.title)
+        self._clear_error()
+        self._set_spec(spec)
+
+    # ------------------------------------------------------------------ custom
+    def set_expression(self, expression: str, values: str) -> bool:
+        """Custom mode: show ``expression`` with ``values`` ("x=-2, y=5"); errors inline."""
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentIndex(1)
+        self.mode_stack.setCurrentIndex(1)
+        self.mode_combo.blockSignals(False)
+        self.expr_edit.setText(expression)
+        self.values_edit.setText(values)
+        return self._run_custom()
+
+    def _run_custom(self) -> bool:
+        try:
+            wt = walkthrough_from_expression(self.expr_edit.text(), self.values_edit.text())
+        except ExpressionError as e:
+            self._show_error(f"Expression: {e}")
+            return False
+        except Exception as e:  # noqa: BLE001 — the view must survive any input
+            self._show_error(f"Expression: {type(e).__name__}: {e}")
+            return False
+        self.set_walkthrough(wt)
+        return True
+
+    # ------------------------------------------------------------------ network
+    def set_model(self, network) -> None:
+        """A snapshot copy of the engine Network (the view keeps it; it is not trained here)."""
+        self.network = network
+        self._net_graph = None
+        if self.mode_combo.currentIndex() == 2:
+            self._run_network()
+        self._update_net_label()
+
+    def set_dataset(self, dataset) -> None:
+        """The loaded engine Dataset; Network mode uses its first training examples."""
+        self.dataset = dataset
+        self._net_graph = None
+        if self.mode_combo.currentIndex() == 2:
+            self._run_network()
+        self._update_net_label()
+
+    def _update_net_label(self) -> None:
+        if self.network is None:
+            self.net_label.setText("No model yet: build one in the main window.")
+        elif self.dataset is None:
+            self.net_label.setText(f"{self.network.describe()} — load a dataset to run a minibatch.")
+        else:
+            n = min(MINIBATCH, len(self.dataset.X_train))
+            self.net_label.setText(f"{self.network.describe()} — first {n} training examples of "
+                                   f"{self.dataset.name}")
+
+    def _run_network(self) -> bool:
+        self._update_net_label()
+        if self.network is None or self.dataset is None:
+            self._show_error("Network mode needs a model and a loaded dataset (from the main window).")
+            return False
+        try:
+            net = self.network.astype("float64")
+            X = np.asarray(self.dataset.X_train[:MINIBATCH])
+            y = np.asarray(self.dataset.y_train[:MINIBATCH])
+            with np.errstate(all="ignore"):
+                net.loss(X, y, grads=True, trace=True)
+            trace = net.graph.trace
+        except Exception as e:  # noqa: BLE001
+            self._show_error(f"Network mode: {e}")
+            return False
+        self._net_graph = (net.graph, net.loss_node)
+        labels = {n.id: n.name for n in trace.nodes}
+        gates = {n.id: n.symbol or n.op for n in trace.nodes}
+        describe = {n.id: OPS[n.op].describe for n in trace.nodes if n.op in OPS}
+        self.current = None
+        self._clear_error()
+        self._set_spec(GraphSpec(trace, labels, gates, describe, tensor=True,
+                                 title=f"Network: {net.describe()}"))
+        return True
+
+    def _mode_changed(self, idx: int) -> None:
+        self.mode_stack.setCurrentIndex(idx)
+        self.pause()
+        if idx == 0 and 0 <= self.wt_combo.currentIndex() < len(self.walkthroughs):
+            self.set_walkthrough(self.walkthroughs[self.wt_combo.currentIndex()])
+        elif idx == 1:
+            self._run_custom()
+        elif idx == 2:
+            self._run_network()
+
+    # ------------------------------------------------------------------ frames
+    def _set_spec(self, spec: GraphSpec) -> None:
+        self.pause()
+        self.spec = spec
+        self.scene.set_spec(spec)
+        self.check_table.hide()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, len(spec.frames) - 1)
+        self.slider.blockSignals(False)
+        self.frame = -1
+        self.go_to_frame(0)
+        self.graph_view.fit()
+
+    def frame_count(self) -> int:
+        return len(self.spec.frames) if self.spec else 0
+
+    def frame_state(self) -> dict:
+        """What is drawn now, as plain strings (for tests and tools)."""
+        return dict(self.scene.state or {}, headline=self.headline.text())
+
+    def go_to_frame(self, k: int) -> None:
+        if self.spec is None:
+            return
+        k = max(0, min(int(k), len(self.spec.frames) - 1))
+        if k == self.frame:
+            return
+        self.frame = k
+        self.scene.show_frame(k)
+        head, body = narrate(self.spec.trace, self.spec.frames[k], self.spec.labels, gates=self.spec.gates,
+                             describe=self.spec.describe, wt=self.current)
+        self.headline.setText(head)
+        self.narration.setHtml(self._body_html(body))
+        self.slider.blockSignals(True)
+        self.slider.setValue(k)
+        self.slider.blockSignals(False)
+        self.frame_label.setText(f"step {k} / {len(self.spec.frames) - 1}")
+        self.back_button.setEnabled(k > 0)
+        self.step_button.setEnabled(k < len(self.spec.frames) - 1)
+        self.frameChanged.emit(k)
+
+    @staticmethod
+    def _body_html(body: str) -> str:
+        parts = []
+        for para in body.split("\n\n"):
+            lines = [html.escape(l) for l in para.split("\n")]
+            if lines and lines[0].startswith("downstream"):
+                parts.append("<p style='font-family: DejaVu Sans Mono, monospace; color:#c62828'>"
+                             + "<br>".join(l.replace(" ", "&nbsp;") for l in lines) + "</p>")
+            else:
+                parts.append("<p>" + "<br>".join(lines) + "</p>")
+        return "".join(parts)
+
+    def step_forward(self) -> None:
+        self.go_to_frame(self.frame + 1)
+
+    def step_back(self) -> None:
+        self.pause()
+        self.go_to_frame(self.frame - 1)
+
+    def restart(self) -> None:
+        self.pause()
+        self.go_to_frame(0)
+
+    def is_playing(self) -> bool:
+        return self.timer.isActive()
+
+    def play(self) -> None:
+        if self.spec is None:
+            return
+        if self.frame >= len(self.spec.frames) - 1:
+            self.go_to_frame(0)
+        self.timer.start()
+        self.play_button.setText("Pause")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+
+    def pause(self) -> None:
+        self.timer.stop()
+        self.play_button.setText("Play")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+
+    def toggle_play(self) -> None:
+        self.pause() if self.is_playing() else self.play()
+
+    def set_speed(self, steps_per_second: float) -> None:
+        steps_per_second = max(0.25, float(steps_per_second))
+        self.timer.setInterval(max(1, int(1000 / steps_per_second)))
+        if abs(self.speed_spin.value() - steps_per_second) > 1e-9:
+            self.speed_spin.blockSignals(True)
+            self.speed_spin.setValue(min(steps_per_second, self.speed_spin.maximum()))
+            self.speed_spin.blockSignals(False)
+
+    def _tick(self) -> None:
+        if self.spec is None or self.frame >= len(self.spec.frames) - 1:
+            self.pause()
+            return
+        self.step_forward()
+        if self.frame >= len(self.spec.frames) - 1:
+            self.pause()
+
+    # ------------------------------------------------------------------ gradient check
+    def run_gradient_check(self) -> list[GradCheckRow]:
+        """Every leaf's backprop gradient against the centered numerical one, in the table."""
+        if self.current is not None:
+            rows = self.current.gradient_check()
+        elif self._net_graph is not None:
+            g, out = self._net_graph
+            rows = graph_gradient_check(g, out, self.spec.trace, self.spec.labels, max_per_leaf=12,
+                                        rng=np.random.default_rng(0))
+        else:
+            return []
+        self.check_table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            cells = [r.name, fmt(r.analytic, 6) if r.analytic.size == 1 else f"{r.analytic.size} values",
+                     fmt(r.numeric, 6) if r.numeric.size == 1 else "(sampled)", f"{r.rel_error:.1e}"]
+            for j, c in enumerate(cells):
+                item = QTableWidgetItem(c)
+                if j == 3:
+                    item.setForeground(QColor("#1b7f3b") if r.rel_error < 1e-6 else QColor("#c62828"))
+                self.check_table.setItem(i, j, item)
+        self.check_table.show()
+        worst = max((r.rel_error for r in rows), default=0.0)
+        verdict = "all agree" if worst < 1e-6 else "check the red rows"
+        self.narration.append(f"<p><b>Gradient check</b> (centered difference, h = 1e-5): worst relative "
+                              f"error {worst:.1e} — {verdict}.</p>")
+        return rows
+
+    # ------------------------------------------------------------------ clicks: heat maps
+    def _node_clicked(self, nid: int) -> None:
+        self._show_array(nid)
+
+    def _edge_clicked(self, parent: int, child: int) -> None:
+        self._show_array(parent)
+
+    def _show_array(self, nid: int) -> None:
+        if self.spec is None or not self.spec.tensor:
+            return
+        st = self.scene.state or {}
+        arrays = []
+        if nid in st.get("known", []):
+            arrays.append(("value", self.spec.values[nid]))
+        grads = self.spec.trace.grads()
+        shown_grad = any(k[0] == nid for k in st.get("grads", {})) or (nid == self.spec.trace.output and st.get("out_grad"))
+        if shown_grad and nid in grads:
+            arrays.append(("gradient", grads[nid]))
+        if not arrays:
+            return
+        name = self.spec.labels.get(nid, str(nid))
+        dlg = HeatmapDialog(name, arrays, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self._heatmaps = [d for d in self._heatmaps if d.isVisible()] + [dlg]
+        dlg.show()
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export frame", f"backprop-step{self.frame}.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            try:
+                self.export_image(path)
+            except OSError as e:
+                self._show_error(f"Could not export: {e}")
+
+    def export_image(self, path, scale: float = 2.0) -> Path:
+        """Write the current frame (graph + title + the step's headline) as PNG or SVG."""
+        path = Path(path)
+        rect = self.scene.sceneRect()
+        title = self.spec.title if self.spec else ""
+        head = self.headline.text()
+        band = 90.0
+        out = QRectF(0, 0, rect.width(), rect.height() + band)
+
+        def draw(p: QPainter) -> None:
+            p.fillRect(out, QColor("white"))
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setRenderHint(QPainter.TextAntialiasing)
+            f = QFont("DejaVu Sans")
+            f.setPixelSize(26)
+            f.setBold(True)
+            p.setFont(f)
+            p.setPen(QColor("#17202a"))
+            p.drawText(QRectF(20, 6, out.width() - 40, 40), Qt.AlignLeft | Qt.AlignVCenter, title)
+            f.setPixelSize(22)
+            f.setBold(False)
+            p.setFont(f)
+            p.setPen(QColor("#444"))
+            p.drawText(QRectF(20, 46, out.width() - 40, 36), Qt.AlignLeft | Qt.AlignVCenter, head)
+            self.scene.render(p, QRectF(0, band, rect.width(), rect.height()), rect)
+
+        if path.suffix.lower() == ".svg":
+            from PySide6.QtSvg import QSvgGenerator
+            gen = QSvgGenerator()
+            gen.setFileName(str(path))
+            gen.setSize(out.size().toSize())
+            gen.setViewBox(out)
+            gen.setTitle(title)
+            p = QPainter(gen)
+            draw(p)
+            p.end()
+            if not path.exists():
+                raise OSError(f"could not write {path}")
+        else:
+            img = QImage(int(out.width() * scale), int(out.height() * scale), QImage.Format_ARGB32)
+            img.fill(QColor("white"))
+            p = QPainter(img)
+            p.scale(scale, scale)
+            draw(p)
+            p.end()
+            if not img.save(str(path)):
+                raise OSError(f"could not write {path}")
+        return path
+
+    # ------------------------------------------------------------------ messages
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.errorOccurred.emit(message)
+
+    def _clear_error(self) -> None:
+        self.error_label.clear()
+        self.error_label.hide()
+
+    def error_text(self) -> str:
+        return self.error_label.text() if self.error_label.isVisible() or self.error_label.text() else ""
+
+
+def create_open_walkthrough_action(view: BackpropView, parent=None) -> QAction:
+    """A QAction "Open walkthrough…" for the File menu, wired to ``view``."""
+    act = QAction("Open &walkthrough…", parent or view)
+    act.setStatusTip("Open a backprop walkthrough file (.json)")
+    act.triggered.connect(view.open_walkthrough_dialog)
+    return act
