@@ -1,0 +1,140 @@
+"""Lab 6 — activation functions and their derivatives (computed by the engine's graph:
+``apply(act)`` then ``backward``), and the collapse of a network without nonlinearity."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSlider, QSpinBox, QVBoxLayout
+
+from engine import labs as L
+
+from .base import Lab
+from .common import COLORS, add_legend, big_font, export_button, label, make_plot, pen, row
+
+FORMULAS = {
+    "sigmoid": ("Sigmoid", "σ(x) = 1 / (1 + e⁻ˣ)"),
+    "tanh": ("tanh", "tanh(x) = (e²ˣ − 1) / (e²ˣ + 1)"),
+    "relu": ("ReLU", "max(0, x)"),
+    "leaky_relu": ("Leaky ReLU", "max(αx, x)"),
+    "elu": ("ELU", "x if x > 0, α(eˣ − 1) otherwise"),
+}
+X_RANGE = (-5.0, 5.0)
+N_POINTS = 401
+
+
+class ActivationLab(Lab):
+    title = "Activations"
+    blurb = "each nonlinearity and its derivative (the engine's own forward and backward)."
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        grid = QGridLayout()
+        self.body.addLayout(grid, 3)
+        self.x = np.linspace(*X_RANGE, N_POINTS)
+        self.curves = {}
+        for k, name in enumerate(L.ACTIVATION_NAMES):
+            title, formula = FORMULAS[name]
+            p = make_plot(f"{title}: {formula}", "x", "")
+            add_legend(p)
+            f = p.plot([], [], pen=pen(COLORS[0], 4), name="f(x)")
+            d = p.plot([], [], pen=pen(COLORS[1], 3, Qt.DashLine), name="f′(x)")
+            p.setYRange(-1.5, 2.0)
+            self.curves[name] = (f, d)
+            self.plots[name] = p
+            cell = QVBoxLayout()
+            cell.addWidget(p, 1)
+            cell.addWidget(export_button(p, f"activation_{name}"))
+            grid.addLayout(cell, k // 3, k % 3)
+        # sliders for leaky ReLU's slope and ELU's alpha
+        sl = QVBoxLayout()
+        self.slope = QSlider(Qt.Horizontal)
+        self.slope.setRange(0, 100)   # 0.00 … 1.00
+        self.alpha = QSlider(Qt.Horizontal)
+        self.alpha.setRange(0, 300)   # 0.00 … 3.00
+        self.slope_label = label("", 0)
+        self.alpha_label = label("", 0)
+        sl.addWidget(self.slope_label)
+        sl.addWidget(self.slope)
+        sl.addWidget(self.alpha_label)
+        sl.addWidget(self.alpha)
+        sl.addWidget(label("Solid: the activation; dashed: its derivative, from the engine's backward pass "
+                           "(upstream gradient 1). Where f′ is 0 no gradient flows back.", -1))
+        sl.addStretch(1)
+        grid.addLayout(sl, 1, 2)
+        self.slope.valueChanged.connect(self.update_curves)
+        self.alpha.valueChanged.connect(self.update_curves)
+
+        # collapse demonstration
+        box = QGroupBox("Without a nonlinearity two layers collapse into one: "
+                        "W₂(W₁x + b₁) + b₂ = (W₂W₁)x + (W₂b₁ + b₂)")
+        box.setFont(big_font(-1))
+        bl = QVBoxLayout(box)
+        self.hidden = QSpinBox()
+        self.hidden.setRange(1, 512)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 100_000)
+        self.collapse_button = QPushButton("Build a 2-layer network with identity activation and collapse it")
+        for w in (self.hidden, self.seed, self.collapse_button):
+            w.setFont(big_font(-1))
+        self.collapse_button.clicked.connect(self.run_collapse)
+        bl.addLayout(row(label("hidden units H:", -1), self.hidden, label("seed:", -1), self.seed,
+                         self.collapse_button))
+        self.collapse_label = label("", 0)
+        bl.addWidget(self.collapse_label)
+        self.body.addWidget(box)
+        self.collapse = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.slope.setValue(20)
+        self.alpha.setValue(100)
+        self.hidden.setValue(16)
+        self.seed.setValue(0)
+        self.update_curves()
+        self.run_collapse()
+
+    def attrs(self, name: str) -> dict:
+        if name == "leaky_relu":
+            return {"slope": self.slope.value() / 100}
+        if name == "elu":
+            return {"alpha": self.alpha.value() / 100}
+        return {}
+
+    def update_curves(self) -> None:
+        self.slope_label.setText(f"Leaky ReLU slope α = <b>{self.slope.value() / 100:.2f}</b> (lecture: 0.2)")
+        self.alpha_label.setText(f"ELU α = <b>{self.alpha.value() / 100:.2f}</b>")
+        self.values = {}
+        for name in L.ACTIVATION_NAMES:
+            y, dy = L.activation_curve(name, self.x, **self.attrs(name))
+            self.values[name] = (y, dy)
+            f, d = self.curves[name]
+            f.setData(self.x, y)
+            d.setData(self.x, dy)
+        for name in ("leaky_relu", "elu"):
+            title, formula = FORMULAS[name]
+            a = list(self.attrs(name).values())[0]
+            self.plots[name].getPlotItem().setTitle(f"{title}: {formula.replace('α', f'{a:g}')}",
+                                                    color="#000", size="14pt")
+
+    def run_collapse(self) -> None:
+        d = self.dataset
+        if d is None:
+            self.collapse_label.setText("Load a dataset to compare the scores on its images.")
+            return
+        X = d.X_train
+        r = L.collapse_demo(X, d.num_classes, hidden=self.hidden.value(), seed=self.seed.value())
+        self.collapse = r
+        D, C, H = X.shape[1], d.num_classes, self.hidden.value()
+        self.collapse_label.setText(
+            f"On {d.name}: D = {D} inputs, H = {H} hidden units, C = {C} classes.  Our layers are W₁ ({D}×{H}), "
+            f"W₂ ({H}×{C}) acting on rows x, so the single layer is W = W₁W₂ ({D}×{C}) and b = b₁W₂ + b₂ "
+            f"(the lecture's W₂W₁ and W₂b₁ + b₂, transposed).<br>"
+            f"Scores of all {len(X):,} training images, two layers vs the one collapsed layer: max |difference| = "
+            f"<b>{r.max_abs_diff:.2e}</b> (rounding only; scores up to {np.abs(r.two_layer_scores).max():.3g}).  "
+            f"b = [{', '.join(f'{v:.3g}' for v in r.b[:6])}{', …' if len(r.b) > 6 else ''}].<br>"
+            "So a deeper network without activation functions is still just a linear classifier.")
+
+    def set_dataset(self, dataset) -> None:
+        super().set_dataset(dataset)
+        self.run_collapse()
