@@ -73,11 +73,33 @@ def export_plot(plot: pg.PlotWidget, path: str) -> None:
     """Write ``plot`` to ``path``: SVG when it ends in .svg, else PNG."""
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
     if str(path).lower().endswith(".svg"):
-        pg.exporters.SVGExporter(item).export(str(path))
+        try:
+            pg.exporters.SVGExporter(item).export(str(path))
+        except ValueError:
+            # pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.12 writes
+            # ("not enough values to unpack"); draw the widget through QSvgGenerator instead
+            _svg_via_qt(plot, str(path))
     else:
         ex = pg.exporters.ImageExporter(item)
         ex.parameters()["width"] = max(800, int(item.sceneBoundingRect().width()))
         ex.export(str(path))
+
+
+def _svg_via_qt(plot, path: str) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+    size = plot.size()
+    gen = QSvgGenerator()
+    gen.setFileName(path)
+    gen.setSize(size)
+    gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+    gen.setTitle("Backprop Studio plot")
+    painter = QPainter(gen)
+    try:
+        plot.render(painter)
+    finally:
+        painter.end()
 
 
 def export_button(plot: pg.PlotWidget, name: str, parent: QWidget | None = None) -> QPushButton:

@@ -179,6 +179,7 @@ class LossLab(Lab):
             self.mean_label.setText("Fix the red cells (numbers only).")
             return
         names = self.class_names()
+        lecture = S.shape == L.LOSS_SCORES.shape and np.allclose(S, L.LOSS_SCORES) and np.array_equal(y, L.LOSS_LABELS)
         ex_names = [self.table.horizontalHeaderItem(i).text() for i in range(S.shape[0])]
         if self.loss_kind.currentIndex() == 0:
             t = L.hinge_table(S, y)
@@ -207,11 +208,11 @@ class LossLab(Lab):
                                 f"<td>{t.probs[i, j]:.2f}</td></tr>")
                 html.append(f"</table><p>Σ eˢ = {_n(t.sums[i], 5)};&nbsp; <b>Lᵢ = −ln({t.probs[i, y[i]]:.4g}) = "
                             f"{_n(losses[i], 4)}</b>&nbsp; (log₁₀ would give {_n(t.losses_log10[i], 3)})</p>")
-            if np.allclose(S, L.LOSS_SCORES) and np.array_equal(y, L.LOSS_LABELS):
+            if lecture:
                 html.append("<p style='color:#b35900'>⚠ The slide writes L = −log(0.13) = 0.89 for the cat image: "
                             "that is the base-10 logarithm. The softmax loss uses the natural log: "
                             f"−ln(0.13) = {_n(losses[0], 3)}.</p>")
-        if np.allclose(S, L.LOSS_SCORES) and np.array_equal(y, L.LOSS_LABELS) and self.loss_kind.currentIndex() == 0:
+        if lecture and self.loss_kind.currentIndex() == 0:
             html.append("<p>✓ The slide's values: 2.9, 0, 12.9; mean (2.9 + 0 + 12.9) / 3 ≈ 5.27.</p>")
         self.steps.setHtml("".join(html))
         self.losses, self.mean = losses, mean

@@ -1,0 +1,195 @@
+"""The lecture labs' GUI (pytest-qt, offscreen): numbers shown match the engine and the
+lecture; background jobs finish without blocking; each lab renders to a PNG under tmp_path."""
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from engine import labs as L  # noqa: E402
+from engine.config import DatasetConfig  # noqa: E402
+from engine.datasets import load_dataset  # noqa: E402
+from gui.labs import LabsWidget  # noqa: E402
+from gui.labs.common import export_plot  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return load_dataset(DatasetConfig(name="spiral", samples=20, classes=3, seed=2))
+
+
+@pytest.fixture
+def labs(qtbot, spiral):
+    w = LabsWidget(dataset=spiral)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    w.shutdown()
+
+
+def _render(w, lab, tmp_path, name):
+    w.tabs.setCurrentWidget(lab)
+    path = tmp_path / f"labs_{name}.png"
+    assert w.grab().save(str(path))
+    assert path.stat().st_size > 1000
+
+
+def test_default_dataset_loads_without_argument(qtbot):
+    w = LabsWidget()
+    qtbot.addWidget(w)
+    assert w.dataset is not None and w.dataset.name in ("digits", "spiral")
+    assert [lab.title for lab in w.labs] == ["Score function", "Losses & regularization", "Overfitting",
+                                             "Optimization", "Loss landscape", "Activations"]
+    w.shutdown()
+
+
+def test_score_lab(labs, qtbot, tmp_path, spiral):
+    lab = labs.lab("ScoreLab")
+    np.testing.assert_allclose(lab.scores(), [-96.8, 437.9, 60.75])
+    assert "61.95" in lab.slip.text() and "60.75" in lab.slip.text()
+    lab._apply_preset(1)
+    np.testing.assert_allclose(lab.scores(), [447.2, 44.9, 12.85])
+    assert "matches" in lab.slip.text()
+    # editing a pixel updates the scores at once
+    lab.pixels.item(0, 0).setText("0")
+    x = L.SCORE_X.copy()
+    x[0] = 0
+    np.testing.assert_allclose(lab.scores(), L.score_function(L.SCORE_PRESETS[1].W, x, L.SCORE_PRESETS[1].b))
+    assert lab.preset.currentText().startswith("Custom")
+    # a real example scored by a linear model, and a non-linear model is refused politely
+    m = L.linear_model_for(spiral.X_train, 3, scale=1.0)
+    labs.set_model(m)
+    h = lab.bars.opts["height"]
+    np.testing.assert_allclose(h, m.scores(spiral.X_train[:1])[0])
+    from engine.config import LossConfig, ModelConfig
+    from engine.models import Network
+    labs.set_model(Network(2, 3, ModelConfig(hidden=[4], activations=["relu"]), LossConfig()))
+    assert "not linear" in lab.real_info.text()
+    lab.reset()
+    np.testing.assert_allclose(lab.scores(), [-96.8, 437.9, 60.75])
+    _render(labs, lab, tmp_path, "score")
+
+
+def test_loss_lab(labs, tmp_path):
+    lab = labs.lab("LossLab")
+    S, y = lab.scores_and_labels()
+    np.testing.assert_allclose(S, L.LOSS_SCORES)
+    np.testing.assert_array_equal(y, [0, 1, 2])
+    np.testing.assert_allclose(lab.losses, [2.9, 0, 12.9])
+    assert lab.mean == pytest.approx(5.2667, abs=1e-4)
+    assert "5.267" in lab.mean_label.text()
+    lab.loss_kind.setCurrentIndex(1)
+    assert lab.losses[0] == pytest.approx(2.04, abs=5e-3)
+    html = lab.steps.toPlainText()
+    assert "0.89" in html and "log" in html and "24.53" in html
+    # edit a score → the table follows the engine
+    lab.table.item(0, 0).setText("10")
+    S, y = lab.scores_and_labels()
+    assert lab.mean == pytest.approx(L.softmax_table(S, y).mean)
+    # regularization example
+    assert lab.reg_values == (1.0, 1.0, 1.0)
+    lab.reg_w.set_values(L.REG_W2[None, :])
+    assert lab.reg_values == (1.0, 1.0, 0.25)
+    lab.n_examples.setValue(4)
+    assert lab.scores_and_labels()[0].shape == (4, 3)
+    lab.reset()
+    np.testing.assert_allclose(lab.losses, [2.9, 0, 12.9])
+    _render(labs, lab, tmp_path, "losses")
+
+
+def test_overfit_lab_trains_off_thread(labs, qtbot, tmp_path):
+    lab = labs.lab("OverfitLab")
+    lab.preset.setCurrentText("good fit")
+    with qtbot.waitSignal(lab.runner.finished, timeout=30_000):
+        lab.start(epochs=20)
+    assert lab.last["final"] and len(lab.last["train_loss"]) == 20
+    assert lab.last["grid"].shape == (100, 100)
+    assert lab.train_button.isEnabled()
+    _render(labs, lab, tmp_path, "overfit")
+    lab.reset()
+    assert lab.last is None
+
+
+def test_optim_lab(labs, qtbot, tmp_path, spiral):
+    lab = labs.lab("OptimLab")
+    lab.trials.setValue(20)
+    lab.n_train.setValue(40)
+    with qtbot.waitSignal(lab.rs_runner.finished, timeout=20_000):
+        lab.run_search()
+    r = lab.search_result
+    X, y = spiral.X_train[:40], spiral.y_train[:40]
+    ref = L.run_random_search(X, y, spiral.X_val, spiral.y_val, 3, trials=20, seed=0, loss="svm")
+    assert r.losses == pytest.approx(ref.losses) and r.accuracy == ref.accuracy
+    assert "%" in lab.rs_label.text()
+    lab.gd_steps.setValue(10)
+    with qtbot.waitSignal(lab.gd_runner.finished, timeout=20_000):
+        lab.run_gd()
+    lrs = tuple(float(e.text()) for e in lab.lrs)
+    ref = L.gradient_descent_runs(X.astype(np.float64), y, 3, lrs=lrs, steps=10, seed=0, loss="svm")
+    assert list(lab.gd_result) == list(lrs)
+    for lr in lrs:
+        np.testing.assert_allclose(lab.gd_result[lr], ref[lr])
+    with qtbot.waitSignal(lab.ng_runner.finished, timeout=20_000):
+        lab.run_numerical()
+    assert lab.ng_table.rowCount() == 6  # W1 of the spiral is 2x3
+    rows = lab.ng_result[1]
+    for r_ in rows:
+        assert r_[5] == pytest.approx(r_[6], abs=1e-2)   # forward difference ≈ analytic
+    with qtbot.waitSignal(lab.ng_runner.finished, timeout=20_000):
+        lab.run_check()
+    assert max(r_[4] for r_ in lab.ng_result[1]) < 1e-6
+    with qtbot.waitSignal(lab.ng_runner.finished, timeout=20_000):
+        lab.run_cost()
+    assert "analytic" in lab.ng_label.text()
+    _render(labs, lab, tmp_path, "optim")
+
+
+def test_landscape_lab_matches_direct_evaluation(labs, qtbot, tmp_path, spiral):
+    lab = labs.lab("LandscapeLab")
+    lab.examples.setValue(30)
+    lab.steps1.setValue(11)
+    with qtbot.waitSignal(lab.runner.finished, timeout=20_000):
+        lab.compute(1)
+    s = lab.result
+    X, y = spiral.X_train[:30].astype(np.float64), spiral.y_train[:30]
+    m = L.linear_model_for(X, 3, loss="svm", seed=0, scale=1e-3)
+    base = m.copy_params()
+    for j in (0, 5, 10):
+        assert s.losses[j] == pytest.approx(L.loss_at(m, X, y, base, s.directions, [s.alphas[j]]), rel=1e-12)
+    lab.steps2.setValue(7)
+    with qtbot.waitSignal(lab.runner.finished, timeout=20_000):
+        lab.compute(2)
+    s = lab.result
+    assert s.losses.shape == (7, 7)
+    assert s.losses[2, 4] == pytest.approx(
+        L.loss_at(m, X, y, base, s.directions, [s.alphas[4], s.betas[2]]), rel=1e-12)
+    assert lab.progress.value() == 100
+    # the current model as the centre; no model → a clear message
+    lab.source.setCurrentIndex(1)
+    labs.set_model(None)
+    lab.compute(1)
+    assert "no current model" in lab.info.text()
+    _render(labs, lab, tmp_path, "landscape")
+    for name, p in lab.plots.items():
+        export_plot(p, str(tmp_path / f"{name}.svg"))
+        assert (tmp_path / f"{name}.svg").read_text().startswith("<?xml")
+
+
+def test_activation_lab(labs, tmp_path, spiral):
+    lab = labs.lab("ActivationLab")
+    x = lab.x
+    y, dy = lab.values["sigmoid"]
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)))
+    np.testing.assert_allclose(dy, y * (1 - y))
+    lab.slope.setValue(10)
+    y, dy = lab.values["leaky_relu"]
+    np.testing.assert_allclose(y, np.where(x > 0, x, 0.1 * x))
+    np.testing.assert_allclose(dy, np.where(x > 0, 1, 0.1))
+    lab.alpha.setValue(50)
+    y, dy = lab.values["elu"]
+    np.testing.assert_allclose(y, np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))))
+    assert lab.collapse.max_abs_diff < 1e-10
+    assert "max |difference|" in lab.collapse_label.text()
+    _render(labs, lab, tmp_path, "activations")
+    export_plot(lab.plots["relu"], str(tmp_path / "relu.png"))
+    assert (tmp_path / "relu.png").stat().st_size > 1000
