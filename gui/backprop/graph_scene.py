@@ -283,7 +283,8 @@ class GraphScene(QGraphicsScene):
         tr = spec.trace
         dx = 330.0 if spec.tensor else 250.0
         dy = 160.0 if spec.tensor else 135.0
-        lay = layered_layout([(n.id, n.parents, n.kind) for n in tr.nodes], dx=dx, dy=dy)
+        pinned = set() if spec.tensor else {n.id for n in tr.nodes if n.kind == "input"}
+        lay = layered_layout([(n.id, n.parents, n.kind) for n in tr.nodes], dx=dx, dy=dy, pinned=pinned)
         for n in tr.nodes:
             if n.kind == "op":
                 text, caption = spec.gates.get(n.id, n.symbol), spec.labels.get(n.id, n.name)
@@ -310,13 +311,14 @@ class GraphScene(QGraphicsScene):
         self._add_edge(("out", tr.output), [start, QPointF(start.x() + dx * 0.7, start.y())])
         for nid, item in self.nodes.items():
             lab = LabelItem(BWD, 19)
-            lab.align = "below"
-            lab.setPos(item.x(), item.y() + item.size[1] / 2 + 4)
+            lab.align = "above"
+            lab.setPos(item.x(), item.y() - item.size[1] / 2 - (30 if item.caption else 2))
             self.addItem(lab)
             lab.set_text("")
             self.sum_labels[nid] = lab
         self.state = None
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-40, -50, 40, 50))
+        # room for labels that appear later (fan-out sums under leaves, numbers on the out wire)
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-110, -50, 60, 60))
 
     def _add_edge(self, key, pts) -> None:
         fans_out = key[0] != "out" and sum(1 for n in self.spec.trace.nodes if key[0] in n.parents) > 1

@@ -19,8 +19,11 @@ class Layout:
 
 
 def layered_layout(nodes: list[tuple[int, tuple[int, ...], str]], dx: float = 260.0,
-                   dy: float = 130.0, sweeps: int = 8) -> Layout:
+                   dy: float = 130.0, sweeps: int = 8, pinned: set[int] | None = None) -> Layout:
     """``nodes``: (id, parent ids, kind) in topological order.  Returns positions and edge routes.
+
+    Leaves in ``pinned`` stay in the leftmost column; other leaves (parameters, constants) sit
+    just left of the first gate that uses them, so their wires stay short.
 
     ``routes[(parent, child)]`` is the polyline of the edge (through dummy points), endpoints
     at the node centres.
@@ -32,14 +35,16 @@ def layered_layout(nodes: list[tuple[int, tuple[int, ...], str]], dx: float = 26
     for i in ids:
         for p in parents[i]:
             children[p].append(i)
+    pinned = pinned or set()
+    floating = {i for i in ids if not parents[i] and i not in pinned}
     layer: dict[int, int] = {}
     for i in ids:
-        if kind[i] == "const":
+        if i in floating:
             continue
-        nonconst = [p for p in parents[i] if kind[p] != "const"]
-        layer[i] = 1 + max(layer[p] for p in nonconst) if nonconst else (1 if parents[i] else 0)
+        fixed = [p for p in parents[i] if p not in floating]
+        layer[i] = 1 + max(layer[p] for p in fixed) if fixed else (1 if parents[i] else 0)
     for i in ids:
-        if kind[i] == "const":
+        if i in floating:
             layer[i] = max(0, min((layer[c] for c in children[i]), default=1) - 1)
     # leaves that feed only late gates: keep inputs/params at layer 0 (lecture style)
     n_layers = max(layer.values()) + 1 if layer else 1
@@ -94,12 +99,12 @@ def layered_layout(nodes: list[tuple[int, tuple[int, ...], str]], dx: float = 26
             # keep order and minimum spacing: forward then backward pass
             placed = []
             for k, w in enumerate(want):
-                gap = dy if row[k][0] == "n" and (k == 0 or row[k - 1][0] == "n") else dy * 0.6
+                gap = dy if row[k][0] == "n" and (k == 0 or row[k - 1][0] == "n") else dy * 0.85
                 placed.append(w if k == 0 else max(w, placed[-1] + gap))
             shift = (sum(placed) - sum(want)) / len(placed) if placed else 0
             placed = [p - shift for p in placed]
             for k in range(1, len(placed)):
-                gap = dy if row[k][0] == "n" and row[k - 1][0] == "n" else dy * 0.6
+                gap = dy if row[k][0] == "n" and row[k - 1][0] == "n" else dy * 0.85
                 placed[k] = max(placed[k], placed[k - 1] + gap)
             for v, p in zip(row, placed):
                 ypos[v] = p
