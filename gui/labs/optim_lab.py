@@ -388,9 +388,10 @@ class OptimLab(Lab):
             self.ng_label.setText(str(exc))
             return
         model = self._model(X, C)
+        seed = self.seed.value()  # read widgets on the GUI thread only
 
         def work(job):
-            return ("check", L.gradient_check_table(model, X, y, count=8, seed=self.seed.value()))
+            return ("check", L.gradient_check_table(model, X, y, count=8, seed=seed))
 
         self.ng_runner.start(work)
 

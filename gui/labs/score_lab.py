@@ -230,7 +230,8 @@ class ScoreLab(Lab):
         else:
             s = m.scores(x[None, :].astype(m.dtype))[0].astype(np.float64)
             k = int(np.argmax(s))
-            info += f"; predicted: <b>{names[k] if k < len(names) else k}</b> (score {s[k]:.4g})"
+            info += (f"; predicted: <b>{names[k] if k < len(names) else k}</b> (score {s[k]:.4g}); "
+                     "green bar: the correct class")
             brushes = [pg.mkBrush(COLORS[2] if j == yi else COLORS[0]) for j in range(len(s))]
             self.bars.setOpts(x=np.arange(len(s)), height=s, brushes=brushes)
             ax = self.real_scores.getPlotItem().getAxis("bottom")
