@@ -563,7 +563,9 @@ class BackpropView(QWidget):
                 self.check_table.setItem(i, j, item)
         self.check_table.show()
         worst = max((r.rel_error for r in rows), default=0.0)
-        verdict = "all agree" if worst < 1e-6 else "check the red rows"
+        verdict = "all agree" if worst < 1e-6 else (
+            "check the red rows — a large error can also come from a kink, e.g. a ReLU input or a max "
+            "exactly at a tie, where the numerical slope averages the two sides")
         self.narration.append(f"<p><b>Gradient check</b> (centered difference, h = 1e-5): worst relative "
                               f"error {worst:.1e} — {verdict}.</p>")
         return rows
