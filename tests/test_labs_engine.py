@@ -5,7 +5,6 @@ import pytest
 from engine import labs as L
 from engine.config import DatasetConfig
 from engine.datasets import load_dataset
-from engine.gradcheck import numerical_gradient
 from engine.layers import hinge_loss_forward, softmax_loss_forward
 from engine.trainer import Trainer
 

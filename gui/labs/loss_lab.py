@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox
 from engine import labs as L
 
 from .base import Lab
-from .common import COLORS, MatrixEditor, big_font, export_button, fmt, label, make_plot, row
+from .common import COLORS, MatrixEditor, big_font, export_button, label, make_plot, row
 
 
 def _n(v: float, d: int = 3) -> str:

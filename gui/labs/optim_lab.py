@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLineEdit,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from engine import labs as L
