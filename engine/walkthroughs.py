@@ -608,10 +608,13 @@ def narrate(trace: Trace, frame: Frame, labels: dict[int, str], *, gates: dict[i
                 f"∂{out_name}/∂{_p(parent)} = ∂{_p(name)}/∂{_p(parent)} × ∂{out_name}/∂{_p(name)}\n"
                 f"          = {fmtp(s.local)} × {fmtp(s.upstream)} = {fmt(s.downstream)}")
     else:
-        body = (f"downstream = (local Jacobian)ᵀ · upstream, applied by the gate's vectorised rule:\n"
-                f"upstream ∂{out_name}/∂{name} has shape {shape_str(np.shape(s.upstream))}, "
-                f"‖·‖ = {fmt(np.linalg.norm(s.upstream))}; downstream ∂{out_name}/∂{parent} has shape "
-                f"{shape_str(np.shape(s.downstream))}, ‖·‖ = {fmt(np.linalg.norm(s.downstream))}")
+        body = (f"A layer-sized gate: its local gradient is a Jacobian, applied by the gate's own vectorised "
+                f"backward rule (the chain rule for whole arrays).\n\n"
+                f"downstream = Jᵀ · upstream\n"
+                f"upstream   ∂{out_name}/∂{_p(name)}: {shape_str(np.shape(s.upstream))}, "
+                f"‖·‖ = {fmt(np.linalg.norm(s.upstream))}\n"
+                f"downstream ∂{out_name}/∂{_p(parent)}: {shape_str(np.shape(s.downstream))}, "
+                f"‖·‖ = {fmt(np.linalg.norm(s.downstream))}")
     if describe.get(s.node):
         body += f"\n\nThe {describe[s.node]}."
     if s.contribution > 1:

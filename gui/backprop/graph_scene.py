@@ -281,7 +281,7 @@ class GraphScene(QGraphicsScene):
         self.spec = spec
         self.nodes, self.edges, self.val_labels, self.grad_labels, self.sum_labels = {}, {}, {}, {}, {}
         tr = spec.trace
-        dx = 330.0 if spec.tensor else 250.0
+        dx = 290.0 if spec.tensor else 225.0
         dy = 160.0 if spec.tensor else 135.0
         pinned = set() if spec.tensor else {n.id for n in tr.nodes if n.kind == "input"}
         lay = layered_layout([(n.id, n.parents, n.kind) for n in tr.nodes], dx=dx, dy=dy, pinned=pinned)
@@ -322,11 +322,11 @@ class GraphScene(QGraphicsScene):
 
     def _add_edge(self, key, pts) -> None:
         fans_out = key[0] != "out" and sum(1 for n in self.spec.trace.nodes if key[0] in n.parents) > 1
-        e = EdgeItem(key, pts, 0.68 if fans_out else (0.5 if key[0] == "out" else 0.3))
+        e = EdgeItem(key, pts, 0.5 if fans_out or key[0] == "out" else 0.3)
         self.addItem(e)
         self.edges[key] = e
         for store, color, align in ((self.val_labels, FWD, "above"), (self.grad_labels, BWD, "below")):
-            lab = LabelItem(color, 20 if not self.spec.tensor else 17)
+            lab = LabelItem(color, 20 if not self.spec.tensor else 19)
             lab.align = align
             lab.setPos(e.label_at)
             lab.set_text("")

@@ -43,9 +43,12 @@ def layered_layout(nodes: list[tuple[int, tuple[int, ...], str]], dx: float = 26
             continue
         fixed = [p for p in parents[i] if p not in floating]
         layer[i] = 1 + max(layer[p] for p in fixed) if fixed else (1 if parents[i] else 0)
-    for i in ids:
-        if i in floating:
-            layer[i] = max(0, min((layer[c] for c in children[i]), default=1) - 1)
+    # as late as possible: every node not pinned moves right up to just before its first user
+    # (parameters sit next to their gate, the regularizer next to the total loss)
+    for i in reversed(ids):
+        if i in pinned or not children[i]:
+            continue
+        layer[i] = max(layer.get(i, 0), min(layer[c] for c in children[i]) - 1)
     # leaves that feed only late gates: keep inputs/params at layer 0 (lecture style)
     n_layers = max(layer.values()) + 1 if layer else 1
     rows: list[list] = [[] for _ in range(n_layers)]
