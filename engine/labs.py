@@ -30,6 +30,7 @@ import numpy as np
 from .config import DatasetConfig, ExperimentConfig, LossConfig, ModelConfig, OptimConfig
 from .gradcheck import numerical_gradient
 from .graph import Graph
+from .layers import hinge_loss_forward, softmax_loss_forward
 from .models import LinearClassifier, Network
 from .optim import random_local_search, random_search
 
@@ -112,16 +113,23 @@ class HingeTable:
 
 
 def hinge_table(scores: np.ndarray, y: np.ndarray, margin: float = 1.0) -> HingeTable:
-    """The multiclass SVM loss, term by term (the lecture's 2.9, 0, 12.9; mean 5.27)."""
+    """The multiclass SVM loss, term by term (the lecture's 2.9, 0, 12.9; mean 5.27).
+
+    The terms and losses are the engine's own (``hinge_loss_forward``); ``raw`` adds the
+    value inside each max for display.
+    """
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(y, dtype=np.intp)
+    if len(y) == 0:
+        empty = np.zeros((0, s.shape[1] if s.ndim == 2 else 0))
+        return HingeTable(empty, empty, np.zeros(0), float("nan"))
+    mean, cache = hinge_loss_forward(s, y, margin)
     rows = np.arange(len(y))
     raw = s - s[rows, y][:, None] + margin
     raw[rows, y] = np.nan
-    terms = np.maximum(0.0, raw)
+    terms = cache["margins"].copy()
     terms[rows, y] = np.nan
-    losses = np.nansum(terms, axis=1)
-    return HingeTable(terms, raw, losses, float(losses.mean()) if len(losses) else float("nan"))
+    return HingeTable(terms, raw, cache["losses"], float(mean))
 
 
 @dataclass
@@ -139,20 +147,18 @@ class SoftmaxTable:
 def softmax_table(scores: np.ndarray, y: np.ndarray) -> SoftmaxTable:
     """exp → normalise → −log (the lecture's 24.5, 164.0, 0.18 → 0.13, 0.87, 0.00 → 2.04).
 
-    The exponentials are shown unshifted, as on the slide; probabilities and losses are
-    computed stably (shifted by the row max), so large scores do not overflow them.
+    The exponentials are shown unshifted, as on the slide; probabilities and losses are the
+    engine's (``softmax_loss_forward``, shifted by the row max so large scores cannot overflow).
     """
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(y, dtype=np.intp)
-    rows = np.arange(len(y))
     with np.errstate(over="ignore"):
         exp = np.exp(s)
-    shifted = s - s.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    probs = e / e.sum(axis=1, keepdims=True)
-    losses = np.log(e.sum(axis=1)) - shifted[rows, y]
-    return SoftmaxTable(exp, exp.sum(axis=1), probs, losses, losses / math.log(10),
-                        float(losses.mean()) if len(losses) else float("nan"))
+    if len(y) == 0:
+        return SoftmaxTable(exp, exp.sum(axis=1), exp.copy(), np.zeros(0), np.zeros(0), float("nan"))
+    mean, cache = softmax_loss_forward(s, y)
+    losses = cache["losses"]
+    return SoftmaxTable(exp, exp.sum(axis=1), cache["probs"], losses, losses / math.log(10), float(mean))
 
 
 def penalties(W: np.ndarray) -> tuple[float, float]:
