@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from engine.config import ExperimentConfig
 from engine.datasets import Dataset
@@ -104,7 +104,7 @@ class TrainingController(QObject):
         thread.started.connect(worker.run)
         worker.published.connect(self._on_published)
         worker.failed.connect(self.failed)
-        worker.done.connect(thread.quit)
+        worker.done.connect(thread.quit, Qt.DirectConnection)  # the GUI thread may be in wait()
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()

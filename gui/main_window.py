@@ -50,6 +50,22 @@ def default_config() -> ExperimentConfig:
     return cfg
 
 
+def svg_of_widget(widget, path: str) -> None:
+    from PySide6.QtCore import QPoint, QRect, QSize
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+    gen = QSvgGenerator()
+    gen.setFileName(path)
+    gen.setSize(QSize(widget.width(), widget.height()))
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle("Backprop Studio")
+    p = QPainter(gen)
+    try:
+        widget.render(p, QPoint(0, 0))
+    finally:
+        p.end()
+
+
 def make_settings() -> QSettings:
     """Settings live in $BACKPROP_STUDIO_SETTINGS (an INI file; tests use a tmp one) or the user's store."""
     path = os.environ.get("BACKPROP_STUDIO_SETTINGS")
@@ -548,10 +564,15 @@ class MainWindow(QMainWindow):
         if item is None:
             view.grab().save(path)
             return
-        exp = ex.ImageExporter(item) if kind == "png" else ex.SVGExporter(item)
         if kind == "png":
+            exp = ex.ImageExporter(item)
             exp.parameters()["width"] = max(1200, int(item.boundingRect().width()))
-        exp.export(path)
+            exp.export(path)
+            return
+        try:
+            ex.SVGExporter(item).export(path)
+        except Exception:  # pyqtgraph's SVG path rewriting chokes on some items: draw the widget instead
+            svg_of_widget(view, path)
 
     def export_dialog(self, kind: str) -> None:
         filt = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}[kind]
@@ -612,6 +633,12 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.timer.stop()
         self.controller.stop_and_wait()
+        for w in self._extra_tabs:
+            if hasattr(w, "shutdown"):
+                try:
+                    w.shutdown()
+                except Exception:
+                    pass
         self.pool.waitForDone(5000)
         try:
             self._save_settings()

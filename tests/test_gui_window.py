@@ -1,0 +1,259 @@
+"""End-to-end tests of the main window through gui.app.create_window (what main.py uses)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from tests.gui_fixtures import make_tiny, settings_env, window  # noqa: F401,E402
+
+
+def _wait_redraw_of(qtbot, w, view):
+    if w.tabs.currentWidget() is view:
+        w.tabs.setCurrentIndex(0 if w.tabs.indexOf(view) else 1)
+    with qtbot.waitSignal(w.redrawn, timeout=5000):
+        w.tabs.setCurrentWidget(view)
+
+
+def test_window_opens_ready_with_the_spiral_demo(window):
+    w = window
+    assert w.windowTitle() == "Backprop Studio"
+    cfg = w.config()
+    assert cfg.dataset.name == "spiral"
+    assert w.controller.trainer is not None and w.controller.trainer.steps == 0
+    assert w.current_model_snapshot().num_params > 0
+
+
+def test_default_demo_config_is_the_live_demo(qtbot, settings_env):
+    from gui.main_window import default_config
+    cfg = default_config()
+    assert cfg.dataset.name == "spiral" and cfg.optim.epochs == -1
+    assert len(cfg.model.hidden) == 2 and all(16 <= h <= 50 for h in cfg.model.hidden)
+    assert cfg.loss.loss == "softmax" and cfg.loss.reg == "l2"
+
+
+def test_train_pause_step_reset_and_live_lr(qtbot, window):
+    w = window
+    c = w.controller
+    w.toggle_training()
+    assert c.running
+    h = w.state.history
+    qtbot.waitUntil(lambda: len(h["loss"]) > 200, timeout=20000)
+    first = float(np.mean(h["loss"][:10]))
+    qtbot.waitUntil(lambda: float(np.mean(h["loss"][-10:])) < 0.8 * first, timeout=20000)
+    # each view updates while training
+    for view in (w.loss_view, w.regions_view, w.templates_view):
+        _wait_redraw_of(qtbot, w, view)
+    # learning rate changed mid-run, no reset: later history entries carry it
+    steps_before = len(h["step"])
+    w.training_panel.lr.entry.setText("0.05")
+    w.training_panel.lr.entry.editingFinished.emit()
+    assert w.config().optim.lr == 0.05
+    qtbot.waitUntil(lambda: len(h["lr"]) and h["lr"][-1] == pytest.approx(0.05), timeout=10000)
+    assert h["step"][0] == 1 and len(h["step"]) > steps_before  # the same run continued
+    # pause
+    w.toggle_training()
+    qtbot.waitUntil(lambda: not c.running, timeout=5000)
+    n = c.trainer.steps
+    hist_n = len(h["step"])
+    assert hist_n == n
+    # step: exactly one update
+    before = {k: v.copy() for k, v in c.trainer.model.params.items()}
+    w.step_once()
+    assert c.trainer.steps == n + 1
+    assert len(h["step"]) == n + 1
+    assert any(not np.array_equal(before[k], c.trainer.model.params[k]) for k in before)
+    # predictions view updates from the model snapshot
+    _wait_redraw_of(qtbot, w, w.predictions_view)
+    assert "accuracy" in w.predictions_view.caption.text()
+    # reset: re-initialised with the seed, history cleared
+    w.reset_training()
+    assert c.trainer.steps == 0 and len(h["step"]) == 0
+    from engine.models import build_model
+    fresh = build_model(2, 3, w.config().model, w.config().loss, w.config().seed)
+    np.testing.assert_array_equal(fresh.params["W1"], c.trainer.model.params["W1"])
+
+
+def test_close_during_training_stops_the_worker(qtbot, qtlog, settings_env):
+    from gui.app import create_window
+    w = create_window()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.controller.trainer is not None, timeout=5000)
+    w.toggle_training()
+    qtbot.waitUntil(lambda: len(w.state.history["step"]) > 20, timeout=10000)
+    thread = w.controller._thread
+    assert thread is not None and thread.isRunning()
+    w.close()
+    assert w.controller._thread is None
+    assert not thread.isRunning()
+    bad = [r for r in qtlog.records if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")
+           and "propagateSizeHints" not in r.message]
+    assert not bad, [r.message for r in bad]
+
+
+def test_divergence_pauses_and_says_why(qtbot, window):
+    w = window
+    w.edit_config("optim.lr", 1e6)
+    w.toggle_training()
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=10000)
+    assert w.controller.trainer.diverged
+    assert "learning rate" in w.last_error
+
+
+def test_worker_exception_is_shown(qtbot, window, monkeypatch):
+    w = window
+
+    def boom():
+        raise RuntimeError("kaboom in the engine")
+    monkeypatch.setattr(w.controller.trainer, "step", boom)
+    with qtbot.waitSignal(w.error_shown, timeout=5000) as sig:
+        w.toggle_training()
+    assert "kaboom" in sig.args[0]
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
+
+
+def test_dataset_error_keeps_previous_dataset(qtbot, window):
+    w = window
+    before = w.current_dataset()
+    with qtbot.waitSignal(w.error_shown, timeout=10000) as sig:
+        w.dataset_panel.name.setCurrentText("csv")   # no file chosen
+    assert "csv" in sig.args[0]
+    assert w.current_dataset() is before
+    assert w.config().dataset.name == "spiral"
+    assert w.dataset_panel.name.currentText() == "spiral"
+
+
+def test_digits_load_off_thread_with_templates(qtbot, window):
+    w = window
+    w.edit_config("model", _linear(w))
+    with qtbot.waitSignal(w.dataset_changed, timeout=15000):
+        w.dataset_panel.name.setCurrentText("digits")
+    d = w.current_dataset()
+    assert d.name == "digits" and w.controller.trainer.model.input_dim == d.num_features
+    w.tabs.setCurrentWidget(w.templates_view)
+    w._redraw(force=True)
+    assert len(w.templates_view.items) == d.num_classes
+    img = w.templates_view.items[0].image
+    assert img.dtype == np.float32 and img.flags["C_CONTIGUOUS"] and img.shape == (8, 8)
+
+
+def _linear(w):
+    import copy
+    m = copy.deepcopy(w.config().model)
+    m.hidden, m.activations = [], []
+    return m
+
+
+def test_undo_redo_of_config_edits(qtbot, window):
+    w = window
+    old = w.config().optim.batch_size
+    w.training_panel.batch.setValue(17)
+    assert w.config().optim.batch_size == 17
+    assert w.controller.trainer.batch_size == 17
+    w.undo_stack.undo()
+    assert w.config().optim.batch_size == old
+    assert w.training_panel.batch.value() == old
+    assert w.controller.trainer.batch_size == old
+    w.undo_stack.redo()
+    assert w.config().optim.batch_size == 17
+
+
+def test_impossible_value_is_refused(qtbot, window):
+    w = window
+    assert not w.edit_config("dataset.val_fraction", 0.95)
+    assert "val_fraction" in w.last_error
+    assert w.config().dataset.val_fraction == 0.2
+
+
+def test_hooks_for_added_views(qtbot, window):
+    w = window
+
+    class Probe:
+        def __init__(self):
+            self.datasets, self.models = [], []
+
+        def set_dataset(self, d):
+            self.datasets.append(d)
+
+        def set_model(self, m):
+            self.models.append(m)
+
+    from PySide6.QtWidgets import QWidget
+
+    class ProbeWidget(QWidget, Probe):
+        def __init__(self):
+            QWidget.__init__(self)
+            Probe.__init__(self)
+
+    p = ProbeWidget()
+    w.add_view_tab(p, "Probe")
+    assert p.datasets[-1] is w.current_dataset() and p.models
+    n = len(p.models)
+    w.step_once()
+    assert len(p.models) == n + 1
+    m = p.models[-1]
+    assert m.params["W1"] is not w.controller.trainer.model.params["W1"]
+    np.testing.assert_array_equal(m.params["W1"], w.controller.trainer.model.params["W1"])
+    w.reset_training()
+    assert len(p.models) == n + 2
+
+
+def test_save_and_open_experiment(qtbot, window, tmp_path):
+    w = window
+    for _ in range(5):
+        w.step_once()
+    W = w.controller.trainer.model.params["W1"].copy()
+    path = w.save_experiment(str(tmp_path / "run.json"))
+    assert json.loads(path.read_text())["config"]["optim"]["lr"] == w.config().optim.lr
+    w.reset_training()
+    w.edit_config("optim.lr", 0.123)
+    with qtbot.waitSignal(w.dataset_changed, timeout=10000):
+        w.open_experiment(str(path))
+    assert w.config().optim.lr == 0.5
+    np.testing.assert_array_equal(w.controller.trainer.model.params["W1"], W)
+
+
+def test_exports(qtbot, window, tmp_path):
+    w = window
+    for _ in range(3):
+        w.step_once()
+    for view in (w.loss_view, w.regions_view, w.templates_view, w.predictions_view):
+        w.tabs.setCurrentWidget(view)
+        w._redraw(force=True)
+        for kind in ("png", "svg"):
+            out = tmp_path / f"{view.title}.{kind}"
+            w.export_view(str(out), kind)
+            assert out.stat().st_size > 500
+    csv = tmp_path / "curves.csv"
+    w.export_view(str(csv), "csv")
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("step,loss") and len(lines) == 4
+
+
+def test_settings_are_versioned_and_isolated(qtbot, settings_env):
+    from gui.app import create_window
+    w = create_window()
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.controller.trainer is not None, timeout=5000)
+    w.edit_config("optim.lr", 0.25)
+    w.close()
+    text = settings_env.read_text()
+    assert "version=1" in text
+    w2 = create_window()
+    qtbot.addWidget(w2)
+    assert w2.config().optim.lr == 0.25
+    w2.close()
+
+
+def test_font_scaling(qtbot, window):
+    from gui import style
+    s0 = style.SCALE
+    w = window
+    w.set_scale(s0 * 1.15)
+    assert style.SCALE > s0
+    w.set_scale(s0)
+    assert style.SCALE == pytest.approx(s0)
