@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._newest = None
         self._dirty = False
         self._last_hook = 0.0
+        self._last_stats = 0.0
         self._extra_tabs = []
         self._closing = False
         self.redraw_count = 0
@@ -353,6 +354,7 @@ class MainWindow(QMainWindow):
         self._newest = None
         self.state.version += 1
         self.loss_view._drawn_version = -1
+        self.loss_view.reset_ranges()
 
     def _on_snapshot(self, snap) -> None:
         """Keep only the newest; history deltas are appended at once (cheap)."""
@@ -381,7 +383,10 @@ class MainWindow(QMainWindow):
             self.state.snap = self._newest
             self.state.version += 1
             self._dirty = False
-            self._update_progress(self._newest)
+            now = time.monotonic()
+            if force or now - self._last_stats >= 0.25 or not self._newest.running:
+                self._last_stats = now
+                self._update_progress(self._newest)
         view = self.tabs.currentWidget()
         drew = False
         if hasattr(view, "refresh"):

@@ -107,7 +107,7 @@ def stylesheet() -> str:
 
 
 def configure_pyqtgraph() -> None:
-    pg.setConfigOptions(antialias=True, background=BG, foreground=FG, imageAxisOrder="row-major")
+    pg.setConfigOptions(antialias=False, background=BG, foreground=FG, imageAxisOrder="row-major")
 
 
 def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str = "") -> None:
@@ -126,4 +126,4 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         plot.setLabel("left", left, **style)
     if bottom:
         plot.setLabel("bottom", bottom, **style)
-    plot.showGrid(x=True, y=True, alpha=0.18)
+    plot.showGrid(x=False, y=False)  # live plots: grids are repainted every frame (costly)

@@ -163,6 +163,7 @@ class TrainingWorker(QObject):
                 r = t.step()
                 if r.diverged:
                     break
+                time.sleep(0)   # hand the GIL to the GUI thread at once if it is waiting for it
                 now = time.perf_counter()
                 if now - last_pub >= self.publish_interval:
                     if now - rate_t >= 0.5:

@@ -49,11 +49,17 @@ class LossView(QWidget):
         self.c_loss = _curve(lp, style.CURVE["loss"], "total loss (minibatch)")
         self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.6)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.6)
-        self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 1.0, True, "o")
-        self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 1.0, True, "o")
-        self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False, "o")
-        self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0, False, "o")
-        ap.setYRange(0, 1.02)
+        self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 1.0, True)
+        self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 1.0, True)
+        self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False)
+        self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0, False)
+        # Ranges change in jumps (x doubles, y grows), not every frame: redrawing the axes and
+        # re-laying out the plots at 30 Hz would cost more than the curves themselves.
+        for p in (lp, ap):
+            p.disableAutoRange()
+        ap.setYRange(0, 1.02, padding=0)
+        self._xmax = 0.0
+        self._ymax = 0.0
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
@@ -62,10 +68,13 @@ class LossView(QWidget):
     def restyle(self) -> None:
         style.style_plot(self.loss_plot, "Loss", "loss", "step")
         style.style_plot(self.acc_plot, "Accuracy", "accuracy", "step")
+        for p in (self.loss_plot, self.acc_plot):   # grids are repainted every frame: too costly live
+            p.showGrid(x=False, y=False)
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self._drawn_version = -1
+        self._ymax = 0.0
         self.refresh()
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -96,7 +105,29 @@ class LossView(QWidget):
         self.c_va.setData(ex, y(h["val_loss"]), connect="finite")
         self.a_tr.setData(ex, h["train_acc"])
         self.a_va.setData(ex, h["val_acc"])
+        self._update_ranges(x, h["loss"], log)
         return True
+
+    def _update_ranges(self, x, loss, log: bool) -> None:
+        n = float(x[-1]) if len(x) else 0.0
+        if n > self._xmax or self._xmax == 0.0 or n < self._xmax / 8:
+            self._xmax = max(100.0, 2.0 ** np.ceil(np.log2(max(n, 1.0) * 1.25)))
+            for p in (self.loss_plot, self.acc_plot):
+                p.setXRange(0, self._xmax, padding=0)
+        finite = loss[np.isfinite(loss)]
+        top = float(finite.max()) if len(finite) else 1.0
+        recent = float(finite[-200:].max()) if len(finite) else 1.0
+        if log:
+            lo = float(np.min(finite[finite > 0])) if np.any(finite > 0) else 1e-3
+            if top > self._ymax or self._ymax == 0.0 or lo < getattr(self, "_ylo", 1e9):
+                self._ymax, self._ylo = top * 2, lo / 2
+                self.loss_plot.setYRange(np.log10(self._ylo), np.log10(self._ymax), padding=0)
+        elif top > self._ymax or self._ymax == 0.0 or recent < self._ymax / 6:
+            self._ymax = top * 1.1 if self._ymax == 0.0 or top > self._ymax else recent * 1.5
+            self.loss_plot.setYRange(0, self._ymax, padding=0)
+
+    def reset_ranges(self) -> None:
+        self._xmax = self._ymax = 0.0
 
     def _hover(self, evt) -> None:
         pos = evt[0]
