@@ -9,6 +9,9 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 
+SWITCH_INTERVAL = 0.0005
+
+
 def ensure_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -23,6 +26,9 @@ def create_window(restore: bool = True):
     from . import style
     from .main_window import MainWindow
     app = ensure_app()
+    # The training worker is a Python thread: when the GUI thread wants the GIL it must not wait
+    # the default 5 ms switch interval every time (that is what makes a window stutter).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     style.configure_pyqtgraph()
     f = QFont(app.font())
     f.setPointSizeF(style.font_pt())

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setWidget(panel)
             scroll.setFrameShape(QScrollArea.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
             dock.setWidget(scroll)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
@@ -138,8 +139,8 @@ class MainWindow(QMainWindow):
         self.docks["dataset"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["loss"], Qt.Vertical)
         for dock in self.docks.values():
-            dock.setMinimumWidth(380)
-        self.resizeDocks([self.docks["dataset"], self.docks["training"]], [430, 470], Qt.Horizontal)
+            dock.setMinimumWidth(360)
+        self.resizeDocks([self.docks["dataset"], self.docks["training"]], [390, 430], Qt.Horizontal)
         self.resizeDocks([self.docks["training"], self.docks["loss"]], [560, 440], Qt.Vertical)
         self.tabs.setMinimumWidth(400)
 

@@ -48,7 +48,8 @@ def line_px(factor: float = 1.0) -> float:
 
 
 def pen(color: str, factor: float = 1.0, style=None):
-    p = pg.mkPen(color, width=line_px(factor))
+    """factor 0 = a cosmetic 1-pixel line (the fast path for long, noisy curves)."""
+    p = pg.mkPen(color, width=line_px(factor) if factor > 0 else 1)
     if style is not None:
         p.setStyle(style)
     return p
@@ -119,6 +120,7 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         ax.setTickFont(f)
         ax.setPen(pg.mkPen(MUTED, width=max(1.0, line_px(0.4))))
         ax.setTextPen(pg.mkPen(FG))
+    cache_static_parts(plot)
     if title:
         plot.setTitle(title, color=FG, size=f"{font_pt(2):.0f}pt")
     style = {"color": FG, "font-size": f"{font_pt():.0f}pt"}
@@ -127,3 +129,14 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
     if bottom:
         plot.setLabel("bottom", bottom, **style)
     plot.showGrid(x=False, y=False)  # live plots: grids are repainted every frame (costly)
+
+
+def cache_static_parts(plot: pg.PlotItem) -> None:
+    """Axes, title and legend rarely change: let Qt blit them from a pixmap instead of calling
+    their Python paint() on every frame (the live plots repaint 30 times a second)."""
+    from PySide6.QtWidgets import QGraphicsItem
+    for name in ("left", "bottom", "right", "top"):
+        ax = plot.getAxis(name)
+        ax.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    if plot.titleLabel is not None:
+        plot.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)

@@ -54,13 +54,16 @@ class TrainingPanel(Panel):
         self.outer.addWidget(box)
 
         buttons = QHBoxLayout()
-        self.train_btn = QPushButton("Train  (Space)")
+        self.train_btn = QPushButton("▶  Train")
+        self.train_btn.setToolTip("Train / pause (Space)")
         self.train_btn.setObjectName("primary")
         self.train_btn.setCheckable(True)
         self.train_btn.clicked.connect(lambda _: window.toggle_training())
-        self.step_btn = QPushButton("Step  (→)")
+        self.step_btn = QPushButton("Step")
+        self.step_btn.setToolTip("Exactly one minibatch update (→)")
         self.step_btn.clicked.connect(lambda: window.step_once())
-        self.reset_btn = QPushButton("Reset  (R)")
+        self.reset_btn = QPushButton("Reset")
+        self.reset_btn.setToolTip("Re-initialise the weights with the seed (R)")
         self.reset_btn.clicked.connect(lambda: window.reset_training())
         buttons.addWidget(self.train_btn, 2)
         buttons.addWidget(self.step_btn, 1)
@@ -99,5 +102,5 @@ class TrainingPanel(Panel):
 
     def set_running(self, running: bool) -> None:
         self.train_btn.setChecked(running)
-        self.train_btn.setText("Pause  (Space)" if running else "Train  (Space)")
+        self.train_btn.setText("❚❚  Pause" if running else "▶  Train")
         self.step_btn.setEnabled(not running)

@@ -46,9 +46,12 @@ class LossView(QWidget):
         lp, ap = self.loss_plot, self.acc_plot
         lp.addLegend(offset=(-10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
         ap.addLegend(offset=(-10, -10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
-        self.c_loss = _curve(lp, style.CURVE["loss"], "total loss (minibatch)")
-        self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.6)
-        self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.6)
+        # Per-step curves are noisy: drawn as thin (cosmetic, fast) lines, with a thick smoothed
+        # total loss on top that reads well on a projector.
+        self.c_loss = _curve(lp, style.CURVE["loss"], "total loss (minibatch)", 0.0)
+        self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.0)
+        self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.0)
+        self.c_smooth = _curve(lp, "#e1f5fe", "total loss (smoothed)", 1.0)
         self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 1.0, True)
         self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 1.0, True)
         self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False)
@@ -100,6 +103,7 @@ class LossView(QWidget):
         self.c_loss.setData(x, y(h["loss"]), connect="finite")
         self.c_data.setData(x, y(h["data_loss"]), connect="finite")
         self.c_reg.setData(x, y(h["reg_loss"]), connect="finite")
+        self.c_smooth.setData(x, y(self._smoothed(h["loss"])), connect="finite")
         ex = h["eval_step"]
         self.c_tr.setData(ex, y(h["train_loss"]), connect="finite")
         self.c_va.setData(ex, y(h["val_loss"]), connect="finite")
@@ -107,6 +111,18 @@ class LossView(QWidget):
         self.a_va.setData(ex, h["val_acc"])
         self._update_ranges(x, h["loss"], log)
         return True
+
+    def _smoothed(self, loss: np.ndarray) -> np.ndarray:
+        """A running mean over ~1% of the run (at least 5 steps), computed incrementally."""
+        n = len(loss)
+        if n == 0:
+            return loss
+        k = max(5, n // 100)
+        c = np.cumsum(np.where(np.isfinite(loss), loss, 0.0))
+        out = np.empty(n)
+        out[:k] = c[:k] / np.arange(1, min(k, n) + 1)
+        out[k:] = (c[k:] - c[:-k]) / k
+        return out
 
     def _update_ranges(self, x, loss, log: bool) -> None:
         n = float(x[-1]) if len(x) else 0.0

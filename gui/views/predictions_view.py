@@ -73,6 +73,8 @@ class PredictionsView(QWidget):
         acc = g.addPlot(row=0, col=1)
         style.style_plot(acc, "Accuracy per class", "accuracy", "class")
         acc.setYRange(0, 1.05)
+        acc.setPreferredWidth(420)
+        acc.setMinimumWidth(300)
         acc.getAxis("bottom").setTicks([[(k, str(n)[:8]) for k, n in enumerate(names)]])
         bars = pg.BarGraphItem(x=np.arange(c), height=np.zeros(c), width=0.7,
                                brushes=[pg.mkBrush(style.class_color(k)) for k in range(c)])
@@ -143,6 +145,8 @@ class PredictionsView(QWidget):
                 a = X[i, :int(np.prod(shape))].reshape(shape)
             else:  # 2-D point: draw its class-coloured swatch
                 a = np.ones((4, 4, 3), np.float32) * style.class_rgb(c)[y[i]]
+                a[0, 0] = 0.0   # so the levels below span [0, 1]
+                a[-1, -1] = 1.0
                 lab.setText(f"({X[i, 0]:.2f}, {X[i, 1]:.2f})<br>" + "<br>".join(lines),
                             color="#81c784" if ok else "#ff8a65")
             if a.ndim == 3 and a.shape[2] == 1:
