@@ -35,6 +35,7 @@ class TrainingController(QObject):
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._stop = threading.Event()
+        self.frame_lock = threading.Lock()   # held by the GUI thread while it draws a frame
         self._settings: queue.Queue = queue.Queue()
         self._maker: SnapshotMaker | None = None
         self._resume_after = False
@@ -99,7 +100,7 @@ class TrainingController(QObject):
             return
         self._stop.clear()
         thread = QThread()
-        worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop)
+        worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop, self.frame_lock)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.published.connect(self._on_published)

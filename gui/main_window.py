@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.predictions_view = PredictionsView(self.state, self)
         for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view):
             self.tabs.addTab(v, v.title)
-        self.tabs.currentChanged.connect(lambda _i: self._redraw(force=True))
+        self.tabs.currentChanged.connect(self._on_tab)
         self.setCentralWidget(self.tabs)
 
         # panels
@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
         self.state.version += 1
         self.loss_view._drawn_version = -1
         self.loss_view.reset_ranges()
+        self._sync_grid_wish()
 
     def _on_snapshot(self, snap) -> None:
         """Keep only the newest; history deltas are appended at once (cheap)."""
@@ -379,7 +380,26 @@ class MainWindow(QMainWindow):
         self.show_error("Training stopped because of an error:\n" + msg, title="Training failed")
 
     # ================================================================== drawing
+    def _on_tab(self, _i: int) -> None:
+        self._sync_grid_wish()
+        self._redraw(force=True)
+
+    def _sync_grid_wish(self) -> None:
+        m = self.controller._maker
+        if m is not None:
+            if self.tabs.currentWidget() is self.regions_view:
+                m.want_grid.set()
+            else:
+                m.want_grid.clear()
+
     def _redraw(self, force: bool = False) -> None:
+        # While the GUI thread redraws and paints, the worker waits between two steps (it holds
+        # the frame lock only for the duration of one step): the frame then runs at full speed
+        # instead of fighting the worker for the GIL call by call, which costs both sides more.
+        with self.controller.frame_lock:
+            self._redraw_locked(force)
+
+    def _redraw_locked(self, force: bool) -> None:
         if self._newest is not None and (self._dirty or force):
             self.state.snap = self._newest
             self.state.version += 1

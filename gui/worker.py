@@ -28,7 +28,8 @@ from PySide6.QtCore import QObject, Signal
 from engine.trainer import Trainer
 
 PUBLISH_INTERVAL = 1.0 / 30.0
-GRID_SIZE = 120
+GRID_SIZE = 90
+GRID_INTERVAL = 1.0 / 15.0   # decision regions: at most 15 grid evaluations a second
 
 LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
 
@@ -75,8 +76,38 @@ def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
+def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(h, 0, out=h)
+    if name == "leaky_relu":
+        return np.where(h > 0, h, cfg.leaky_slope * h)
+    if name == "elu":
+        return np.where(h > 0, h, cfg.elu_alpha * np.expm1(np.minimum(h, 0)))
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-h))
+    if name == "tanh":
+        return np.tanh(h)
+    return h
+
+
+def fast_scores(params: dict, model_cfg, X: np.ndarray) -> np.ndarray:
+    """The network's scores with plain NumPy (no graph bookkeeping): ``(N, C)``."""
+    h = X
+    n_layers = len(params) // 2
+    for i in range(1, n_layers + 1):
+        h = h @ params[f"W{i}"] + params[f"b{i}"]
+        if i < n_layers:
+            h = _activate(h, model_cfg.activations[i - 1], model_cfg)
+    return h
+
+
 def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
-    return model.probabilities(pts).astype(np.float32).reshape(n, n, -1)
+    """Softmax of the scores on the grid ``(n, n, C)`` float32 (shading by confidence)."""
+    s = fast_scores(model.params, model.model_cfg, pts).astype(np.float32)
+    s -= s.max(axis=1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=1, keepdims=True)
+    return s.reshape(n, n, -1)
 
 
 class SnapshotMaker:
@@ -90,6 +121,10 @@ class SnapshotMaker:
         d = trainer.data
         self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
         self.pts = grid_points(self.extent) if d.is_2d else None
+        self.want_grid = threading.Event()   # set by the window while the regions view is shown
+        self.want_grid.set()
+        self._grid = None
+        self._grid_t = 0.0
 
     def make(self, *, running: bool, sps: float, finished: bool = False) -> Snapshot:
         t = self.trainer
@@ -99,10 +134,13 @@ class SnapshotMaker:
         evals = {k: np.array(getattr(h, k)[self.sent_evals:e], dtype=np.float64) for k in EVAL_KEYS}
         start, estart = self.sent_steps, self.sent_evals
         self.sent_steps, self.sent_evals = n, e
-        grid = None
-        if self.pts is not None and not t.diverged:
+        grid = self._grid
+        now = time.perf_counter()
+        if (self.pts is not None and not t.diverged and self.want_grid.is_set()
+                and (not running or now - self._grid_t >= GRID_INTERVAL)):
             with np.errstate(all="ignore"):
-                grid = grid_probabilities(t.model, self.pts)
+                grid = self._grid = grid_probabilities(t.model, self.pts)
+            self._grid_t = now
         last = h.loss[-1] if h.loss else math.nan
         return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,
                         estart, evals, t.model.copy_params(), grid, self.extent, running,
@@ -132,13 +170,14 @@ class TrainingWorker(QObject):
     done = Signal()
 
     def __init__(self, trainer: Trainer, maker: SnapshotMaker, settings: "queue.Queue",
-                 stop: threading.Event, publish_interval: float = PUBLISH_INTERVAL):
+                 stop: threading.Event, frame_lock=None, publish_interval: float = PUBLISH_INTERVAL):
         super().__init__()   # no parent: it is moved to its own thread
         self.trainer = trainer
         self.maker = maker
         self.settings = settings
         self.stop_event = stop
         self.publish_interval = publish_interval
+        self.frame_lock = frame_lock if frame_lock is not None else threading.Lock()
 
     def drain_settings(self) -> None:
         while True:
@@ -160,10 +199,10 @@ class TrainingWorker(QObject):
                 if epochs >= 0 and t.epoch >= epochs - 1e-9:
                     finished = True
                     break
-                r = t.step()
+                with self.frame_lock:   # waits (without the GIL) while the GUI draws a frame
+                    r = t.step()
                 if r.diverged:
                     break
-                time.sleep(0)   # hand the GIL to the GUI thread at once if it is waiting for it
                 now = time.perf_counter()
                 if now - last_pub >= self.publish_interval:
                     if now - rate_t >= 0.5:

@@ -52,8 +52,9 @@ class LossView(QWidget):
         self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.0)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.0)
         self.c_smooth = _curve(lp, "#e1f5fe", "total loss (smoothed)", 1.0)
-        self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 1.0, True)
-        self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 1.0, True)
+        # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
+        self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 0.8)
+        self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 0.8)
         self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False)
         self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0, False)
         # Ranges change in jumps (x doubles, y grows), not every frame: redrawing the axes and
@@ -63,6 +64,9 @@ class LossView(QWidget):
         ap.setYRange(0, 1.02, padding=0)
         self._xmax = 0.0
         self._ymax = 0.0
+        from PySide6.QtWidgets import QGraphicsItem
+        for p in (lp, ap):
+            p.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
