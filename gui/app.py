@@ -32,8 +32,11 @@ def create_window(restore: bool = True):
     style.configure_pyqtgraph()
     f = QFont(app.font())
     f.setPointSizeF(style.font_pt())
-    app.setFont(f)
-    app.setStyleSheet(style.stylesheet())
+    if app.font().pointSizeF() != f.pointSizeF():
+        app.setFont(f)
+    sheet = style.stylesheet()
+    if app.styleSheet() != sheet:   # re-polishing every widget is slow: only when it changed
+        app.setStyleSheet(sheet)
     return MainWindow(restore=restore)
 
 
