@@ -312,7 +312,12 @@ class MainWindow(QMainWindow):
         if job_id != self._job_id or self._closing:
             return
         self.dataset_panel.set_progress(0.0, "")
-        if self._dataset_cfg is not None:
+        if self._dataset_cfg is None and cfg.name not in TOY_DATASETS:
+            # nothing loaded yet (e.g. the remembered dataset is gone): fall back to the demo
+            self._cfg.dataset = default_config().dataset
+            self._reload_panels()
+            self.load_dataset()
+        elif self._dataset_cfg is not None:
             # the previous dataset stays loaded, and its settings with it
             self._cfg.dataset = copy.deepcopy(self._dataset_cfg)
             self.undo_stack.clear()  # the failed edit is gone; older commands could now mis-apply

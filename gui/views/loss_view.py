@@ -48,10 +48,10 @@ class LossView(QWidget):
         ap.addLegend(offset=(-10, -10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
         # Per-step curves are noisy: drawn as thin (cosmetic, fast) lines, with a thick smoothed
         # total loss on top that reads well on a projector.
-        self.c_loss = _curve(lp, style.CURVE["loss"], "total loss (minibatch)", 0.0)
-        self.c_data = _curve(lp, style.CURVE["data"], "data loss", 0.0)
-        self.c_reg = _curve(lp, style.CURVE["reg"], "regularization", 0.0)
-        self.c_smooth = _curve(lp, "#e1f5fe", "total loss (smoothed)", 1.0)
+        self.c_loss = _curve(lp, "#2f6f8f", "total loss (minibatch)", 0.0)
+        self.c_data = _curve(lp, "#8a7a3a", "data loss (minibatch)", 0.0)
+        self.c_reg = _curve(lp, style.CURVE["reg"], "regularization loss", 1.0)
+        self.c_smooth = _curve(lp, style.CURVE["loss"], "total loss (running mean)", 1.2)
         # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
         self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 0.8)
         self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 0.8)

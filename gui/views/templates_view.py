@@ -131,7 +131,9 @@ class WeightTemplatesView(QWidget):
             img.setImage(arr, levels=(-mm, mm), autoLevels=False)
             self.bar.setLevels((-mm, mm))
             p.getAxis("left").setTicks([[(i + 0.5, f"x{i + 1}") for i in range(D)]])
-            p.getAxis("bottom").setTicks([[(k + 0.5, names[k] if linear else str(k + 1)) for k in range(K)]])
+            every = max(1, K // 12)
+            p.getAxis("bottom").setTicks([[(k + 0.5, names[k] if linear else str(k + 1))
+                                           for k in range(0, K, every)]])
             return True
         colour = imgs.ndim == 4
         lut = None if colour else self.cmap.getLookupTable(nPts=256)
