@@ -28,8 +28,14 @@ class SGD:
     def reset(self) -> None:
         pass
 
-    def state(self) -> dict[str, np.ndarray]:
-        return {}
+    def state(self) -> dict:
+        """Everything the next update depends on (copies), for :meth:`load_state`."""
+        return {k: ([a.copy() for a in v] if isinstance(v, list) else v)
+                for k, v in self.__dict__.items() if k != "cfg"}
+
+    def load_state(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, [a.copy() for a in v] if isinstance(v, list) else v)
 
 
 class Momentum(SGD):

@@ -220,6 +220,36 @@ class Trainer:
         self.model.set_params(fresh.params)
         self.__init__(self.model, self.data, self.cfg)
 
+    # -------------------------------------------------------------- state transfer
+    _STATE_FIELDS = ("base_lr", "batch_size", "steps", "samples_seen", "diverged", "reason", "_pos",
+                     "_epochs_done", "_search_best", "seconds")
+
+    def state_dict(self) -> dict:
+        """Everything that determines the next step, as plain data (copies): weights, optimizer
+        moments, the minibatch order and random stream, counters, history and configuration.
+        ``load_state_dict`` on a trainer of the same data continues the run exactly."""
+        return {"config": self.cfg.to_dict(),
+                "params": self.model.copy_params(),
+                "optimizer": self.optimizer.state() if self.optimizer is not None else None,
+                "rng": self.rng.bit_generator.state,
+                "perm": self._perm.copy(),
+                "history": self.history.to_dict(),
+                **{k: getattr(self, k) for k in self._STATE_FIELDS}}
+
+    def load_state_dict(self, state: dict) -> None:
+        cfg = ExperimentConfig.from_dict(state["config"])
+        self.cfg.optim = cfg.optim
+        self.cfg.loss.reg_strength = cfg.loss.reg_strength
+        self.model.set_reg_strength(cfg.loss.reg_strength)
+        self.model.set_params(state["params"])
+        if self.optimizer is not None and state["optimizer"] is not None:
+            self.optimizer.load_state(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        self._perm = np.array(state["perm"], copy=True)
+        self.history = History(**{k: list(v) for k, v in state["history"].items()})
+        for k in self._STATE_FIELDS:
+            setattr(self, k, state[k])
+
     def fit(self, epochs: int, on_step=None, should_stop=None) -> None:
         """Train ``epochs`` epochs (stops early on divergence or when ``should_stop()``)."""
         target = self._epochs_done + epochs

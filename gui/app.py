@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sys
 
-from . import qt_compat  # noqa: F401  (PySide6 6.12 on Python 3.11: see the module)
-
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -26,9 +24,11 @@ def create_window(restore: bool = True):
     from . import style
     from .main_window import MainWindow
     app = ensure_app()
-    # The training worker is a Python thread: when the GUI thread wants the GIL it must not wait
-    # the default 5 ms switch interval every time (that is what makes a window stutter).
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    from . import training_host
+    if not training_host.use_process():
+        # Training in a Python thread of this process: when the GUI thread wants the GIL it must
+        # not wait the default 5 ms switch interval every time (that makes a window stutter).
+        sys.setswitchinterval(SWITCH_INTERVAL)
     style.configure_pyqtgraph()
     f = QFont(app.font())
     f.setPointSizeF(style.font_pt())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
+
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
@@ -17,7 +17,9 @@ from engine.datasets import Dataset
 from engine.models import Network
 from engine.trainer import Trainer
 
-from .worker import LIVE_SETTINGS, SnapshotMaker, TrainingWorker, apply_setting
+from . import training_host
+from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting
+from .worker import ProcessTrainingWorker, TrainingWorker
 
 
 class TrainingController(QObject):
@@ -39,6 +41,8 @@ class TrainingController(QObject):
         self._settings: queue.Queue = queue.Queue()
         self._maker: SnapshotMaker | None = None
         self._resume_after = False
+        # start the training process now, so it is ready by the time Space is pressed
+        self._host = training_host.get_host()
 
     # ------------------------------------------------------------------ state
     @property
@@ -100,7 +104,12 @@ class TrainingController(QObject):
             return
         self._stop.clear()
         thread = QThread()
-        worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop, self.frame_lock)
+        host = self._host if self._host is not None and self._host.alive else training_host.get_host()
+        self._host = host
+        if host is not None:
+            worker = ProcessTrainingWorker(host, self.trainer, self._maker, self._settings, self._stop)
+        else:
+            worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop, self.frame_lock)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.published.connect(self._on_published)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from engine.config import ConfigError, ExperimentConfig, TOY_DATASETS
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
 
-from . import qt_compat  # noqa: F401
 from . import style
 from .controller import TrainingController
 from .loader import DatasetJob
@@ -97,6 +96,8 @@ class MainWindow(QMainWindow):
         self._last_hook = 0.0
         self._last_stats = 0.0
         self._extra_tabs = []
+        self._hook_stale: set = set()
+        self._hook_dataset: dict = {}
         self._closing = False
         self.redraw_count = 0
         self.last_error = ""
@@ -113,6 +114,19 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(v, v.title)
         self.tabs.currentChanged.connect(self._on_tab)
         self.setCentralWidget(self.tabs)
+        # the lecture's second half and its labs (they get the dataset and a model snapshot)
+        from .backprop import BackpropView
+        from .labs import LabsWidget
+        self.backprop_view = BackpropView()
+        self.labs_widget = LabsWidget(load_default=False)
+        # the window's Space / Right shortcuts dispatch to the view when it is shown (two shortcuts
+        # for one key would be ambiguous and neither would fire)
+        from PySide6.QtGui import QShortcut
+        for sc in self.backprop_view.findChildren(QShortcut):
+            if sc.key() in (QKeySequence(Qt.Key_Space), QKeySequence(Qt.Key_Right)):
+                sc.setEnabled(False)
+        self.add_view_tab(self.backprop_view, "Backprop")
+        self.add_view_tab(self.labs_widget, "Lecture labs")
 
         # panels
         self.dataset_panel = DatasetPanel(self)
@@ -181,20 +195,35 @@ class MainWindow(QMainWindow):
         return self.controller.model_snapshot()
 
     def add_view_tab(self, widget, title: str) -> int:
-        """Add a view; if it has set_dataset / set_model they are called when the dataset changes,
-        the model is reset, paused or stepped, and at most every 2 s while training."""
+        """Add a view; if it has set_dataset / set_model they are called when the dataset changes
+        and when the model is reset, paused or stepped — for a hidden tab when it is next shown.
+        While training only the predictions view follows live (every 2 s): a backprop walkthrough
+        or a lab the lecturer is stepping through is not restarted under their hands."""
         self._extra_tabs.append(widget)
         i = self.tabs.addTab(widget, title)
-        self._call_hooks(widget)
+        self._hook_stale.add(widget)
         return i
 
+    def _hook_targets(self) -> list:
+        return self._extra_tabs + [self.predictions_view]
+
     def _call_hooks(self, only=None) -> None:
-        targets = [only] if only is not None else self._extra_tabs + [self.predictions_view]
+        """Give views the current dataset and a model snapshot (the visible one now, others later)."""
+        current = self.tabs.currentWidget()
+        running = self.controller.running
+        targets = [only] if only is not None else self._hook_targets()
         snap_model = None
         for w in targets:
-            if hasattr(w, "set_dataset") and self.state.dataset is not None:
+            live = w is self.predictions_view or not running
+            if only is None and (w is not current or not live):
+                self._hook_stale.add(w)
+                continue
+            self._hook_stale.discard(w)
+            if hasattr(w, "set_dataset") and self.state.dataset is not None \
+                    and self._hook_dataset.get(id(w)) is not self.state.dataset:
                 try:
                     w.set_dataset(self.state.dataset)
+                    self._hook_dataset[id(w)] = self.state.dataset
                 except Exception as e:  # a faulty view must not take the window down
                     self.show_error(f"{type(w).__name__}.set_dataset failed: {e}")
             if hasattr(w, "set_model"):
@@ -357,6 +386,7 @@ class MainWindow(QMainWindow):
     def _on_reset(self) -> None:
         self.state.history.clear()
         self.state.snap = None
+        self.state.grid = None
         self._newest = None
         self.state.version += 1
         self.loss_view._drawn_version = -1
@@ -366,6 +396,7 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap) -> None:
         """Keep only the newest; history deltas are appended at once (cheap)."""
         self.state.history.add(snap)
+        self.state.take(snap)
         self._newest = snap
         self._dirty = True
         if snap.diverged:
@@ -387,6 +418,11 @@ class MainWindow(QMainWindow):
     # ================================================================== drawing
     def _on_tab(self, _i: int) -> None:
         self._sync_grid_wish()
+        w = self.tabs.currentWidget()
+        if w in self._hook_stale and (w is self.predictions_view or not self.controller.running):
+            self._call_hooks(only=w)
+        if not self.controller.running and self.tabs.currentWidget() is self.regions_view:
+            self.controller.publish_now()   # a paused run: compute the regions for the current weights
         self._redraw(force=True)
 
     def _sync_grid_wish(self) -> None:
@@ -406,7 +442,6 @@ class MainWindow(QMainWindow):
 
     def _redraw_locked(self, force: bool) -> None:
         if self._newest is not None and (self._dirty or force):
-            self.state.snap = self._newest
             self.state.version += 1
             self._dirty = False
             now = time.monotonic()
@@ -476,6 +511,7 @@ class MainWindow(QMainWindow):
         f = mb.addMenu("&File")
         self._act(f, "&Open experiment…", self.open_experiment_dialog, "Ctrl+O")
         self._act(f, "&Save experiment…", self.save_experiment_dialog, "Ctrl+S")
+        self._act(f, "Open &walkthrough…", self.open_walkthrough_dialog, "Ctrl+Shift+O")
         f.addSeparator()
         self._act(f, "Export current view as &PNG…", lambda: self.export_dialog("png"))
         self._act(f, "Export current view as S&VG…", lambda: self.export_dialog("svg"))
@@ -491,8 +527,8 @@ class MainWindow(QMainWindow):
             e.addAction(a)
             self.addAction(a)
         t = mb.addMenu("&Training")
-        self.train_action = self._act(t, "&Train / pause", self.toggle_training, "Space")
-        self._act(t, "&Step one minibatch", self.step_once, "Right")
+        self.train_action = self._act(t, "&Train / pause", self._space_key, "Space")
+        self._act(t, "&Step one minibatch", self._right_key, "Right")
         self._act(t, "&Reset (re-initialise with the seed)", self.reset_training, "R")
         v = mb.addMenu("&View")
         self._act(v, "&Larger fonts and lines", lambda: self.set_scale(style.SCALE * 1.15), "Ctrl+=")
@@ -508,7 +544,9 @@ class MainWindow(QMainWindow):
     def keyPressEvent(self, ev) -> None:  # Space etc. also reach here when a child doesn't want them
         super().keyPressEvent(ev)
 
-    SHORTCUTS = [("Space", "train / pause"), ("→", "one minibatch step (while paused)"),
+    SHORTCUTS = [("Space", "train / pause (Backprop tab: play / pause the walkthrough)"),
+                 ("→", "one minibatch step while paused (Backprop tab: next step; ← previous)"),
+                 ("Ctrl+Shift+O", "open a backprop walkthrough file"),
                  ("R", "reset: re-initialise with the seed"), ("Ctrl+S / Ctrl+O", "save / open the experiment"),
                  ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a configuration edit"),
                  ("Ctrl+= / Ctrl+-", "larger / smaller fonts and lines (projector)"), ("F11", "full screen"),
@@ -658,6 +696,29 @@ class MainWindow(QMainWindow):
         s.setValue("scale", style.SCALE)
         s.setValue("tab", self.tabs.currentIndex())
         s.sync()
+
+    def _space_key(self) -> None:
+        """Space: train / pause — or, on the Backprop tab, play / pause the walkthrough."""
+        if self.tabs.currentWidget() is self.backprop_view:
+            self.backprop_view.toggle_play()
+        else:
+            self.toggle_training()
+
+    def _right_key(self) -> None:
+        """Right: one minibatch step — or, on the Backprop tab, the walkthrough's next step."""
+        if self.tabs.currentWidget() is self.backprop_view:
+            self.backprop_view.step_forward()
+        else:
+            self.step_once()
+
+    def open_walkthrough_dialog(self) -> None:
+        """File > Open walkthrough: a walkthrough file from anywhere, shown in the Backprop tab."""
+        self.tabs.setCurrentWidget(self.backprop_view)
+        self.backprop_view.open_walkthrough_dialog()
+
+    def open_walkthrough(self, path) -> bool:
+        self.tabs.setCurrentWidget(self.backprop_view)
+        return self.backprop_view.open_walkthrough(path)
 
     # ================================================================== closing
     def closeEvent(self, ev) -> None:

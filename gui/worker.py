@@ -15,151 +15,17 @@ Protocol (see shared/DESIGN.md, "Threading"):
 """
 from __future__ import annotations
 
-import math
 import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from engine.trainer import Trainer
 
-PUBLISH_INTERVAL = 1.0 / 30.0
-GRID_SIZE = 90
-GRID_INTERVAL = 1.0 / 15.0   # decision regions: at most 15 grid evaluations a second
-
-LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the views need after some steps; every array is a private copy."""
-    run_id: int
-    step: int
-    epoch: float
-    lr: float
-    batch_size: int
-    loss: float
-    steps_per_sec: float
-    history_start: int                       # index in the per-step history of hist['step'][0]
-    hist: dict                               # new per-step entries (np arrays)
-    eval_start: int
-    evals: dict                              # new per-epoch entries (np arrays)
-    params: dict                             # copies of the weights
-    grid: np.ndarray | None = None           # (G, G, C) class probabilities on the region grid
-    grid_extent: tuple | None = None         # (x0, x1, y0, y1)
-    running: bool = True
-    diverged: bool = False
-    reason: str = ""
-    finished: bool = False                   # the epoch budget is spent
-
-
-STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
-EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
-
-
-def grid_extent(X: np.ndarray, pad: float = 0.15) -> tuple[float, float, float, float]:
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    span = np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - pad * span, hi + pad * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
-
-
-def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
-    x0, x1, y0, y1 = extent
-    xs = np.linspace(x0, x1, n, dtype=np.float32)
-    ys = np.linspace(y0, y1, n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)           # row = y, column = x
-    return np.column_stack([gx.ravel(), gy.ravel()])
-
-
-def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
-    if name == "relu":
-        return np.maximum(h, 0, out=h)
-    if name == "leaky_relu":
-        return np.where(h > 0, h, cfg.leaky_slope * h)
-    if name == "elu":
-        return np.where(h > 0, h, cfg.elu_alpha * np.expm1(np.minimum(h, 0)))
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-h))
-    if name == "tanh":
-        return np.tanh(h)
-    return h
-
-
-def fast_scores(params: dict, model_cfg, X: np.ndarray) -> np.ndarray:
-    """The network's scores with plain NumPy (no graph bookkeeping): ``(N, C)``."""
-    h = X
-    n_layers = len(params) // 2
-    for i in range(1, n_layers + 1):
-        h = h @ params[f"W{i}"] + params[f"b{i}"]
-        if i < n_layers:
-            h = _activate(h, model_cfg.activations[i - 1], model_cfg)
-    return h
-
-
-def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
-    """Softmax of the scores on the grid ``(n, n, C)`` float32 (shading by confidence)."""
-    s = fast_scores(model.params, model.model_cfg, pts).astype(np.float32)
-    s -= s.max(axis=1, keepdims=True)
-    np.exp(s, out=s)
-    s /= s.sum(axis=1, keepdims=True)
-    return s.reshape(n, n, -1)
-
-
-class SnapshotMaker:
-    """Builds snapshots from a trainer, remembering what history it has already sent."""
-
-    def __init__(self, trainer: Trainer, run_id: int):
-        self.trainer = trainer
-        self.run_id = run_id
-        self.sent_steps = len(trainer.history.step)
-        self.sent_evals = len(trainer.history.eval_step)
-        d = trainer.data
-        self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
-        self.pts = grid_points(self.extent) if d.is_2d else None
-        self.want_grid = threading.Event()   # set by the window while the regions view is shown
-        self.want_grid.set()
-        self._grid = None
-        self._grid_t = 0.0
-
-    def make(self, *, running: bool, sps: float, finished: bool = False) -> Snapshot:
-        t = self.trainer
-        h = t.history
-        n, e = len(h.step), len(h.eval_step)
-        hist = {k: np.array(getattr(h, k)[self.sent_steps:n], dtype=np.float64) for k in STEP_KEYS}
-        evals = {k: np.array(getattr(h, k)[self.sent_evals:e], dtype=np.float64) for k in EVAL_KEYS}
-        start, estart = self.sent_steps, self.sent_evals
-        self.sent_steps, self.sent_evals = n, e
-        grid = self._grid
-        now = time.perf_counter()
-        if (self.pts is not None and not t.diverged and self.want_grid.is_set()
-                and (not running or now - self._grid_t >= GRID_INTERVAL)):
-            with np.errstate(all="ignore"):
-                grid = self._grid = grid_probabilities(t.model, self.pts)
-            self._grid_t = now
-        last = h.loss[-1] if h.loss else math.nan
-        return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,
-                        estart, evals, t.model.copy_params(), grid, self.extent, running,
-                        t.diverged, t.reason, finished)
-
-
-def apply_setting(trainer: Trainer, name: str, value) -> None:
-    """Apply one live hyperparameter change (between steps)."""
-    if name == "lr":
-        trainer.set_learning_rate(float(value))
-    elif name == "reg_strength":
-        trainer.set_reg_strength(float(value))
-        trainer.cfg.loss.reg_strength = float(value)
-    elif name == "batch_size":
-        trainer.set_batch_size(int(value))
-    elif name in ("epochs", "schedule", "step_every", "gamma"):
-        setattr(trainer.cfg.optim, name, value)
-    else:  # pragma: no cover - programming error
-        raise KeyError(name)
+from . import training_host
+from .snapshots import PUBLISH_INTERVAL, SnapshotMaker, apply_setting
 
 
 class TrainingWorker(QObject):
@@ -212,6 +78,70 @@ class TrainingWorker(QObject):
                     last_pub = now
             self.drain_settings()
             self.published.emit(self.maker.make(running=False, sps=sps, finished=finished))
+        except Exception as e:  # shown to the user by the window
+            self.failed.emit(f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
+        finally:
+            self.done.emit()
+
+
+class ProcessTrainingWorker(QObject):
+    """The same protocol as :class:`TrainingWorker`, with the steps run in the training process.
+
+    Training a small network is pure-Python-heavy; in a thread it competes with every redraw for
+    the GIL.  This worker's thread only relays: it hands the trainer's state to the
+    :class:`~gui.training_host.TrainingHost`, forwards live settings and stop, re-emits the
+    snapshots the process publishes, and when the process stops it loads the final state back
+    into ``trainer`` — so between runs the GUI thread owns an up-to-date trainer as before.
+    """
+
+    published = Signal(object)
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, host: "training_host.TrainingHost", trainer: Trainer, maker: SnapshotMaker,
+                 settings: "queue.Queue", stop: threading.Event, publish_interval: float = PUBLISH_INTERVAL):
+        super().__init__()
+        self.host = host
+        self.trainer = trainer
+        self.maker = maker
+        self.settings = settings
+        self.stop_event = stop
+        self.publish_interval = publish_interval
+
+    def run(self) -> None:
+        host, t = self.host, self.trainer
+        try:
+            want_grid = self.maker.want_grid.is_set()
+            host.start_run(t, self.maker.run_id, self.publish_interval, want_grid)
+            stop_sent = False
+            while True:
+                if self.stop_event.is_set() and not stop_sent:
+                    host.send(("stop",))
+                    stop_sent = True
+                while True:
+                    try:
+                        host.send(("set",) + self.settings.get_nowait())
+                    except queue.Empty:
+                        break
+                if self.maker.want_grid.is_set() != want_grid:
+                    want_grid = not want_grid
+                    host.send(("grid", want_grid))
+                msg = host.receive(timeout=0.02)
+                if msg is None:
+                    continue
+                kind = msg[0]
+                if kind == "snap":
+                    self.published.emit(msg[1])
+                elif kind == "stopped":
+                    t.load_state_dict(msg[2])
+                    self.maker.sync_sent()
+                    self.published.emit(msg[1])
+                    break
+                elif kind == "error":
+                    self.failed.emit(msg[1])
+                    break
+        except training_host.HostError as e:
+            self.failed.emit(str(e))
         except Exception as e:  # shown to the user by the window
             self.failed.emit(f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
         finally:

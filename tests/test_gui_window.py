@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -104,8 +105,10 @@ def test_divergence_pauses_and_says_why(qtbot, window):
     assert "learning rate" in w.last_error
 
 
-def test_worker_exception_is_shown(qtbot, window, monkeypatch):
+def test_worker_exception_is_shown_in_thread_mode(qtbot, window, monkeypatch):
     w = window
+    monkeypatch.setattr(w.controller, "_host", None)
+    monkeypatch.setenv("BACKPROP_STUDIO_TRAINING", "thread")
 
     def boom():
         raise RuntimeError("kaboom in the engine")
@@ -114,6 +117,21 @@ def test_worker_exception_is_shown(qtbot, window, monkeypatch):
         w.toggle_training()
     assert "kaboom" in sig.args[0]
     qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
+
+
+def test_training_process_exception_is_shown(qtbot, window):
+    """An exception inside the training process reaches the user; the window stays usable."""
+    w = window
+    assert w.controller._host is not None and w.controller._host.alive
+    with qtbot.waitSignal(w.error_shown, timeout=10000) as sig:
+        w.toggle_training()
+        assert w.controller.running
+        w.controller._settings.put(("no_such_setting", 1))   # apply_setting raises KeyError in the child
+    assert "no_such_setting" in sig.args[0]
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
+    steps = w.controller.trainer.steps
+    w.step_once()
+    assert w.controller.trainer.steps == steps + 1
 
 
 def test_dataset_error_keeps_previous_dataset(qtbot, window):
@@ -191,15 +209,27 @@ def test_hooks_for_added_views(qtbot, window):
 
     p = ProbeWidget()
     w.add_view_tab(p, "Probe")
-    assert p.datasets[-1] is w.current_dataset() and p.models
-    n = len(p.models)
+    assert not p.datasets and not p.models          # hidden: updated when first shown
     w.step_once()
-    assert len(p.models) == n + 1
+    assert not p.models
+    w.tabs.setCurrentWidget(p)
+    assert p.datasets == [w.current_dataset()] and len(p.models) == 1
     m = p.models[-1]
     assert m.params["W1"] is not w.controller.trainer.model.params["W1"]
     np.testing.assert_array_equal(m.params["W1"], w.controller.trainer.model.params["W1"])
+    w.step_once()
+    assert len(p.models) == 2 and len(p.datasets) == 1   # the same dataset is not handed over again
+    np.testing.assert_array_equal(p.models[-1].params["W1"], w.controller.trainer.model.params["W1"])
     w.reset_training()
-    assert len(p.models) == n + 2
+    assert len(p.models) == 3
+    # while training the tab is not updated under the user's hands; pausing updates it
+    w.toggle_training()
+    qtbot.waitUntil(lambda: w.controller.trainer is not None and len(w.state.history["step"]) > 20, timeout=10000)
+    assert len(p.models) == 3
+    w.toggle_training()
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=10000)
+    assert len(p.models) == 4
+    np.testing.assert_array_equal(p.models[-1].params["W1"], w.controller.trainer.model.params["W1"])
 
 
 def test_save_and_open_experiment(qtbot, window, tmp_path):
@@ -257,3 +287,30 @@ def test_font_scaling(qtbot, window):
     assert style.SCALE > s0
     w.set_scale(s0)
     assert style.SCALE == pytest.approx(s0)
+
+
+def test_backprop_and_labs_tabs_are_part_of_the_window(qtbot, window, tmp_path):
+    """The lecture's second half lives in the main window: keys dispatch to the walkthrough on its
+    tab, File > Open walkthrough loads a file from anywhere, and the network mode gets the model."""
+    import shutil
+    w = window
+    titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert "Backprop" in titles and "Lecture labs" in titles
+    w.tabs.setCurrentWidget(w.backprop_view)
+    view = w.backprop_view
+    assert view.network is not None and view.dataset is w.current_dataset()
+    steps = w.controller.trainer.steps
+    view.restart()
+    frame = view.frame
+    w._right_key()                                   # Right on the Backprop tab: next walkthrough step
+    assert view.frame == frame + 1 and w.controller.trainer.steps == steps
+    src = pathlib.Path(__file__).resolve().parents[1] / "resources" / "walkthroughs" / "01_simple.json"
+    copy = tmp_path / "mine.json"
+    shutil.copy(src, copy)
+    assert w.open_walkthrough(str(copy))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    assert not w.open_walkthrough(str(bad))          # reported in the view, the window stays usable
+    w.tabs.setCurrentWidget(w.loss_view)
+    w._right_key()                                   # elsewhere Right steps the training
+    assert w.controller.trainer.steps == steps + 1

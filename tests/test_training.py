@@ -180,3 +180,18 @@ def test_float64_available_for_checks():
     n64 = net.astype("float64")
     assert n64.params["W1"].dtype == np.float64
     np.testing.assert_allclose(n64.params["W1"], net.params["W1"])
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam", "random-local-search"])
+def test_state_dict_continues_a_run_exactly(opt):
+    a = small_trainer(opt, 0.05)
+    a.fit(2)
+    state = a.state_dict()
+    b = small_trainer(opt, 0.05)
+    b.load_state_dict(state)
+    for _ in range(7):
+        ra, rb = a.step(), b.step()
+        assert ra.loss == rb.loss and ra.epoch == rb.epoch
+    for k in a.model.params:
+        np.testing.assert_array_equal(a.model.params[k], b.model.params[k])
+    assert a.history.to_dict() == b.history.to_dict()

@@ -3,10 +3,6 @@
 Embed :class:`BackpropView` as a tab; :class:`BackpropWindow` shows it on its own;
 :func:`create_open_walkthrough_action` makes the File > Open walkthrough action.
 """
-from . import _refguard
-
-_refguard.install()   # PySide6 6.12 + Python 3.11 None refcount bug; see _refguard.py
-
 from .view import BackpropView, create_open_walkthrough_action
 from .window import BackpropWindow, show_backprop_window
 

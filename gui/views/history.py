@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..worker import EVAL_KEYS, STEP_KEYS
+from ..snapshots import EVAL_KEYS, STEP_KEYS
 
 
 class Growable:

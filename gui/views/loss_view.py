@@ -15,6 +15,9 @@ def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0, dash=False, sym
     c = plot.plot([], [], pen=style.pen(color, factor, Qt.DashLine if dash else None), name=name,
                   symbol=symbol, symbolSize=style.line_px(2.6), symbolBrush=color, symbolPen=None)
     c.setDownsampling(auto=True, method="peak")
+    # pyqtgraph's default keeps ~5 samples per pixel; stroking thousands of points with a thick
+    # pen is what a frame costs, so keep about one point per pixel (peak keeps the envelope).
+    c.opts["autoDownsampleFactor"] = 0.5 if factor > 0 else 1.0
     c.setClipToView(True)
     return c
 

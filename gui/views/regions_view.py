@@ -11,7 +11,7 @@ from .. import style
 
 
 def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
-    """``(G, G, C)`` probabilities → ``(G, G, 3)`` float32 RGB: class colour, darker when unsure."""
+    """``(G, G, C)`` probabilities → ``(G, G, 3)`` uint8 RGB: class colour, darker when unsure."""
     colours = style.class_rgb(max(n_classes, probs.shape[2]))
     k = probs.argmax(axis=2)
     conf = probs.max(axis=2)
@@ -20,7 +20,7 @@ def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
     a = np.clip((conf - 1.0 / c) / (1.0 - 1.0 / c), 0.0, 1.0)[..., None]
     bg = np.array([0.08, 0.09, 0.11], np.float32)
     img = bg + (colours[k] * 0.55 - bg) * (0.25 + 0.75 * a)
-    return np.ascontiguousarray(img, dtype=np.float32)
+    return np.ascontiguousarray(np.clip(img * 255.0, 0, 255), dtype=np.uint8)
 
 
 class DecisionRegionsView(QWidget):
@@ -30,6 +30,7 @@ class DecisionRegionsView(QWidget):
         super().__init__(parent)
         self.state = state
         self._drawn = -1
+        self._grid_drawn = -1
         self._points_for = None
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -90,11 +91,13 @@ class DecisionRegionsView(QWidget):
         if self._points_for is not d:
             self._draw_points(d)
         snap = st.snap
-        if snap is None or snap.grid is None:
+        if snap is None or st.grid is None:
             return True
-        self.img.setImage(region_image(snap.grid, d.num_classes), levels=(0.0, 1.0), autoLevels=False)
-        x0, x1, y0, y1 = snap.grid_extent
-        self.img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        if self._grid_drawn != st.grid_version:
+            self._grid_drawn = st.grid_version
+            self.img.setImage(region_image(st.grid, d.num_classes), levels=(0, 255), autoLevels=False)
+            x0, x1, y0, y1 = st.grid_extent
+            self.img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         acc = ""
         if len(st.history["val_acc"]):
             acc = f" — validation accuracy {st.history['val_acc'][-1]:.1%}"

@@ -12,6 +12,16 @@ class ViewState:
         self.model_cfg = None     # engine ModelConfig of the current model
         self.loss_cfg = None
         self.version = 0          # bumped for every new snapshot / dataset
+        self.grid = None          # newest decision-region probabilities (G, G, C) and extent
+        self.grid_extent = None
+        self.grid_version = 0
+
+    def take(self, snap) -> None:
+        """Keep the newest snapshot (and the newest region grid, which not every snapshot has)."""
+        self.snap = snap
+        if snap.grid is not None:
+            self.grid, self.grid_extent = snap.grid, snap.grid_extent
+            self.grid_version += 1
 
     @property
     def params(self):

@@ -1,0 +1,155 @@
+"""What the training loop publishes for the views, without Qt (also imported by the
+training process, see :mod:`gui.training_host`).
+
+A frozen :class:`Snapshot` carries the run id, the step, the *new* history entries since the
+previous snapshot and *copies* of the parameters (plus the decision-region probabilities on a
+grid for 2-D data), so the GUI never touches arrays the trainer is still writing.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.trainer import Trainer
+
+PUBLISH_INTERVAL = 1.0 / 30.0
+GRID_SIZE = 90
+GRID_INTERVAL = 1.0 / 15.0   # decision regions: at most 15 grid evaluations a second
+
+LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the views need after some steps; every array is a private copy."""
+    run_id: int
+    step: int
+    epoch: float
+    lr: float
+    batch_size: int
+    loss: float
+    steps_per_sec: float
+    history_start: int                       # index in the per-step history of hist['step'][0]
+    hist: dict                               # new per-step entries (np arrays)
+    eval_start: int
+    evals: dict                              # new per-epoch entries (np arrays)
+    params: dict                             # copies of the weights
+    grid: np.ndarray | None = None           # (G, G, C) class probabilities, when freshly computed
+    grid_extent: tuple | None = None         # (x0, x1, y0, y1)
+    running: bool = True
+    diverged: bool = False
+    reason: str = ""
+    finished: bool = False                   # the epoch budget is spent
+
+
+STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
+EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def grid_extent(X: np.ndarray, pad: float = 0.15) -> tuple[float, float, float, float]:
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
+    x0, x1, y0, y1 = extent
+    xs = np.linspace(x0, x1, n, dtype=np.float32)
+    ys = np.linspace(y0, y1, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)           # row = y, column = x
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(h, 0, out=h)
+    if name == "leaky_relu":
+        return np.where(h > 0, h, cfg.leaky_slope * h)
+    if name == "elu":
+        return np.where(h > 0, h, cfg.elu_alpha * np.expm1(np.minimum(h, 0)))
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-h))
+    if name == "tanh":
+        return np.tanh(h)
+    return h
+
+
+def fast_scores(params: dict, model_cfg, X: np.ndarray) -> np.ndarray:
+    """The network's scores with plain NumPy (no graph bookkeeping): ``(N, C)``."""
+    h = X
+    n_layers = len(params) // 2
+    for i in range(1, n_layers + 1):
+        h = h @ params[f"W{i}"] + params[f"b{i}"]
+        if i < n_layers:
+            h = _activate(h, model_cfg.activations[i - 1], model_cfg)
+    return h
+
+
+def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
+    """Softmax of the scores on the grid ``(n, n, C)`` float32 (shading by confidence)."""
+    s = fast_scores(model.params, model.model_cfg, pts).astype(np.float32)
+    s -= s.max(axis=1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=1, keepdims=True)
+    return s.reshape(n, n, -1)
+
+
+class SnapshotMaker:
+    """Builds snapshots from a trainer, remembering what history it has already sent."""
+
+    def __init__(self, trainer: Trainer, run_id: int):
+        self.trainer = trainer
+        self.run_id = run_id
+        self.sent_steps = len(trainer.history.step)
+        self.sent_evals = len(trainer.history.eval_step)
+        d = trainer.data
+        self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
+        self.pts = grid_points(self.extent) if d.is_2d else None
+        self.want_grid = threading.Event()   # set by the window while the regions view is shown
+        self.want_grid.set()
+        self._grid_t = 0.0
+
+    def sync_sent(self) -> None:
+        """Mark the trainer's whole history as sent (it arrived from the training process)."""
+        h = self.trainer.history
+        self.sent_steps, self.sent_evals = len(h.step), len(h.eval_step)
+
+    def make(self, *, running: bool, sps: float, finished: bool = False) -> Snapshot:
+        t = self.trainer
+        h = t.history
+        n, e = len(h.step), len(h.eval_step)
+        hist = {k: np.array(getattr(h, k)[self.sent_steps:n], dtype=np.float64) for k in STEP_KEYS}
+        evals = {k: np.array(getattr(h, k)[self.sent_evals:e], dtype=np.float64) for k in EVAL_KEYS}
+        start, estart = self.sent_steps, self.sent_evals
+        self.sent_steps, self.sent_evals = n, e
+        grid = None   # only a freshly computed grid is sent; the views keep the last one
+        now = time.perf_counter()
+        if (self.pts is not None and not t.diverged and self.want_grid.is_set()
+                and (not running or now - self._grid_t >= GRID_INTERVAL)):
+            with np.errstate(all="ignore"):
+                grid = grid_probabilities(t.model, self.pts)
+            self._grid_t = now
+        last = h.loss[-1] if h.loss else math.nan
+        return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,
+                        estart, evals, t.model.copy_params(), grid, self.extent, running,
+                        t.diverged, t.reason, finished)
+
+
+def apply_setting(trainer: Trainer, name: str, value) -> None:
+    """Apply one live hyperparameter change (between steps)."""
+    if name == "lr":
+        trainer.set_learning_rate(float(value))
+    elif name == "reg_strength":
+        trainer.set_reg_strength(float(value))
+        trainer.cfg.loss.reg_strength = float(value)
+    elif name == "batch_size":
+        trainer.set_batch_size(int(value))
+    elif name in ("epochs", "schedule", "step_every", "gamma"):
+        setattr(trainer.cfg.optim, name, value)
+    else:  # pragma: no cover - programming error
+        raise KeyError(name)
