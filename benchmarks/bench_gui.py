@@ -70,6 +70,7 @@ def with_window(seconds: float):
         res["t0"] = time.perf_counter()
         res["s0"] = 0
         res["r0"] = w.redraw_count
+        res["cpu0"] = time.thread_time()
         probe.start()
         QTimer.singleShot(int(seconds * 500), lambda: w.tabs.setCurrentWidget(w.regions_view))
         QTimer.singleShot(int(seconds * 1000), end)
@@ -78,6 +79,7 @@ def with_window(seconds: float):
         probe.stop()
         res["t1"] = time.perf_counter()
         res["r1"] = w.redraw_count
+        res["cpu1"] = time.thread_time()
         w.pause_training()
         w.controller.stop_and_wait()
         res["steps"] = w.controller.trainer.steps
@@ -87,6 +89,8 @@ def with_window(seconds: float):
     QTimer.singleShot(200, begin)
     app.exec()
     dt = res["t1"] - res["t0"]
+    print(f"GUI thread busy: {(res['cpu1'] - res['cpu0']) / dt:.0%} of a core "
+          f"({(res['cpu1'] - res['cpu0']) / max(1, res['r1'] - res['r0']) * 1000:.1f} ms CPU per redraw)")
     return res["steps"] / dt, np.array(delays), (res["r1"] - res["r0"]) / dt
 
 

@@ -1,6 +1,8 @@
 """The GUI-side copy of the training history, grown from snapshot deltas (amortised O(1))."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..snapshots import EVAL_KEYS, STEP_KEYS
@@ -59,3 +61,67 @@ class HistoryBuffer:
                     if j is not None else ["", "", "", ""])
             lines.append(",".join(row))
         return "\n".join(lines) + "\n"
+
+
+class Decimated:
+    """A bounded-size picture of a growing curve, kept up to date incrementally.
+
+    Consecutive points are grouped into blocks of ``b`` (a power of two that doubles whenever
+    there would be more than ``cap`` blocks); each block keeps its first x, its min, max and
+    mean.  Drawing the (min, max) envelope is what pyqtgraph's "peak" downsampling shows, but
+    it costs O(new points) per frame and at most ~2·cap points to stroke, however long the
+    run: the window stays as fast after an hour of training as after a second.
+    """
+
+    def __init__(self, cap: int = 512):
+        self.cap = cap
+        self.clear()
+
+    def clear(self) -> None:
+        self.b = 1
+        self.used = 0                      # source points folded into complete blocks
+        self.x = np.empty(0)
+        self.lo = np.empty(0)
+        self.hi = np.empty(0)
+        self.mean = np.empty(0)
+
+    def update(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        if len(xs) < self.used:            # the history was cleared
+            self.clear()
+        b = self.b
+        k = (len(xs) - self.used) // b
+        if k > 0:
+            seg = ys[self.used:self.used + k * b].reshape(k, b)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi, mean = np.nanmin(seg, axis=1), np.nanmax(seg, axis=1), np.nanmean(seg, axis=1)
+            self.x = np.concatenate([self.x, xs[self.used:self.used + k * b:b]])
+            self.lo = np.concatenate([self.lo, lo])
+            self.hi = np.concatenate([self.hi, hi])
+            self.mean = np.concatenate([self.mean, mean])
+            self.used += k * b
+        while len(self.x) > self.cap:      # merge pairs of blocks: twice as coarse
+            m = len(self.x) // 2
+            if len(self.x) % 2:            # an odd last block is re-read at the new size
+                self.used -= self.b
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.lo = np.fmin(self.lo[0:2 * m:2], self.lo[1:2 * m:2])
+                self.hi = np.fmax(self.hi[0:2 * m:2], self.hi[1:2 * m:2])
+                self.mean = np.nanmean(np.stack([self.mean[0:2 * m:2], self.mean[1:2 * m:2]]), axis=0)
+            self.x = self.x[0:2 * m:2]
+            self.b *= 2
+            self.update(xs, ys)            # fold in what the coarser blocks can now take
+
+    def envelope(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points to draw: (min, max) per block, then the raw points not yet in a block."""
+        self.update(xs, ys)
+        ex = np.repeat(self.x, 2)
+        ey = np.empty(2 * len(self.x))
+        ey[0::2], ey[1::2] = self.lo, self.hi
+        return np.concatenate([ex, xs[self.used:]]), np.concatenate([ey, ys[self.used:]])
+
+    def means(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Block means (a running mean over b points), then the raw tail."""
+        self.update(xs, ys)
+        return np.concatenate([self.x, xs[self.used:]]), np.concatenate([self.mean, ys[self.used:]])

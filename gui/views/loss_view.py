@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
-from .history import HistoryBuffer
+from .history import Decimated, HistoryBuffer
 
 
 def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0, dash=False, symbol=None):
@@ -29,6 +29,9 @@ class LossView(QWidget):
         super().__init__(parent)
         self.history = history
         self._drawn_version = -1
+        # bounded-size, incrementally updated pictures of each curve (see history.Decimated)
+        self._dec = {k: Decimated() for k in ("loss", "data_loss", "reg_loss", "train_loss", "val_loss",
+                                              "train_acc", "val_acc")}
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         self.log_box = QCheckBox("Logarithmic loss axis")
@@ -68,8 +71,11 @@ class LossView(QWidget):
         self._xmax = 0.0
         self._ymax = 0.0
         from PySide6.QtWidgets import QGraphicsItem
-        for p in (lp, ap):
+        for p in (lp, ap):   # the legends never change: paint them from a cache, children included
             p.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            for sample, label in p.legend.items:
+                sample.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+                label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
@@ -107,20 +113,27 @@ class LossView(QWidget):
             a = np.where(np.isfinite(a), a, np.nan)
             return np.where(a > 0, a, np.nan) if log else a
 
-        self.c_loss.setData(x, y(h["loss"]), connect="finite")
-        self.c_data.setData(x, y(h["data_loss"]), connect="finite")
-        self.c_reg.setData(x, y(h["reg_loss"]), connect="finite")
-        self.c_smooth.setData(x, y(self._smoothed(h["loss"])), connect="finite")
+        d = self._dec
+        lx, ly = d["loss"].envelope(x, h["loss"])
+        self.c_loss.setData(lx, y(ly), connect="finite")
+        self.c_data.setData(*self._y(d["data_loss"].envelope(x, h["data_loss"]), y), connect="finite")
+        self.c_reg.setData(*self._y(d["reg_loss"].means(x, h["reg_loss"]), y), connect="finite")
+        sx, sm = d["loss"].means(x, h["loss"])
+        self.c_smooth.setData(sx, y(self._smoothed(sm)), connect="finite")
         ex = h["eval_step"]
-        self.c_tr.setData(ex, y(h["train_loss"]), connect="finite")
-        self.c_va.setData(ex, y(h["val_loss"]), connect="finite")
-        self.a_tr.setData(ex, h["train_acc"])
-        self.a_va.setData(ex, h["val_acc"])
-        self._update_ranges(x, h["loss"], log)
+        self.c_tr.setData(*self._y(d["train_loss"].means(ex, h["train_loss"]), y), connect="finite")
+        self.c_va.setData(*self._y(d["val_loss"].means(ex, h["val_loss"]), y), connect="finite")
+        self.a_tr.setData(*d["train_acc"].means(ex, h["train_acc"]))
+        self.a_va.setData(*d["val_acc"].means(ex, h["val_acc"]))
+        self._update_ranges(x, ly, log)   # the envelope holds every block's min and max
         return True
 
+    @staticmethod
+    def _y(xy, transform):
+        return xy[0], transform(xy[1])
+
     def _smoothed(self, loss: np.ndarray) -> np.ndarray:
-        """A running mean over ~1% of the run (at least 5 steps), computed incrementally."""
+        """A running mean over ~1% of the displayed points (at least 5), on the block means."""
         n = len(loss)
         if n == 0:
             return loss
@@ -150,7 +163,10 @@ class LossView(QWidget):
             self.loss_plot.setYRange(0, self._ymax, padding=0)
 
     def reset_ranges(self) -> None:
+        """A new history: forget the ranges and the decimated curves."""
         self._xmax = self._ymax = 0.0
+        for dec in self._dec.values():
+            dec.clear()
 
     def _hover(self, evt) -> None:
         pos = evt[0]
