@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._last_hook = 0.0
         self._last_stats = 0.0
         self._extra_tabs = []
+        self._focus_state = None   # dock layout saved while a lecture tab has the whole window
         self._hook_stale: set = set()
         self._hook_dataset: dict = {}
         self._closing = False
@@ -126,7 +127,7 @@ class MainWindow(QMainWindow):
             if sc.key() in (QKeySequence(Qt.Key_Space), QKeySequence(Qt.Key_Right)):
                 sc.setEnabled(False)
         self.add_view_tab(self.backprop_view, "Backprop")
-        self.add_view_tab(self.labs_widget, "Lecture labs")
+        self.add_view_tab(self.labs_widget, "Labs")
 
         # panels
         self.dataset_panel = DatasetPanel(self)
@@ -416,7 +417,22 @@ class MainWindow(QMainWindow):
         self.show_error("Training stopped because of an error:\n" + msg, title="Training failed")
 
     # ================================================================== drawing
+    def _focus_tabs(self) -> tuple:
+        """Tabs that are not about the training run: they get the whole window (docks hidden)."""
+        return (self.backprop_view, self.labs_widget)
+
+    def _apply_focus(self) -> None:
+        focus = self.tabs.currentWidget() in self._focus_tabs()
+        if focus and self._focus_state is None:
+            self._focus_state = self.saveState(SETTINGS_VERSION)
+            for dock in self.docks.values():
+                dock.hide()
+        elif not focus and self._focus_state is not None:
+            state, self._focus_state = self._focus_state, None
+            self.restoreState(state, SETTINGS_VERSION)
+
     def _on_tab(self, _i: int) -> None:
+        self._apply_focus()
         self._sync_grid_wish()
         w = self.tabs.currentWidget()
         if w in self._hook_stale and (w is self.predictions_view or not self.controller.running):
@@ -574,6 +590,7 @@ class MainWindow(QMainWindow):
 
     def restore_default_layout(self) -> None:
         if hasattr(self, "_default_state"):
+            self._focus_state = None
             self.restoreState(self._default_state, SETTINGS_VERSION)
             for d in self.docks.values():
                 d.show()
@@ -691,7 +708,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("version", SETTINGS_VERSION)
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("state", self.saveState(SETTINGS_VERSION))
+        s.setValue("state", self._focus_state if self._focus_state is not None else self.saveState(SETTINGS_VERSION))
         s.setValue("config", json.dumps(self._cfg.to_dict()))
         s.setValue("scale", style.SCALE)
         s.setValue("tab", self.tabs.currentIndex())

@@ -295,7 +295,7 @@ def test_backprop_and_labs_tabs_are_part_of_the_window(qtbot, window, tmp_path):
     import shutil
     w = window
     titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
-    assert "Backprop" in titles and "Lecture labs" in titles
+    assert "Backprop" in titles and "Labs" in titles
     w.tabs.setCurrentWidget(w.backprop_view)
     view = w.backprop_view
     assert view.network is not None and view.dataset is w.current_dataset()
@@ -314,3 +314,15 @@ def test_backprop_and_labs_tabs_are_part_of_the_window(qtbot, window, tmp_path):
     w.tabs.setCurrentWidget(w.loss_view)
     w._right_key()                                   # elsewhere Right steps the training
     assert w.controller.trainer.steps == steps + 1
+
+
+def test_lecture_tabs_get_the_whole_window_and_give_the_docks_back(qtbot, window):
+    w = window
+    visible = {k for k, d in w.docks.items() if d.isVisible()}
+    assert visible
+    w.tabs.setCurrentWidget(w.labs_widget)
+    assert not any(d.isVisible() for d in w.docks.values())
+    w.tabs.setCurrentWidget(w.backprop_view)
+    assert not any(d.isVisible() for d in w.docks.values())
+    w.tabs.setCurrentWidget(w.loss_view)
+    assert {k for k, d in w.docks.items() if d.isVisible()} == visible
