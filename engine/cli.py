@@ -12,8 +12,6 @@ import math
 import sys
 import time
 
-import numpy as np
-
 from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, OPTIMIZERS, PREPROCESS, REGULARIZERS,
                      SCHEDULES, ConfigError, ExperimentConfig)
 from .datasets import DatasetError, load_dataset

@@ -21,7 +21,7 @@ order they were computed.  The trace is plain data the GUI animates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -494,4 +494,4 @@ _register(Op("identity", 1, lambda v, a: (v[0], None), local=lambda n: (np.ones_
 ACTIVATION_OPS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
 
 # layer-sized operations live in engine.layers and register themselves on import
-from . import layers as _layers  # noqa: E402,F401
+from . import layers as _layers  # noqa: E402,F401  pylint: disable=unused-import

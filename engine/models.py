@@ -125,7 +125,7 @@ class Network:
         self.hidden_nodes: list[Node] = []
         for l in self.layers:
             z = g.affine(h, self.param_nodes[f"W{l.index}"], self.param_nodes[f"b{l.index}"],
-                         name=f"s" if not l.activation else f"z{l.index}")
+                         name="s" if not l.activation else f"z{l.index}")
             if l.activation:
                 attrs = {}
                 if l.activation == "leaky_relu":

@@ -18,7 +18,7 @@ from engine.models import Network
 from engine.trainer import Trainer
 
 from . import training_host
-from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting
+from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting, drain_settings
 from .worker import ProcessTrainingWorker, TrainingWorker
 
 
@@ -162,12 +162,7 @@ class TrainingController(QObject):
             apply_setting(self.trainer, name, value)
 
     def _drain(self) -> None:
-        while True:
-            try:
-                name, value = self._settings.get_nowait()
-            except queue.Empty:
-                return
-            apply_setting(self.trainer, name, value)
+        drain_settings(self._settings, self.trainer)
 
     # ------------------------------------------------------------------ worker signals
     def _on_published(self, snap) -> None:

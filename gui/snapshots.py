@@ -8,6 +8,7 @@ grid for 2-D data), so the GUI never touches arrays the trainer is still writing
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -153,3 +154,13 @@ def apply_setting(trainer: Trainer, name: str, value) -> None:
         setattr(trainer.cfg.optim, name, value)
     else:  # pragma: no cover - programming error
         raise KeyError(name)
+
+
+def drain_settings(settings, trainer: Trainer) -> None:
+    """Apply every queued live change ``(name, value)`` to ``trainer``, oldest first."""
+    while True:
+        try:
+            name, value = settings.get_nowait()
+        except queue.Empty:
+            return
+        apply_setting(trainer, name, value)

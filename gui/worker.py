@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.trainer import Trainer
 
 from . import training_host
-from .snapshots import PUBLISH_INTERVAL, SnapshotMaker, apply_setting
+from .snapshots import PUBLISH_INTERVAL, SnapshotMaker, drain_settings
 
 
 class TrainingWorker(QObject):
@@ -46,12 +46,7 @@ class TrainingWorker(QObject):
         self.frame_lock = frame_lock if frame_lock is not None else threading.Lock()
 
     def drain_settings(self) -> None:
-        while True:
-            try:
-                name, value = self.settings.get_nowait()
-            except queue.Empty:
-                return
-            apply_setting(self.trainer, name, value)
+        drain_settings(self.settings, self.trainer)
 
     def run(self) -> None:
         t = self.trainer

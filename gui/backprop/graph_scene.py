@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from engine.graph import BackwardStep, ForwardStep, Trace
+from engine.graph import ForwardStep, Trace
 from engine.walkthroughs import Frame, build_frames, fanout_sum, fmt, shape_str
 
 from .layout import layered_layout

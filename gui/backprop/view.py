@@ -17,7 +17,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
                                QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpi
 
 from engine.expr import ExpressionError
 from engine.graph import OPS
-from engine.walkthroughs import (GradCheckRow, Walkthrough, WalkthroughError, build_frames, fmt,
+from engine.walkthroughs import (GradCheckRow, Walkthrough, WalkthroughError, fmt,
                                  graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
                                  narrate, walkthrough_from_expression)
 
