@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         c.message.connect(self.show_status)
 
         self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.PreciseTimer)   # a coarse timer drifts below 30 frames a second
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw)
         self.timer.start()

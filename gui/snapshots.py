@@ -17,9 +17,9 @@ import numpy as np
 
 from engine.trainer import Trainer
 
-PUBLISH_INTERVAL = 1.0 / 30.0
+PUBLISH_INTERVAL = 1.0 / 32.0   # ~30 snapshots a second, a little above the 30 redraws it feeds
 GRID_SIZE = 90
-GRID_INTERVAL = 1.0 / 15.0   # decision regions: at most 15 grid evaluations a second
+GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second
 
 LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
 

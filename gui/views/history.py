@@ -73,7 +73,7 @@ class Decimated:
     run: the window stays as fast after an hour of training as after a second.
     """
 
-    def __init__(self, cap: int = 512):
+    def __init__(self, cap: int = 256):
         self.cap = cap
         self.clear()
 
