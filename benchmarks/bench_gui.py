@@ -52,8 +52,13 @@ def with_window(seconds: float):
     delays: list[float] = []
     last = [None]
 
+    rates: list[float] = []
+
     def tick():
         now = time.perf_counter()
+        snap = w._newest
+        if snap is not None and snap.running and len(delays) % 100 == 50:
+            rates.append(snap.steps_per_sec)
         if last[0] is not None:
             delays.append(max(0.0, (now - last[0]) * 1000.0 - 5.0))
         last[0] = now
@@ -89,6 +94,9 @@ def with_window(seconds: float):
     QTimer.singleShot(200, begin)
     app.exec()
     dt = res["t1"] - res["t0"]
+    if rates:
+        print("training process steps/s while the window runs (every ~0.5 s): "
+              + " ".join(f"{r:,.0f}" for r in rates))
     print(f"GUI thread busy: {(res['cpu1'] - res['cpu0']) / dt:.0%} of a core "
           f"({(res['cpu1'] - res['cpu0']) / max(1, res['r1'] - res['r0']) * 1000:.1f} ms CPU per redraw)")
     return res["steps"] / dt, np.array(delays), (res["r1"] - res["r0"]) / dt
