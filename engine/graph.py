@@ -127,6 +127,7 @@ class NodeInfo:
     symbol: str
     parents: tuple[int, ...]
     shape: tuple[int, ...]
+    attrs: dict = field(default_factory=dict)   # the gate's constants: {"c": 1.0} for "+1", ...
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ class Trace:
                               "contribution": s.contribution})
         return {"output": self.output,
                 "nodes": [{"id": n.id, "name": n.name, "kind": n.kind, "op": n.op, "symbol": n.symbol,
-                           "parents": list(n.parents), "shape": list(n.shape)} for n in self.nodes],
+                           "parents": list(n.parents), "shape": list(n.shape), "attrs": dict(n.attrs)}
+                          for n in self.nodes],
                 "steps": steps}
 
 
@@ -366,7 +368,8 @@ class Graph:
     @staticmethod
     def _info(n: Node) -> NodeInfo:
         return NodeInfo(n.id, n.label, n.kind, n.op_name, n.op.symbol if n.op else "",
-                        tuple(p.id for p in n.parents), tuple(np.shape(n.value)))
+                        tuple(p.id for p in n.parents), tuple(np.shape(n.value)),
+                        {k: v for k, v in n.attrs.items() if isinstance(v, (int, float, str, bool))})
 
 
 # --------------------------------------------------------------------------- primitives

@@ -105,6 +105,9 @@ def test_sigmoid_neuron_with_primitive_gates():
     assert round(float(x0.grad), 2) == 0.39
     assert round(float(w1.grad), 2) == -0.39 and round(float(x1.grad), 2) == -0.59
     assert round(float(w2.grad), 2) == 0.20
+    # the trace alone says which constant each unary gate uses (×-1 and +1)
+    info = {n.op: n.attrs for n in g.trace.nodes if n.op in ("mulc", "addc")}
+    assert info == {"mulc": {"c": -1.0}, "addc": {"c": 1.0}}
 
 
 def test_sigmoid_neuron_as_one_gate_gives_the_same_gradients():
