@@ -139,13 +139,15 @@ class MainWindow(QMainWindow):
                                         ("architecture", "Architecture", self.architecture_panel, Qt.LeftDockWidgetArea),
                                         ("loss", "Loss && regularization", self.loss_panel, Qt.RightDockWidgetArea),
                                         ("training", "Training", self.training_panel, Qt.RightDockWidgetArea)):
-            dock = QDockWidget(title.replace("&&", "&"), self)
+            dock = QDockWidget(title, self)   # "&&": a dock title shows "&" as a mnemonic marker
             dock.setObjectName(f"dock_{key}")
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setWidget(panel)
             scroll.setFrameShape(QScrollArea.NoFrame)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            # never narrower than the panel's controls (no clipped fields), room for the scrollbar
+            dock.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 8)
             dock.setWidget(scroll)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
         self.docks["dataset"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["loss"], Qt.Vertical)
         for dock in self.docks.values():
-            dock.setMinimumWidth(360)
+            dock.setMinimumWidth(max(360, dock.minimumWidth()))
         self.resizeDocks([self.docks["dataset"], self.docks["training"]], [390, 430], Qt.Horizontal)
         self.resizeDocks([self.docks["training"], self.docks["loss"]], [560, 440], Qt.Vertical)
         self.tabs.setMinimumWidth(400)

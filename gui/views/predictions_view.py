@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from .. import style
 
 MAX_EVAL = 3000
-GALLERY = 10
+GALLERY = 6
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, c: int) -> np.ndarray:
@@ -73,6 +73,8 @@ class PredictionsView(QWidget):
         acc = g.addPlot(row=0, col=1)
         style.style_plot(acc, "Accuracy per class", "accuracy", "class")
         acc.setYRange(0, 1.05)
+        acc.setXRange(-0.6, c - 0.4, padding=0)   # every class's bar, not just the first
+        acc.disableAutoRange()
         acc.setPreferredWidth(420)
         acc.setMinimumWidth(300)
         acc.getAxis("bottom").setTicks([[(k, str(n)[:8]) for k, n in enumerate(names)]])
@@ -143,12 +145,12 @@ class PredictionsView(QWidget):
                 a = np.asarray(raw[i], dtype=np.float32)
             elif len(shape) == 3 and int(np.prod(shape)) <= X.shape[1]:
                 a = X[i, :int(np.prod(shape))].reshape(shape)
-            else:  # 2-D point: draw its class-coloured swatch
-                a = np.ones((4, 4, 3), np.float32) * style.class_rgb(c)[y[i]]
-                a[0, 0] = 0.0   # so the levels below span [0, 1]
-                a[-1, -1] = 1.0
+            else:  # 2-D point: a swatch in the colour of its predicted class
+                a = np.ones((4, 4, 3), np.float32) * style.class_rgb(c)[pred[i]]
                 lab.setText(f"({X[i, 0]:.2f}, {X[i, 1]:.2f})<br>" + "<br>".join(lines),
                             color="#81c784" if ok else "#ff8a65")
+                im.setImage(a, levels=(0.0, 1.0), autoLevels=False)
+                continue
             if a.ndim == 3 and a.shape[2] == 1:
                 a = a[:, :, 0]
             lo, hi = float(a.min()), float(a.max())
