@@ -76,6 +76,7 @@ def with_window(seconds: float):
         res["s0"] = 0
         res["r0"] = w.redraw_count
         res["cpu0"] = time.thread_time()
+        res["pcpu0"] = time.process_time()
         probe.start()
         QTimer.singleShot(int(seconds * 500), lambda: w.tabs.setCurrentWidget(w.regions_view))
         QTimer.singleShot(int(seconds * 1000), end)
@@ -85,6 +86,7 @@ def with_window(seconds: float):
         res["t1"] = time.perf_counter()
         res["r1"] = w.redraw_count
         res["cpu1"] = time.thread_time()
+        res["pcpu1"] = time.process_time()
         w.pause_training()
         w.controller.stop_and_wait()
         res["steps"] = w.controller.trainer.steps
@@ -97,7 +99,8 @@ def with_window(seconds: float):
     if rates:
         print("training process steps/s while the window runs (every ~0.5 s): "
               + " ".join(f"{r:,.0f}" for r in rates))
-    print(f"GUI thread busy: {(res['cpu1'] - res['cpu0']) / dt:.0%} of a core "
+    print(f"window process busy: {(res['pcpu1'] - res['pcpu0']) / dt:.0%} of a core, of which the "
+          f"GUI thread {(res['cpu1'] - res['cpu0']) / dt:.0%} "
           f"({(res['cpu1'] - res['cpu0']) / max(1, res['r1'] - res['r0']) * 1000:.1f} ms CPU per redraw)")
     return res["steps"] / dt, np.array(delays), (res["r1"] - res["r0"]) / dt
 
