@@ -165,6 +165,8 @@ class Trace:
     nodes: list[NodeInfo]
     output: int
     steps: list[ForwardStep | BackwardStep] = field(default_factory=list)
+    _values: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # every node's forward value
+    _seed: np.ndarray | None = field(default=None, repr=False)                # d(output)/d(output)
 
     @property
     def forward_steps(self) -> list[ForwardStep]:
@@ -307,8 +309,6 @@ class Graph:
         out = output if output is not None else nodes[-1]
         if trace:
             self.trace = Trace(nodes=[], output=out.id)
-            self.trace._values = {}
-            self.trace._seed = None
         for n in nodes:
             if n.op is not None:
                 n.value, n.cache = n.op.forward([p.value for p in n.parents], n.attrs)

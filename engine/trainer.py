@@ -73,6 +73,11 @@ class Trainer:
             raise ConfigError(f"the model has {model.num_classes} outputs but {data.name} has {data.num_classes} classes")
         if len(data.y_train) == 0:
             raise ConfigError(f"{data.name} has no training examples")
+        self._begin()
+
+    def _begin(self) -> None:
+        """A fresh run of the current weights: counters, history, optimizer state, minibatch order."""
+        cfg = self.cfg
         self.base_lr = cfg.optim.lr
         self.batch_size = cfg.optim.batch_size
         self.rng = np.random.default_rng(cfg.seed + 7919)
@@ -82,7 +87,7 @@ class Trainer:
         self.samples_seen = 0
         self.diverged = False
         self.reason = ""
-        self._perm = self.rng.permutation(len(data.y_train))
+        self._perm = self.rng.permutation(len(self.data.y_train))
         self._pos = 0
         self._epochs_done = 0
         self._search_best = math.inf
@@ -218,7 +223,7 @@ class Trainer:
             self.cfg.seed = int(seed)
         fresh = build_model(self.model.input_dim, self.model.num_classes, self.cfg.model, self.cfg.loss, self.cfg.seed)
         self.model.set_params(fresh.params)
-        self.__init__(self.model, self.data, self.cfg)
+        self._begin()
 
     # -------------------------------------------------------------- state transfer
     _STATE_FIELDS = ("base_lr", "batch_size", "steps", "samples_seen", "diverged", "reason", "_pos",
