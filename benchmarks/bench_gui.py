@@ -1,11 +1,18 @@
 """GUI training throughput and responsiveness, measured against headless training in the same run.
 
-Runs the real main window offscreen on the default live demo (spiral + small MLP), trains it for
-about 10 s (half on the Loss view, half on the Decision regions view) and reports:
+Runs the real main window offscreen (1600×1000) on the default live demo (spiral + small MLP)
+and trains it for about 10 s: half on the Loss view, half on the Decision regions view.  It
+reports
 
 (a) steps per second with the window against a plain ``trainer.step()`` loop (headless),
 (b) p50 / p99 delay of a 5 ms QTimer in the GUI thread while training,
-(c) redraws per second.
+(c) redraws per second (frames in which the shown plot changed).
+
+This machine's speed drifts (a shared virtual machine: the same headless loop runs anywhere
+between ~1,800 and ~3,200 steps/s within an hour), so the headless reference is measured next to
+each window segment, in time order H · window(Loss) · H · window(Regions) · H, each headless
+segment in a fresh process like the window's training process, and each window segment is
+compared with the mean of the headless segments on either side of it.
 
 Usage: python benchmarks/bench_gui.py [--seconds 10]
 Last line: ``gui/headless throughput ratio: X.XX, p99 latency ms: Y.Y, redraws/s: Z``
@@ -13,6 +20,7 @@ Last line: ``gui/headless throughput ratio: X.XX, p99 latency ms: Y.Y, redraws/s
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import sys
 import tempfile
@@ -24,10 +32,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["BACKPROP_STUDIO_NO_DIALOGS"] = "1"
 os.environ["BACKPROP_STUDIO_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="bench_gui_"), "settings.ini")
 
+import gui  # noqa: E402,F401  (first, as main.py does: it sets the BLAS thread count before NumPy loads)
 import numpy as np  # noqa: E402
 
 
-def headless(seconds: float) -> float:
+def _headless_child(seconds: float, out) -> None:
     from engine.datasets import load_dataset
     from engine.trainer import Trainer
     from gui.main_window import default_config
@@ -38,21 +47,34 @@ def headless(seconds: float) -> float:
     n0, t0 = tr.steps, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         tr.step()
-    return (tr.steps - n0) / (time.perf_counter() - t0)
+    out.put((tr.steps - n0) / (time.perf_counter() - t0))
 
 
-def with_window(seconds: float):
-    from PySide6.QtCore import QTimer
+def headless(seconds: float) -> float:
+    """Steps/s of a plain trainer.step() loop in a fresh process (as the training process is)."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_headless_child, args=(seconds, q))
+    p.start()
+    rate = q.get(timeout=seconds + 60)
+    p.join()
+    return rate
+
+
+def run(seconds: float) -> dict:
+    from PySide6.QtCore import Qt, QTimer
     from gui.app import create_window, ensure_app
     app = ensure_app()
     w = create_window(restore=False)
     w.resize(1600, 1000)
     w.show()
     app.processEvents()
+    seg_s = seconds / 2
+    views = [("Loss", w.loss_view), ("Decision regions", w.regions_view)]
+    res = {"headless": [], "segments": []}
     delays: list[float] = []
-    last = [None]
-
     rates: list[float] = []
+    last = [None]
 
     def tick():
         now = time.perf_counter()
@@ -64,63 +86,82 @@ def with_window(seconds: float):
         last[0] = now
 
     probe = QTimer()
-    probe.setTimerType(probe.timerType().PreciseTimer)
+    probe.setTimerType(Qt.PreciseTimer)
     probe.setInterval(5)
     probe.timeout.connect(tick)
-    res = {}
 
-    def begin():
-        w.tabs.setCurrentWidget(w.loss_view)
+    def measure_headless():
+        res["headless"].append(headless(min(3.0, seg_s)))
+
+    def start_segment(i):
+        name, view = views[i]
+        w.tabs.setCurrentWidget(view)
+        app.processEvents()
+        seg = {"view": name, "steps0": w.controller.trainer.steps, "r0": w.redraw_count,
+               "cpu0": time.thread_time(), "pcpu0": time.process_time(), "t0": time.perf_counter()}
+        res["segments"].append(seg)
         w.start_training()
-        res["t0"] = time.perf_counter()
-        res["s0"] = 0
-        res["r0"] = w.redraw_count
-        res["cpu0"] = time.thread_time()
-        res["pcpu0"] = time.process_time()
+        last[0] = None
         probe.start()
-        QTimer.singleShot(int(seconds * 500), lambda: w.tabs.setCurrentWidget(w.regions_view))
-        QTimer.singleShot(int(seconds * 1000), end)
+        QTimer.singleShot(int(seg_s * 1000), lambda: end_segment(i))
 
-    def end():
+    def end_segment(i):
         probe.stop()
-        res["t1"] = time.perf_counter()
-        res["r1"] = w.redraw_count
-        res["cpu1"] = time.thread_time()
-        res["pcpu1"] = time.process_time()
+        seg = res["segments"][i]
+        seg.update(t1=time.perf_counter(), r1=w.redraw_count, cpu1=time.thread_time(),
+                   pcpu1=time.process_time())
         w.pause_training()
         w.controller.stop_and_wait()
-        res["steps"] = w.controller.trainer.steps
-        w.close()
-        app.quit()
+        seg["steps"] = w.controller.trainer.steps - seg["steps0"]
+        measure_headless()
+        if i + 1 < len(views):
+            QTimer.singleShot(100, lambda: start_segment(i + 1))
+        else:
+            w.close()
+            app.quit()
+
+    def begin():
+        measure_headless()
+        start_segment(0)
 
     QTimer.singleShot(200, begin)
     app.exec()
-    dt = res["t1"] - res["t0"]
-    if rates:
-        print("training process steps/s while the window runs (every ~0.5 s): "
-              + " ".join(f"{r:,.0f}" for r in rates))
-    print(f"window process busy: {(res['pcpu1'] - res['pcpu0']) / dt:.0%} of a core, of which the "
-          f"GUI thread {(res['cpu1'] - res['cpu0']) / dt:.0%} "
-          f"({(res['cpu1'] - res['cpu0']) / max(1, res['r1'] - res['r0']) * 1000:.1f} ms CPU per redraw)")
-    return res["steps"] / dt, np.array(delays), (res["r1"] - res["r0"]) / dt
+    res["delays"] = np.array(delays)
+    res["rates"] = rates
+    return res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     a = ap.parse_args(argv)
-    h = headless(min(5.0, a.seconds / 2))
-    g, delays, redraws = with_window(a.seconds)
-    h2 = headless(min(5.0, a.seconds / 2))   # again, so load changes during the run show up
-    href = (h + h2) / 2
-    p50, p99 = (np.percentile(delays, [50, 99]) if len(delays) else (float("nan"),) * 2)
+    res = run(a.seconds)
+    h, segs, delays = res["headless"], res["segments"], res["delays"]
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
-    print(f"headless trainer.step(): {h:,.0f} and {h2:,.0f} steps/s (before / after)")
-    print(f"with the window:         {g:,.0f} steps/s over {a.seconds:g} s")
+    print("headless trainer.step() before, between and after: " + ", ".join(f"{r:,.0f}" for r in h) + " steps/s")
+    if res["rates"]:
+        print("training process steps/s while the window runs (every ~0.5 s): "
+              + " ".join(f"{r:,.0f}" for r in res["rates"]))
+    steps = dt = ref_steps = redraws = 0.0
+    for i, s in enumerate(segs):
+        t = s["t1"] - s["t0"]
+        ref = (h[i] + h[i + 1]) / 2
+        r = s["r1"] - s["r0"]
+        print(f"{s['view']:>17} view: {s['steps'] / t:,.0f} steps/s = {s['steps'] / t / ref:.2f} × headless "
+              f"{ref:,.0f}; {r / t:.1f} redraws/s; window process busy {(s['pcpu1'] - s['pcpu0']) / t:.0%} "
+              f"of a core, GUI thread {(s['cpu1'] - s['cpu0']) / t:.0%} "
+              f"({(s['cpu1'] - s['cpu0']) / max(1, r) * 1000:.1f} ms CPU per redraw)")
+        steps += s["steps"]
+        dt += t
+        ref_steps += ref * t
+        redraws += r
+    ratio = steps / ref_steps
+    p50, p99 = (np.percentile(delays, [50, 99]) if len(delays) else (float("nan"),) * 2)
+    print(f"with the window: {steps / dt:,.0f} steps/s over {dt:.1f} s")
     print(f"5 ms QTimer delay in the GUI thread: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays.max():.1f} ms "
           f"({len(delays)} ticks)")
-    print(f"redraws: {redraws:.1f}/s")
-    print(f"gui/headless throughput ratio: {g / href:.2f}, p99 latency ms: {p99:.1f}, redraws/s: {redraws:.0f}")
+    print(f"redraws: {redraws / dt:.1f}/s")
+    print(f"gui/headless throughput ratio: {ratio:.2f}, p99 latency ms: {p99:.1f}, redraws/s: {redraws / dt:.0f}")
     return 0
 
 

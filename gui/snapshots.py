@@ -7,6 +7,7 @@ grid for 2-D data), so the GUI never touches arrays the trainer is still writing
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import threading
@@ -93,7 +94,12 @@ def fast_scores(params: dict, model_cfg, X: np.ndarray) -> np.ndarray:
 
 def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
     """Softmax of the scores on the grid ``(n, n, C)`` float32 (shading by confidence)."""
-    s = fast_scores(model.params, model.model_cfg, pts).astype(np.float32)
+    return grid_from_params(model.params, model.model_cfg, pts, n)
+
+
+def grid_from_params(params: dict, model_cfg, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
+    """:func:`grid_probabilities` for a snapshot's copy of the weights."""
+    s = fast_scores(params, model_cfg, pts).astype(np.float32)
     s -= s.max(axis=1, keepdims=True)
     np.exp(s, out=s)
     s /= s.sum(axis=1, keepdims=True)
@@ -114,6 +120,17 @@ class SnapshotMaker:
         self.want_grid = threading.Event()   # set by the window while the regions view is shown
         self.want_grid.set()
         self._grid_t = 0.0
+
+    def with_grid(self, snap: Snapshot) -> Snapshot:
+        """``snap`` with the decision regions of its weights, if the regions view wants them.
+
+        In process mode the training process never spends its core on grids: the window
+        process's relay thread calls this for every snapshot (on the other core)."""
+        if self.pts is None or snap.diverged or not self.want_grid.is_set():
+            return snap
+        with np.errstate(all="ignore"):
+            grid = grid_from_params(snap.params, self.trainer.model.model_cfg, self.pts)
+        return dataclasses.replace(snap, grid=grid, grid_extent=self.extent)
 
     def sync_sent(self) -> None:
         """Mark the trainer's whole history as sent (it arrived from the training process)."""

@@ -9,8 +9,8 @@ Protocol over one ``multiprocessing`` pipe (our own processes only; nothing from
 unpickled here):
 
 - parent → child: ``("data", token, Dataset)`` once per dataset; ``("run", token, config, state,
-  run_id, publish_interval, want_grid)`` starts a run from a :meth:`Trainer.state_dict`;
-  during a run ``("set", name, value)``, ``("grid", bool)`` and ``("stop",)``; ``("quit",)``.
+  run_id, publish_interval)`` starts a run from a :meth:`Trainer.state_dict`;
+  during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
 - child → parent: ``("snap", Snapshot)`` at most ~30 times a second; ``("stopped", Snapshot,
   state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``.
 
@@ -57,13 +57,12 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
                 conn.send(("error", f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}"))
 
 
-def _run(conn, data, cfg_dict, state, run_id, publish_interval, want_grid) -> None:  # pragma: no cover
+def _run(conn, data, cfg_dict, state, run_id, publish_interval) -> None:  # pragma: no cover
     cfg = ExperimentConfig.from_dict(cfg_dict)
     trainer = Trainer.from_config(cfg, data)
     trainer.load_state_dict(state)
     maker = SnapshotMaker(trainer, run_id)
-    if not want_grid:
-        maker.want_grid.clear()
+    maker.want_grid.clear()    # the window process adds decision regions (ProcessTrainingWorker)
     last_pub = last_poll = rate_t = time.perf_counter()
     rate_steps, sps, finished = trainer.steps, 0.0, False
     while True:
@@ -77,8 +76,6 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval, want_grid) -> No
                     stop = True
                 elif m[0] == "set":
                     apply_setting(trainer, m[1], m[2])
-                elif m[0] == "grid":
-                    (maker.want_grid.set if m[1] else maker.want_grid.clear)()
             if stop:
                 break
         epochs = trainer.cfg.optim.epochs
@@ -131,7 +128,7 @@ class TrainingHost:
             raise HostError(f"the training process has ended unexpectedly (exit code {self._proc.exitcode})")
         return None
 
-    def start_run(self, trainer: Trainer, run_id: int, publish_interval: float, want_grid: bool) -> None:
+    def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
             if self._data is not trainer.data:
                 self._token += 1
@@ -139,7 +136,7 @@ class TrainingHost:
                 self.send(("data", self._token, lean))
                 self._data = trainer.data
             self.send(("run", self._token, trainer.cfg.to_dict(), trainer.state_dict(), run_id,
-                       publish_interval, want_grid))
+                       publish_interval))
 
     def close(self, timeout: float = 2.0) -> None:
         try:

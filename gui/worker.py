@@ -85,8 +85,10 @@ class ProcessTrainingWorker(QObject):
     Training a small network is pure-Python-heavy; in a thread it competes with every redraw for
     the GIL.  This worker's thread only relays: it hands the trainer's state to the
     :class:`~gui.training_host.TrainingHost`, forwards live settings and stop, re-emits the
-    snapshots the process publishes, and when the process stops it loads the final state back
-    into ``trainer`` — so between runs the GUI thread owns an up-to-date trainer as before.
+    snapshots the process publishes (adding the decision regions of their weights while that
+    view is shown, so the training process's core never computes them), and when the process
+    stops it loads the final state back into ``trainer`` — so between runs the GUI thread owns
+    an up-to-date trainer as before.
     """
 
     published = Signal(object)
@@ -106,8 +108,7 @@ class ProcessTrainingWorker(QObject):
     def run(self) -> None:
         host, t = self.host, self.trainer
         try:
-            want_grid = self.maker.want_grid.is_set()
-            host.start_run(t, self.maker.run_id, self.publish_interval, want_grid)
+            host.start_run(t, self.maker.run_id, self.publish_interval)
             stop_sent = False
             while True:
                 if self.stop_event.is_set() and not stop_sent:
@@ -118,19 +119,16 @@ class ProcessTrainingWorker(QObject):
                         host.send(("set",) + self.settings.get_nowait())
                     except queue.Empty:
                         break
-                if self.maker.want_grid.is_set() != want_grid:
-                    want_grid = not want_grid
-                    host.send(("grid", want_grid))
                 msg = host.receive(timeout=0.02)
                 if msg is None:
                     continue
                 kind = msg[0]
                 if kind == "snap":
-                    self.published.emit(msg[1])
+                    self.published.emit(self.maker.with_grid(msg[1]))
                 elif kind == "stopped":
                     t.load_state_dict(msg[2])
                     self.maker.sync_sent()
-                    self.published.emit(msg[1])
+                    self.published.emit(self.maker.with_grid(msg[1]))
                     break
                 elif kind == "error":
                     self.failed.emit(msg[1])

@@ -68,7 +68,7 @@ class Decimated:
 
     Consecutive points are grouped into blocks of ``b`` (a power of two that doubles whenever
     there would be more than ``cap`` blocks); each block keeps its first x, its min, max and
-    mean.  Drawing the (min, max) envelope is what pyqtgraph's "peak" downsampling shows, but
+    mean.  Drawing each block's (min, max) is what pyqtgraph's "peak" downsampling shows, but
     it costs O(new points) per frame and at most ~2·cap points to stroke, however long the
     run: the window stays as fast after an hour of training as after a second.
     """
@@ -113,13 +113,13 @@ class Decimated:
             self.b *= 2
             self.update(xs, ys)            # fold in what the coarser blocks can now take
 
-    def envelope(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Points to draw: (min, max) per block, then the raw points not yet in a block."""
+    def blocks(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each block's first x, min and max, then the raw points not yet in a block
+        (their own min and max)."""
         self.update(xs, ys)
-        ex = np.repeat(self.x, 2)
-        ey = np.empty(2 * len(self.x))
-        ey[0::2], ey[1::2] = self.lo, self.hi
-        return np.concatenate([ex, xs[self.used:]]), np.concatenate([ey, ys[self.used:]])
+        tail_x, tail_y = xs[self.used:], ys[self.used:]
+        return (np.concatenate([self.x, tail_x]), np.concatenate([self.lo, tail_y]),
+                np.concatenate([self.hi, tail_y]))
 
     def means(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Block means (a running mean over b points), then the raw tail."""

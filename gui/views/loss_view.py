@@ -8,17 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
+from .fastcurve import BandItem, FastCurve
 from .history import Decimated, HistoryBuffer
 
 
-def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0, dash=False, symbol=None):
-    c = plot.plot([], [], pen=style.pen(color, factor, Qt.DashLine if dash else None), name=name,
-                  symbol=symbol, symbolSize=style.line_px(2.6), symbolBrush=color, symbolPen=None)
-    c.setDownsampling(auto=True, method="peak")
-    # pyqtgraph's default keeps ~5 samples per pixel; stroking thousands of points with a thick
-    # pen is what a frame costs, so keep about one point per pixel (peak keeps the envelope).
-    c.opts["autoDownsampleFactor"] = 0.5 if factor > 0 else 1.0
-    c.setClipToView(True)
+def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0) -> FastCurve:
+    c = FastCurve(style.pen(color, factor), name)
+    plot.addItem(c)
+    plot.legend.addItem(c, name)
     return c
 
 
@@ -52,17 +49,21 @@ class LossView(QWidget):
         lp, ap = self.loss_plot, self.acc_plot
         lp.addLegend(offset=(-10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
         ap.addLegend(offset=(-10, -10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
-        # Per-step curves are noisy: drawn as thin (cosmetic, fast) lines, with a thick smoothed
-        # total loss on top that reads well on a projector.
-        self.c_loss = _curve(lp, "#2f6f8f", "total loss (minibatch)", 0.0)
-        self.c_data = _curve(lp, "#8a7a3a", "data loss (minibatch)", 0.0)
+        # The per-step loss is noisy: its range per block is a band of bars (filled rectangles,
+        # the cheapest thing to paint), with a thick running mean on top that reads well on a
+        # projector; data loss is a thin line of block means (it differs from the total only by
+        # the regularization loss, drawn on its own).
+        self.c_band = BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "total loss (minibatch range)")
+        lp.addItem(self.c_band)
+        lp.legend.addItem(self.c_band, self.c_band.name())
+        self.c_data = _curve(lp, "#b8a456", "data loss (minibatch mean)", 0.0)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization loss", 1.0)
         self.c_smooth = _curve(lp, style.CURVE["loss"], "total loss (running mean)", 1.2)
         # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
         self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 0.8)
         self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 0.8)
-        self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0, False)
-        self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0, False)
+        self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0)
+        self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0)
         # Ranges change in jumps (x doubles, y grows), not every frame: redrawing the axes and
         # re-laying out the plots at 30 Hz would cost more than the curves themselves.
         for p in (lp, ap):
@@ -109,28 +110,23 @@ class LossView(QWidget):
         x = h["step"]
         log = self.log_box.isChecked()
 
-        def y(a):  # log mode cannot show values <= 0 or non-finite ones
-            a = np.where(np.isfinite(a), a, np.nan)
-            return np.where(a > 0, a, np.nan) if log else a
-
         d = self._dec
-        lx, ly = d["loss"].envelope(x, h["loss"])
-        self.c_loss.setData(lx, y(ly), connect="finite")
-        self.c_data.setData(*self._y(d["data_loss"].envelope(x, h["data_loss"]), y), connect="finite")
-        self.c_reg.setData(*self._y(d["reg_loss"].means(x, h["reg_loss"]), y), connect="finite")
-        sx, sm = d["loss"].means(x, h["loss"])
-        self.c_smooth.setData(sx, y(self._smoothed(sm)), connect="finite")
+        # (log mode is applied by the items themselves; they skip values <= 0 and non-finite ones)
+        loss = d["loss"]
+        bx, blo, bhi = loss.blocks(x, h["loss"])
+        self.c_band.setData(bx, blo, bhi)
+        self.c_data.setData(*d["data_loss"].means(x, h["data_loss"]))
+        self.c_reg.setData(*d["reg_loss"].means(x, h["reg_loss"]))
+        sx, sm = loss.means(x, h["loss"])
+        self.c_smooth.setData(sx, self._smoothed(sm))
         ex = h["eval_step"]
-        self.c_tr.setData(*self._y(d["train_loss"].means(ex, h["train_loss"]), y), connect="finite")
-        self.c_va.setData(*self._y(d["val_loss"].means(ex, h["val_loss"]), y), connect="finite")
+        self.c_tr.setData(*d["train_loss"].means(ex, h["train_loss"]))
+        self.c_va.setData(*d["val_loss"].means(ex, h["val_loss"]))
         self.a_tr.setData(*d["train_acc"].means(ex, h["train_acc"]))
         self.a_va.setData(*d["val_acc"].means(ex, h["val_acc"]))
+        ly = np.concatenate([blo, bhi])
         self._update_ranges(x, ly, log)   # the envelope holds every block's min and max
         return True
-
-    @staticmethod
-    def _y(xy, transform):
-        return xy[0], transform(xy[1])
 
     def _smoothed(self, loss: np.ndarray) -> np.ndarray:
         """A running mean over ~1% of the displayed points (at least 5), on the block means."""

@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
+from .caption import LiveCaption
 
 
 def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
@@ -34,7 +35,7 @@ class DecisionRegionsView(QWidget):
         self._points_for = None
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.caption = QLabel("")
+        self.caption = LiveCaption("")    # (its text changes every frame)
         self.test_box = QCheckBox("show test points")
         self.test_box.setChecked(True)
         self.test_box.toggled.connect(lambda on: self.test_pts.setVisible(on))
@@ -87,23 +88,27 @@ class DecisionRegionsView(QWidget):
             self.message.setPos(0, 0)
             self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1))
             return True
-        self.message.setText("")
+        if self.message.toPlainText():
+            self.message.setText("")     # (setting it every frame would repaint the whole plot)
+        drew = False                     # True when the plot itself changed (a frame was drawn)
         if self._points_for is not d:
             self._draw_points(d)
+            drew = True
         snap = st.snap
         if snap is None or st.grid is None:
-            return True
+            return drew
         if self._grid_drawn != st.grid_version:
             self._grid_drawn = st.grid_version
             self.img.setImage(region_image(st.grid, d.num_classes), levels=(0, 255), autoLevels=False)
             x0, x1, y0, y1 = st.grid_extent
             self.img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            drew = True
         acc = ""
         if len(st.history["val_acc"]):
             acc = f" — validation accuracy {st.history['val_acc'][-1]:.1%}"
         self.caption.setText(f"Step {snap.step}: each region is the class with the highest score{acc}. "
                              "Brighter = more confident.")
-        return True
+        return drew
 
     def export_item(self):
         return self.plot

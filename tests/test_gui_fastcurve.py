@@ -1,0 +1,91 @@
+"""The lean live plot items the loss view draws with: what they paint, pixel by pixel."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
+
+from gui.views.fastcurve import BandItem, FastCurve  # noqa: E402
+
+RED, BLUE = "#ff0000", "#0000ff"
+
+
+@pytest.fixture
+def plot(qtbot):
+    pw = pg.PlotWidget(background="k")
+    qtbot.addWidget(pw)
+    pw.resize(420, 420)
+    pi = pw.getPlotItem()
+    for ax in ("left", "bottom"):
+        pi.hideAxis(ax)
+    pi.disableAutoRange()
+    pi.setXRange(0, 10, padding=0)
+    pi.setYRange(0, 10, padding=0)
+    pw.show()
+    qtbot.waitExposed(pw)
+    return pw
+
+
+def _colour_at(pw, x, y) -> QColor:
+    """The colour painted at data point (x, y)."""
+    vb = pw.getPlotItem().vb
+    scene_pt = vb.mapViewToScene(pg.Point(x, y))
+    px = pw.mapFromScene(scene_pt)
+    img = pw.grab().toImage()
+    r = pw.devicePixelRatioF()
+    return img.pixelColor(int(px.x() * r), int(px.y() * r))
+
+
+def test_curve_draws_its_points_and_breaks_at_nan(plot):
+    c = FastCurve(pg.mkPen(RED, width=3), "c")
+    plot.addItem(c)
+    c.setData([1, 4, 5, 6, 9], [5, 5, np.nan, 5, 5])
+    assert _colour_at(plot, 2.5, 5).name() == RED      # on the first run
+    assert _colour_at(plot, 7.5, 5).name() == RED      # on the second run
+    assert _colour_at(plot, 5.0, 5).name() != RED      # the gap around the NaN stays empty
+    assert _colour_at(plot, 2.5, 8).name() != RED
+    lo, hi = c.dataBounds(1)
+    assert (lo, hi) == (5.0, 5.0) and c.dataBounds(0) == (1.0, 9.0)
+
+
+def test_curve_follows_the_plots_log_axis(plot):
+    c = FastCurve(pg.mkPen(RED, width=3), "c")
+    plot.addItem(c)
+    c.setData([1, 9], [100.0, 100.0])
+    plot.getPlotItem().setLogMode(y=True)              # the item draws log10(y) = 2
+    plot.getPlotItem().disableAutoRange()
+    plot.getPlotItem().setXRange(0, 10, padding=0)
+    plot.getPlotItem().setYRange(0, 10, padding=0)
+    assert _colour_at(plot, 5, 2).name() == RED
+    c.setData([1, 9], [0.0, -1.0])                     # nothing to draw on a log axis, no error
+    assert c.boundingRect().isNull()
+
+
+def test_band_fills_each_block_from_min_to_max_and_at_least_two_pixels(plot):
+    b = BandItem(pg.mkPen(BLUE), BLUE, "band")
+    plot.addItem(b)
+    # block 0: x 1..3, 2..6; block 1: x 3..5, a flat block (min == max); block 2: x 5..7, 7..8
+    b.setData([1, 3, 5], [2, 4, 7], [6, 4, 8])
+    assert _colour_at(plot, 2, 3).name() == BLUE
+    assert _colour_at(plot, 2, 5.5).name() == BLUE
+    assert _colour_at(plot, 2, 7).name() != BLUE       # above block 0's maximum
+    assert _colour_at(plot, 4, 4).name() == BLUE       # a flat block still shows, two pixels high
+    assert _colour_at(plot, 4, 5).name() != BLUE
+    assert _colour_at(plot, 6, 7.5).name() == BLUE     # the last block is as wide as the one before
+    assert _colour_at(plot, 7.5, 7.5).name() != BLUE
+    assert b.dataBounds(0) == (1.0, 7.0) and b.dataBounds(1) == (2.0, 8.0)
+
+
+def test_items_appear_in_a_legend(plot):
+    legend = plot.getPlotItem().addLegend()
+    c = FastCurve(pg.mkPen(RED, width=3), "a curve")
+    b = BandItem(pg.mkPen(BLUE), BLUE, "a band")
+    for item in (c, b):
+        plot.addItem(item)
+        legend.addItem(item, item.name())
+    assert [label.text for _, label in legend.items] == ["a curve", "a band"]
+    plot.grab()    # the legend samples paint from the items' opts
