@@ -24,11 +24,10 @@ def create_window(restore: bool = True):
     from . import style
     from .main_window import MainWindow
     app = ensure_app()
-    from . import training_host
-    if not training_host.use_process():
-        # Training in a Python thread of this process: when the GUI thread wants the GIL it must
-        # not wait the default 5 ms switch interval every time (that makes a window stutter).
-        sys.setswitchinterval(SWITCH_INTERVAL)
+    # The GUI thread shares the GIL with the worker thread (which relays snapshots and computes
+    # the decision regions, or trains, with BACKPROP_STUDIO_TRAINING=thread): when it wants the
+    # GIL it must not wait the default 5 ms switch interval each time (a frame would stutter).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     style.configure_pyqtgraph()
     f = QFont(app.font())
     f.setPointSizeF(style.font_pt())

@@ -68,6 +68,7 @@ def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
 
 
 def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
+    """The activation, in place where NumPy allows it (``h`` is a scratch buffer)."""
     if name == "relu":
         return np.maximum(h, 0, out=h)
     if name == "leaky_relu":
@@ -75,35 +76,52 @@ def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
     if name == "elu":
         return np.where(h > 0, h, cfg.elu_alpha * np.expm1(np.minimum(h, 0)))
     if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-h))
+        np.negative(h, out=h)
+        np.exp(h, out=h)
+        h += 1.0
+        return np.reciprocal(h, out=h)
     if name == "tanh":
-        return np.tanh(h)
+        return np.tanh(h, out=h)
     return h
 
 
-def fast_scores(params: dict, model_cfg, X: np.ndarray) -> np.ndarray:
-    """The network's scores with plain NumPy (no graph bookkeeping): ``(N, C)``."""
-    h = X
-    n_layers = len(params) // 2
-    for i in range(1, n_layers + 1):
-        h = h @ params[f"W{i}"] + params[f"b{i}"]
-        if i < n_layers:
-            h = _activate(h, model_cfg.activations[i - 1], model_cfg)
-    return h
+class GridScorer:
+    """A network's class probabilities on a fixed grid of points (the decision regions).
 
+    Runs 30 times a second while the regions view is shown, so it reuses its layer buffers
+    (a fresh 1 MB array per layer per call costs page faults as much as the arithmetic) and
+    works in float32: plain NumPy, none of the graph's bookkeeping."""
 
-def grid_probabilities(model, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
-    """Softmax of the scores on the grid ``(n, n, C)`` float32 (shading by confidence)."""
-    return grid_from_params(model.params, model.model_cfg, pts, n)
+    def __init__(self, pts: np.ndarray, n: int = GRID_SIZE):
+        self.pts = np.ascontiguousarray(pts, dtype=np.float32)
+        self.n = n
+        self._bufs: dict[int, np.ndarray] = {}
 
+    def _buf(self, i: int, shape: tuple) -> np.ndarray:
+        b = self._bufs.get(i)
+        if b is None or b.shape != shape:
+            b = self._bufs[i] = np.empty(shape, dtype=np.float32)
+        return b
 
-def grid_from_params(params: dict, model_cfg, pts: np.ndarray, n: int = GRID_SIZE) -> np.ndarray:
-    """:func:`grid_probabilities` for a snapshot's copy of the weights."""
-    s = fast_scores(params, model_cfg, pts).astype(np.float32)
-    s -= s.max(axis=1, keepdims=True)
-    np.exp(s, out=s)
-    s /= s.sum(axis=1, keepdims=True)
-    return s.reshape(n, n, -1)
+    def scores(self, params: dict, model_cfg) -> np.ndarray:
+        """``(G·G, C)`` scores; the array is a buffer reused by the next call."""
+        h = self.pts
+        n_layers = len(params) // 2
+        for i in range(1, n_layers + 1):
+            W = params[f"W{i}"]
+            out = self._buf(i, (h.shape[0], W.shape[1]))
+            np.matmul(h, W.astype(np.float32, copy=False), out=out)
+            np.add(out, params[f"b{i}"], out=out, casting="unsafe")
+            h = _activate(out, model_cfg.activations[i - 1], model_cfg) if i < n_layers else out
+        return h
+
+    def probabilities(self, params: dict, model_cfg) -> np.ndarray:
+        """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
+        s = self.scores(params, model_cfg)
+        p = s - s.max(axis=1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=1, keepdims=True)
+        return p.reshape(self.n, self.n, -1)
 
 
 class SnapshotMaker:
@@ -117,6 +135,7 @@ class SnapshotMaker:
         d = trainer.data
         self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
         self.pts = grid_points(self.extent) if d.is_2d else None
+        self.scorer = GridScorer(self.pts) if d.is_2d else None
         self.want_grid = threading.Event()   # set by the window while the regions view is shown
         self.want_grid.set()
         self._grid_t = 0.0
@@ -129,7 +148,7 @@ class SnapshotMaker:
         if self.pts is None or snap.diverged or not self.want_grid.is_set():
             return snap
         with np.errstate(all="ignore"):
-            grid = grid_from_params(snap.params, self.trainer.model.model_cfg, self.pts)
+            grid = self.scorer.probabilities(snap.params, self.trainer.model.model_cfg)
         return dataclasses.replace(snap, grid=grid, grid_extent=self.extent)
 
     def sync_sent(self) -> None:
@@ -150,7 +169,7 @@ class SnapshotMaker:
         if (self.pts is not None and not t.diverged and self.want_grid.is_set()
                 and (not running or now - self._grid_t >= GRID_INTERVAL)):
             with np.errstate(all="ignore"):
-                grid = grid_probabilities(t.model, self.pts)
+                grid = self.scorer.probabilities(t.model.params, t.model.model_cfg)
             self._grid_t = now
         last = h.loss[-1] if h.loss else math.nan
         return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,

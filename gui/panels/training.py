@@ -53,7 +53,6 @@ class TrainingPanel(Panel):
         f.addRow("Epochs", ep)
         f.addRow("Seed", self.seed)
         box.setLayout(f)
-        self.outer.addWidget(box)
 
         from PySide6.QtWidgets import QGridLayout
         buttons = QGridLayout()
@@ -80,6 +79,8 @@ class TrainingPanel(Panel):
         self.stats = QLabel("Ready — press Space to train.")
         self.stats.setWordWrap(True)
         self.outer.addWidget(self.stats)
+        # (the buttons and the progress first: always in view, however small the dock)
+        self.outer.addWidget(box)
         self.outer.addStretch(1)
 
     def _forever(self, on: bool) -> None:

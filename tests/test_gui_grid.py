@@ -1,0 +1,61 @@
+"""The decision-region grid the window draws is the engine network's own softmax, for every
+activation, whatever the weights' dtype, and calls that reuse buffers never change old results."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.config import ACTIVATIONS, ModelConfig
+from engine.models import build_model
+from engine.config import LossConfig
+from gui.snapshots import GridScorer, grid_extent, grid_points
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_grid_matches_the_engines_probabilities(act, dtype):
+    cfg = ModelConfig(hidden=[7, 5], activations=[act, act], init="xavier", dtype=dtype,
+                      leaky_slope=0.1, elu_alpha=0.7)
+    net = build_model(2, 4, cfg, LossConfig(), seed=3)
+    for k in net.params:          # non-zero biases, so a wrong bias or activation shows
+        net.params[k] += np.random.default_rng(1).normal(0, 0.5, net.params[k].shape).astype(dtype)
+    X = np.random.default_rng(0).uniform(-2, 2, (50, 2))
+    pts = grid_points(grid_extent(X), n=12)
+    scorer = GridScorer(pts, n=12)
+    got = scorer.probabilities(net.params, cfg)
+    want = net.probabilities(pts.astype(dtype)).reshape(12, 12, 4)
+    assert got.shape == (12, 12, 4) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-6)
+
+
+def test_a_later_call_leaves_an_earlier_grid_alone():
+    cfg = ModelConfig(hidden=[6], activations=["relu"])
+    a, b = (build_model(2, 3, cfg, LossConfig(), seed=s) for s in (0, 1))
+    scorer = GridScorer(grid_points((-1, 1, -1, 1), n=8), n=8)
+    first = scorer.probabilities(a.params, cfg)
+    kept = first.copy()
+    scorer.probabilities(b.params, cfg)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_region_image_shows_the_most_probable_class_brighter_when_sure():
+    from gui import style
+    from gui.views.regions_view import region_image
+    rng = np.random.default_rng(0)
+    for c in (3, 20):                      # a pass per class, and the argmax path
+        probs = rng.dirichlet(np.ones(c), size=(9, 9)).astype(np.float32)
+        img = region_image(probs, c)
+        assert img.shape == (9, 9, 4) and img.dtype == np.uint8 and np.all(img[..., 3] == 255)
+        # the colour formula, computed directly in floating point (the image quantizes the
+        # confidence to 64 shades, so it may differ by one shade)
+        colours = style.class_rgb(c)
+        k = probs.argmax(axis=2)
+        a = np.clip((probs.max(axis=2) - 1 / c) / (1 - 1 / c), 0, 1)[..., None]
+        bg = np.array([0.08, 0.09, 0.11])
+        want = (bg + (colours[k] * 0.55 - bg) * (0.25 + 0.75 * a)) * 255
+        np.testing.assert_allclose(img[..., :3], want, atol=2.5)
+    sure = np.zeros((1, 2, 3), np.float32)
+    sure[0, 0] = [1.0, 0.0, 0.0]           # certain
+    sure[0, 1] = [0.4, 0.3, 0.3]           # barely more than a guess
+    img = region_image(sure, 3).astype(int)
+    assert img[0, 0, :3].sum() > img[0, 1, :3].sum() + 60
