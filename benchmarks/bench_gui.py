@@ -1,18 +1,19 @@
 """GUI training throughput and responsiveness, measured against headless training in the same run.
 
 Runs the real main window offscreen (1600×1000) on the default live demo (spiral + small MLP)
-and trains it for about 10 s: half on the Loss view, half on the Decision regions view.  It
-reports
+and trains it for about 10 s: half on the Loss view, half on the Decision regions view, in four
+segments.  It reports
 
 (a) steps per second with the window against a plain ``trainer.step()`` loop (headless),
 (b) p50 / p99 delay of a 5 ms QTimer in the GUI thread while training,
 (c) redraws per second (frames in which the shown plot changed).
 
 This machine's speed drifts (a shared virtual machine: the same headless loop runs anywhere
-between ~1,800 and ~3,200 steps/s within an hour), so the headless reference is measured next to
-each window segment, in time order H · window(Loss) · H · window(Regions) · H, each headless
-segment in a fresh process like the window's training process, and each window segment is
-compared with the mean of the headless segments on either side of it.
+between ~1,800 and ~3,200 steps/s within an hour, and two 3 s headless runs in a row differ by
+up to 8%), so the headless reference is measured next to each window segment, in time order
+H · Loss · H · Regions · H · Loss · H · Regions · H, the headless loop in a process of its own
+as long-lived as the window's training process, and each window segment is compared with the mean of the
+headless segments on either side of it.
 
 Usage: python benchmarks/bench_gui.py [--seconds 10]
 Last line: ``gui/headless throughput ratio: X.XX, p99 latency ms: Y.Y, redraws/s: Z``
@@ -36,29 +37,44 @@ import gui  # noqa: E402,F401  (first, as main.py does: it sets the BLAS thread 
 import numpy as np  # noqa: E402
 
 
-def _headless_child(seconds: float, out) -> None:
+def _headless_child(conn) -> None:
     from engine.datasets import load_dataset
     from engine.trainer import Trainer
     from gui.main_window import default_config
     cfg = default_config()
     tr = Trainer.from_config(cfg, load_dataset(cfg.dataset))
-    for _ in range(50):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 1.0:      # warm up, as the training process is
         tr.step()
-    n0, t0 = tr.steps, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        tr.step()
-    out.put((tr.steps - n0) / (time.perf_counter() - t0))
+    conn.send("ready")
+    while True:
+        seconds = conn.recv()
+        if seconds is None:
+            return
+        n0, t0 = tr.steps, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            tr.step()
+        conn.send((tr.steps - n0) / (time.perf_counter() - t0))
 
 
-def headless(seconds: float) -> float:
-    """Steps/s of a plain trainer.step() loop in a fresh process (as the training process is)."""
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_headless_child, args=(seconds, q))
-    p.start()
-    rate = q.get(timeout=seconds + 60)
-    p.join()
-    return rate
+class Headless:
+    """A plain trainer.step() loop in a long-lived process of its own (as the window's training
+    process is), measured on request while the window is paused."""
+
+    def __init__(self):
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_headless_child, args=(child,), daemon=True)
+        self.proc.start()
+        assert self.conn.recv() == "ready"
+
+    def measure(self, seconds: float) -> float:
+        self.conn.send(seconds)
+        return self.conn.recv()
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.proc.join(5)
 
 
 def run(seconds: float) -> dict:
@@ -69,8 +85,8 @@ def run(seconds: float) -> dict:
     w.resize(1600, 1000)
     w.show()
     app.processEvents()
-    seg_s = seconds / 2
-    views = [("Loss", w.loss_view), ("Decision regions", w.regions_view)]
+    seg_s = seconds / 4
+    views = [("Loss", w.loss_view), ("Decision regions", w.regions_view)] * 2
     res = {"headless": [], "segments": []}
     delays: list[float] = []
     rates: list[float] = []
@@ -90,8 +106,10 @@ def run(seconds: float) -> dict:
     probe.setInterval(5)
     probe.timeout.connect(tick)
 
+    ref = Headless()
+
     def measure_headless():
-        res["headless"].append(headless(min(3.0, seg_s)))
+        res["headless"].append(ref.measure(2.0))
 
     def start_segment(i):
         name, view = views[i]
@@ -120,12 +138,20 @@ def run(seconds: float) -> dict:
             w.close()
             app.quit()
 
+    def warm_up():   # 1 s of training first, as the headless loop had (the first steps are slow)
+        w.tabs.setCurrentWidget(w.loss_view)
+        w.start_training()
+        QTimer.singleShot(1000, begin)
+
     def begin():
+        w.pause_training()
+        w.controller.stop_and_wait()
         measure_headless()
         start_segment(0)
 
-    QTimer.singleShot(200, begin)
+    QTimer.singleShot(200, warm_up)
     app.exec()
+    ref.close()
     res["delays"] = np.array(delays)
     res["rates"] = rates
     return res

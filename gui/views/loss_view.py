@@ -39,7 +39,7 @@ class LossView(QWidget):
         top.addStretch(1)
         top.addWidget(self.readout)
         lay.addLayout(top)
-        self.glw = pg.GraphicsLayoutWidget()
+        self.glw = style.live_view(pg.GraphicsLayoutWidget())
         lay.addWidget(self.glw, 1)
         self.loss_plot = self.glw.addPlot(row=0, col=0)
         self.acc_plot = self.glw.addPlot(row=0, col=1)

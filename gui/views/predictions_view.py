@@ -31,7 +31,7 @@ class PredictionsView(QWidget):
         lay = QVBoxLayout(self)
         self.caption = QLabel("Predictions appear once a dataset and a model are ready.")
         lay.addWidget(self.caption)
-        self.glw = pg.GraphicsLayoutWidget()
+        self.glw = style.live_view(pg.GraphicsLayoutWidget())
         lay.addWidget(self.glw, 1)
         self.cmap = style.sequential_cmap()
         self.confusion = None

@@ -67,7 +67,7 @@ class DecisionRegionsView(QWidget):
         top.addWidget(self.caption, 1)
         top.addWidget(self.test_box)
         lay.addLayout(top)
-        self.pw = pg.PlotWidget()
+        self.pw = style.live_view(pg.PlotWidget())
         lay.addWidget(self.pw, 1)
         self.plot = self.pw.getPlotItem()
         style.style_plot(self.plot, "", "x₂", "x₁")

@@ -55,7 +55,7 @@ class WeightTemplatesView(QWidget):
         top.addWidget(self.caption, 1)
         top.addWidget(self.rgb_box)
         lay.addLayout(top)
-        self.glw = pg.GraphicsLayoutWidget()
+        self.glw = style.live_view(pg.GraphicsLayoutWidget())
         lay.addWidget(self.glw, 1)
         self.cmap = style.diverging_cmap()
         self.items: list[pg.ImageItem] = []
