@@ -132,10 +132,16 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
 
 
 def live_view(view: pg.GraphicsView) -> pg.GraphicsView:
-    """A plot widget redrawn 30 times a second: its background is one flat colour, which Qt
-    fills faster than it copies pyqtgraph's cached background pixmap (~2 ms a frame here)."""
+    """A plot widget redrawn 30 times a second.
+
+    Its background is one flat colour, which Qt fills faster than it copies pyqtgraph's cached
+    background pixmap.  And it repaints one rectangle around everything that changed: the
+    default (the exact union of the changed items' rectangles) leaves the painter a clip region
+    of many rectangles, and every line drawn through it costs three times as much (~0.9 against
+    ~0.3 ms per curve here)."""
     from PySide6.QtWidgets import QGraphicsView
     view.setCacheMode(QGraphicsView.CacheNone)
+    view.setViewportUpdateMode(QGraphicsView.BoundingRectViewportUpdate)
     return view
 
 

@@ -30,6 +30,16 @@ def plot(qtbot):
     return pw
 
 
+def _near(pw, x, y, colour: str) -> bool:
+    """``colour`` is painted within a pixel of data point (x, y)."""
+    vb = pw.getPlotItem().vb
+    px = pw.mapFromScene(vb.mapViewToScene(pg.Point(x, y)))
+    img = pw.grab().toImage()
+    r = pw.devicePixelRatioF()
+    return any(img.pixelColor(int(px.x() * r) + dx, int(px.y() * r) + dy).name() == colour
+               for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
 def _colour_at(pw, x, y) -> QColor:
     """The colour painted at data point (x, y)."""
     vb = pw.getPlotItem().vb
@@ -40,16 +50,18 @@ def _colour_at(pw, x, y) -> QColor:
     return img.pixelColor(int(px.x() * r), int(px.y() * r))
 
 
-def test_curve_draws_its_points_and_breaks_at_nan(plot):
-    c = FastCurve(pg.mkPen(RED, width=3), "c")
+@pytest.mark.parametrize("width", [1, 3])      # a polyline, and thick segments
+def test_curve_draws_its_points_and_breaks_at_nan(plot, width):
+    c = FastCurve(pg.mkPen(RED, width=width), "c")
     plot.addItem(c)
-    c.setData([1, 4, 5, 6, 9], [5, 5, np.nan, 5, 5])
+    c.setData([1, 4, 5, 6, 8, 8.5, 9], [5, 5, np.nan, 5, 5, np.nan, 8])
     assert _colour_at(plot, 2.5, 5).name() == RED      # on the first run
     assert _colour_at(plot, 7.5, 5).name() == RED      # on the second run
     assert _colour_at(plot, 5.0, 5).name() != RED      # the gap around the NaN stays empty
     assert _colour_at(plot, 2.5, 8).name() != RED
+    assert _near(plot, 9, 8, RED)                      # a lone point between gaps shows as a dot
     lo, hi = c.dataBounds(1)
-    assert (lo, hi) == (5.0, 5.0) and c.dataBounds(0) == (1.0, 9.0)
+    assert (lo, hi) == (5.0, 8.0) and c.dataBounds(0) == (1.0, 9.0)
 
 
 def test_curve_follows_the_plots_log_axis(plot):
