@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.trainer import Trainer
 
-PUBLISH_INTERVAL = 1.0 / 32.0   # ~30 snapshots a second, a little above the 30 redraws it feeds
+PUBLISH_INTERVAL = 1.0 / 40.0   # snapshots a second: enough that each of the ~33 redraw ticks has a fresh one
 GRID_SIZE = 90
 GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second
 
@@ -118,9 +118,21 @@ class GridScorer:
     def probabilities(self, params: dict, model_cfg) -> np.ndarray:
         """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
         s = self.scores(params, model_cfg)
-        p = s - s.max(axis=1, keepdims=True)
-        np.exp(p, out=p)
-        p /= p.sum(axis=1, keepdims=True)
+        c = s.shape[1]
+        if c <= 16:   # column by column: NumPy reduces along a short axis ~20 times slower
+            top = s[:, 0].copy()
+            for j in range(1, c):
+                np.maximum(top, s[:, j], out=top)
+            p = s - top[:, None]
+            np.exp(p, out=p)
+            total = p[:, 0].copy()
+            for j in range(1, c):
+                total += p[:, j]
+            p /= total[:, None]
+        else:
+            p = s - s.max(axis=1, keepdims=True)
+            np.exp(p, out=p)
+            p /= p.sum(axis=1, keepdims=True)
         return p.reshape(self.n, self.n, -1)
 
 

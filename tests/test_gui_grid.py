@@ -28,6 +28,16 @@ def test_grid_matches_the_engines_probabilities(act, dtype):
     np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-6)
 
 
+@pytest.mark.parametrize("classes", [2, 20])    # column by column, and the general reduction
+def test_grid_matches_for_any_number_of_classes(classes):
+    cfg = ModelConfig(hidden=[9], activations=["tanh"], init="xavier")
+    net = build_model(2, classes, cfg, LossConfig(), seed=5)
+    pts = grid_points((-2, 2, -1, 1), n=10)
+    got = GridScorer(pts, n=10).probabilities(net.params, cfg)
+    np.testing.assert_allclose(got, net.probabilities(pts).reshape(10, 10, classes), rtol=2e-4, atol=2e-6)
+    np.testing.assert_allclose(got.sum(axis=2), 1.0, rtol=1e-5)
+
+
 def test_a_later_call_leaves_an_earlier_grid_alone():
     cfg = ModelConfig(hidden=[6], activations=["relu"])
     a, b = (build_model(2, 3, cfg, LossConfig(), seed=s) for s in (0, 1))
