@@ -31,3 +31,15 @@ def test_decimated_restarts_when_the_history_is_cleared_and_ignores_nan():
     ys[5] = np.nan
     bx, lo, hi = Decimated(cap=4).blocks(np.arange(40.0), ys)
     assert np.nanmax(hi) == 1 and np.nanmin(lo) == 1
+
+
+def test_decimated_means_end_in_the_mean_of_the_unfinished_block():
+    d = Decimated(cap=4)
+    xs = np.arange(100.0)
+    ys = np.where(xs % 2 == 0, 0.0, 2.0)       # noisy: 0, 2, 0, 2, ...
+    mx, my = d.means(xs, ys)
+    assert len(mx) <= 4 + 1 and np.all(np.diff(mx) > 0)
+    np.testing.assert_allclose(my[:-1], 1.0)    # every complete block averages to 1
+    tail = ys[d.used:]
+    assert len(tail) == 100 % d.b > 0
+    assert mx[-1] == xs[d.used] and my[-1] == tail.mean()       # one point, not a spike per step

@@ -127,6 +127,12 @@ class Decimated:
                 np.concatenate([self.hi, tail_y]))
 
     def means(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Block means (a running mean over b points), then the raw tail."""
+        """Block means (a running mean over b points), then the mean of the points not yet in a
+        block, as one more point (raw points there would end every smooth curve in a spike)."""
         self.update(xs, ys)
-        return np.concatenate([self.x, xs[self.used:]]), np.concatenate([self.mean, ys[self.used:]])
+        tail = ys[self.used:]
+        if len(tail) == 0:
+            return self.x, self.mean
+        finite = tail[np.isfinite(tail)]
+        last = finite.mean() if len(finite) else np.nan
+        return np.append(self.x, xs[self.used]), np.append(self.mean, last)
