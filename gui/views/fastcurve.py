@@ -188,8 +188,9 @@ class BandItem(_LiveItem):
             right = np.empty(n)
             right[:-1] = x[1:]
             right[-1] = x[-1] + (x[-1] - x[-2] if n > 1 else 1.0)
-            ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
-            g = np.stack([x, np.minimum(lo, hi), right - x, np.abs(hi - lo)], axis=1)[ok]
+            ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(right)
+            x, lo, hi, right = x[ok], lo[ok], hi[ok], right[ok]   # (a diverged run has inf in it)
+            g = np.stack([x, np.minimum(lo, hi), right - x, np.abs(hi - lo)], axis=1)
         else:
             g = np.empty((0, 4))
         self._geom = g
