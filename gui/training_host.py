@@ -128,6 +128,13 @@ class TrainingHost:
             raise HostError(f"the training process has ended unexpectedly (exit code {self._proc.exitcode})")
         return None
 
+    def pending(self) -> bool:
+        """A message from the training process is waiting."""
+        try:
+            return self._conn.poll(0)
+        except (OSError, EOFError):
+            return False
+
     def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
             if self._data is not trainer.data:

@@ -124,7 +124,9 @@ class ProcessTrainingWorker(QObject):
                     continue
                 kind = msg[0]
                 if kind == "snap":
-                    self.published.emit(self.maker.with_grid(msg[1]))
+                    # a newer snapshot already waiting will carry the regions: none for this one
+                    snap = msg[1] if host.pending() else self.maker.with_grid(msg[1])
+                    self.published.emit(snap)
                 elif kind == "stopped":
                     t.load_state_dict(msg[2])
                     self.maker.sync_sent()
