@@ -85,6 +85,22 @@ def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
     return h
 
 
+def row_max(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's largest value of ``(N, C)`` ``a`` and the column it is in.
+
+    With a few columns (classes) it runs a pass per column over whole vectors: NumPy reduces
+    along a short axis ~20 times slower (0.5 ms for 8,100 rows of 3, 30 times a second)."""
+    if a.shape[1] > 16:
+        k = a.argmax(axis=1)
+        return k, a[np.arange(len(a)), k]
+    top = a[:, 0].copy()
+    k = np.zeros(len(a), dtype=np.intp)
+    for j in range(1, a.shape[1]):
+        np.copyto(k, j, where=a[:, j] > top)
+        np.maximum(top, a[:, j], out=top)
+    return k, top
+
+
 class GridScorer:
     """A network's class probabilities on a fixed grid of points (the decision regions).
 
@@ -118,21 +134,12 @@ class GridScorer:
     def probabilities(self, params: dict, model_cfg) -> np.ndarray:
         """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
         s = self.scores(params, model_cfg)
-        c = s.shape[1]
-        if c <= 16:   # column by column: NumPy reduces along a short axis ~20 times slower
-            top = s[:, 0].copy()
-            for j in range(1, c):
-                np.maximum(top, s[:, j], out=top)
-            p = s - top[:, None]
-            np.exp(p, out=p)
-            total = p[:, 0].copy()
-            for j in range(1, c):
-                total += p[:, j]
-            p /= total[:, None]
-        else:
-            p = s - s.max(axis=1, keepdims=True)
-            np.exp(p, out=p)
-            p /= p.sum(axis=1, keepdims=True)
+        p = s - row_max(s)[1][:, None]
+        np.exp(p, out=p)
+        total = p[:, 0].copy()        # (column by column, as in row_max)
+        for j in range(1, p.shape[1]):
+            total += p[:, j]
+        p /= total[:, None]
         return p.reshape(self.n, self.n, -1)
 
 
@@ -156,7 +163,7 @@ class SnapshotMaker:
         """``snap`` with the decision regions of its weights, if the regions view wants them.
 
         In process mode the training process never spends its core on grids: the window
-        process's relay thread calls this for every snapshot (on the other core)."""
+        process's relay thread calls this (on the other core) for the newest snapshot."""
         if self.pts is None or snap.diverged or not self.want_grid.is_set():
             return snap
         with np.errstate(all="ignore"):

@@ -11,7 +11,7 @@ unpickled here):
 - parent → child: ``("data", token, Dataset)`` once per dataset; ``("run", token, config, state,
   run_id, publish_interval)`` starts a run from a :meth:`Trainer.state_dict`;
   during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
-- child → parent: ``("snap", Snapshot)`` at most ~30 times a second; ``("stopped", Snapshot,
+- child → parent: ``("snap", Snapshot)`` at most ~40 times a second; ``("stopped", Snapshot,
   state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``.
 
 This module imports no Qt: the child process only needs NumPy and the engine.

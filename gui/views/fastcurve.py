@@ -42,7 +42,6 @@ class _LiveItem(pg.GraphicsObject):
         super().__init__()
         self.opts = {"pen": pen, "name": name, "antialias": False, "symbol": None, "fillLevel": None}
         self._x = np.empty(0)
-        self._y = np.empty(0)
         self._log = False
         self._bounds = QRectF()
         self._pad = None
@@ -54,9 +53,6 @@ class _LiveItem(pg.GraphicsObject):
         if y != self._log:
             self._log = y
             self._rebuild()
-
-    def getData(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._x, self._y
 
     def _set_bounds(self, xs: np.ndarray, ys: np.ndarray) -> None:
         self.prepareGeometryChange()
@@ -104,11 +100,15 @@ class FastCurve(_LiveItem):
         self._runs: list = []                 # thin pen: (xs, ys) per finite run of 2+ points
         self._dots = (np.empty(0), np.empty(0))
         self._prims = internals.PrimitiveArray(QLineF, 4)
+        self._y = np.empty(0)
 
     def setData(self, x, y) -> None:
         self._x = np.asarray(x, dtype=np.float64)
         self._y = np.asarray(y, dtype=np.float64)
         self._rebuild()
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x, self._y
 
     def _thick(self) -> bool:
         return self.opts["pen"].widthF() > 1.0
@@ -175,7 +175,6 @@ class BandItem(_LiveItem):
         self._x = np.asarray(x, dtype=np.float64)
         self._lo = np.asarray(lo, dtype=np.float64)
         self._hi = np.asarray(hi, dtype=np.float64)
-        self._y = (self._lo + self._hi) / 2
         self._rebuild()
 
     def getData(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

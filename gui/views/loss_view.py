@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
@@ -12,11 +11,15 @@ from .fastcurve import BandItem, FastCurve
 from .history import Decimated, HistoryBuffer
 
 
+def _add(plot: pg.PlotItem, item):
+    """``item`` on ``plot``, with its entry in the plot's legend."""
+    plot.addItem(item)
+    plot.legend.addItem(item, item.name())
+    return item
+
+
 def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0) -> FastCurve:
-    c = FastCurve(style.pen(color, factor), name)
-    plot.addItem(c)
-    plot.legend.addItem(c, name)
-    return c
+    return _add(plot, FastCurve(style.pen(color, factor), name))
 
 
 class LossView(QWidget):
@@ -53,9 +56,7 @@ class LossView(QWidget):
         # the cheapest thing to paint), with a thick running mean on top that reads well on a
         # projector; data loss is a thin line of block means (it differs from the total only by
         # the regularization loss, drawn on its own).
-        self.c_band = BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "total loss (minibatch range)")
-        lp.addItem(self.c_band)
-        lp.legend.addItem(self.c_band, self.c_band.name())
+        self.c_band = _add(lp, BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "total loss (minibatch range)"))
         self.c_data = _curve(lp, "#b8a456", "data loss (minibatch mean)", 0.0)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization loss", 1.0)
         self.c_smooth = _curve(lp, style.CURVE["loss"], "total loss (running mean)", 1.2)
@@ -125,7 +126,7 @@ class LossView(QWidget):
         self.a_tr.setData(*d["train_acc"].means(ex, h["train_acc"]))
         self.a_va.setData(*d["val_acc"].means(ex, h["val_acc"]))
         ly = np.concatenate([blo, bhi])
-        self._update_ranges(x, ly, log)   # the envelope holds every block's min and max
+        self._update_ranges(x, ly, log)   # the blocks hold every step's min and max
         return True
 
     def _smoothed(self, loss: np.ndarray) -> np.ndarray:

@@ -7,9 +7,10 @@ import functools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from .. import style
+from ..snapshots import row_max
 from .caption import LiveCaption
 
 
@@ -35,18 +36,10 @@ def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
     One palette lookup per pixel: this runs on the GUI thread 30 times a second.  (Four bytes a
     pixel: Qt paints RGB888 images at twice the cost.)"""
     c = probs.shape[2]
-    if c <= 16:    # a pass per class over whole planes: far faster than a reduction along 3 values
-        conf = probs[..., 0].copy()
-        k = np.zeros(conf.shape, dtype=np.intp)
-        for j in range(1, c):
-            np.copyto(k, j, where=probs[..., j] > conf)
-            np.maximum(conf, probs[..., j], out=conf)
-    else:
-        k = probs.argmax(axis=2)
-        conf = np.take_along_axis(probs, k[..., None], axis=2)[..., 0]
+    k, conf = row_max(probs.reshape(-1, c))
     level = np.clip((conf - 1.0 / c) * ((LEVELS - 1) / (1.0 - 1.0 / c)) + 0.5, 0, LEVELS - 1).astype(np.intp)
     pixels = _palette(max(n_classes, c)).view(np.uint32)[:, 0]    # one 4-byte word per colour
-    return pixels[k * LEVELS + level].view(np.uint8).reshape(k.shape + (4,))
+    return pixels[k * LEVELS + level].view(np.uint8).reshape(probs.shape[:2] + (4,))
 
 
 class DecisionRegionsView(QWidget):
