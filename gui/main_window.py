@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabWidget)
 
@@ -48,20 +48,46 @@ def default_config() -> ExperimentConfig:
     return cfg
 
 
-def svg_of_widget(widget, path: str) -> None:
-    from PySide6.QtCore import QPoint, QRect, QSize
-    from PySide6.QtGui import QPainter
+def svg_of_widget(widgets, path: str) -> None:
+    """``widgets`` (one widget or a list, placed side by side) drawn into an SVG file."""
+    from PySide6.QtCore import QPoint, QRect, QRectF, QSize
     from PySide6.QtSvg import QSvgGenerator
+    from PySide6.QtWidgets import QGraphicsView, QWidget
+    widgets = widgets if isinstance(widgets, list) else [widgets]
+    width, height = sum(w.width() for w in widgets), max(w.height() for w in widgets)
     gen = QSvgGenerator()
     gen.setFileName(path)
-    gen.setSize(QSize(widget.width(), widget.height()))
-    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setSize(QSize(width, height))
+    gen.setViewBox(QRect(0, 0, width, height))
     gen.setTitle("Backprop Studio")
     p = QPainter(gen)
     try:
-        widget.render(p, QPoint(0, 0))
+        x = 0
+        for w in widgets:
+            if isinstance(w, QGraphicsView):   # its scene, as vectors
+                w.render(p, QRectF(x, 0, w.width(), w.height()))
+            else:
+                QWidget.render(w, p, QPoint(x, 0))
+            x += w.width()
     finally:
         p.end()
+
+
+def side_by_side(images: list) -> QImage:
+    """One image of ``images`` next to each other, scaled to the same height."""
+    if len(images) == 1:
+        return images[0]
+    h = max(im.height() for im in images)
+    scaled = [im if im.height() == h else im.scaledToHeight(h, Qt.SmoothTransformation) for im in images]
+    out = QImage(sum(im.width() for im in scaled), h, QImage.Format_ARGB32)
+    out.fill(QColor(style.BG))
+    p = QPainter(out)
+    x = 0
+    for im in scaled:
+        p.drawImage(x, 0, im)
+        x += im.width()
+    p.end()
+    return out
 
 
 def make_settings() -> QSettings:
@@ -652,15 +678,24 @@ class MainWindow(QMainWindow):
         if item is None:
             view.grab().save(path)
             return
+        items = item if isinstance(item, list) else [item]   # plots shown side by side
         if kind == "png":
-            exp = ex.ImageExporter(item)
-            exp.parameters()["width"] = max(1200, int(item.boundingRect().width()))
-            exp.export(path)
+            widths = [it.boundingRect().width() for it in items]
+            scale = max(1.0, 1200 / max(1.0, sum(widths)))      # at least 1200 pixels wide in all
+            images = []
+            for it, w in zip(items, widths):
+                exp = ex.ImageExporter(it)
+                exp.parameters()["width"] = int(round(w * scale))
+                images.append(exp.export(toBytes=True))
+            side_by_side(images).save(path)
             return
         try:
-            ex.SVGExporter(item).export(path)
+            if len(items) > 1:
+                raise ValueError("several plots")   # (one SVG of the widgets that hold them)
+            ex.SVGExporter(items[0]).export(path)
         except Exception:  # pyqtgraph's SVG path rewriting chokes on some items: draw the widget instead
-            svg_of_widget(view, path)
+            widgets = [it.scene().views()[0] for it in items] if len(items) > 1 else [view]
+            svg_of_widget(widgets, path)
 
     def export_dialog(self, kind: str) -> None:
         filt = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}[kind]

@@ -101,3 +101,77 @@ def test_items_appear_in_a_legend(plot):
         legend.addItem(item, item.name())
     assert [label.text for _, label in legend.items] == ["a curve", "a band"]
     plot.grab()    # the legend samples paint from the items' opts
+
+
+def _on_screen(pw) -> np.ndarray:
+    """What the widget shows now: the window's pixels as the partial repaints left them."""
+    from PySide6.QtWidgets import QApplication
+    img = QApplication.primaryScreen().grabWindow(pw.winId()).toImage()
+    return _pixels(img)
+
+
+def _pixels(img) -> np.ndarray:
+    from PySide6.QtGui import QImage
+    img = img.convertToFormat(QImage.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return a[:, :img.width() * 4].reshape(img.height(), img.width(), 4)[..., :3].astype(int)
+
+
+class _Spy:
+    """Records the exposed rectangle (x range, data units) of every paint of an item."""
+
+    def __init__(self, item):
+        self.exposed: list[tuple[float, float]] = []
+        paint = type(item).paint
+
+        def spy(p, opt=None, w=None):
+            self.exposed.append((opt.exposedRect.left(), opt.exposedRect.right()))
+            paint(item, p, opt, w)
+        item.paint = spy
+
+
+@pytest.mark.parametrize("kind", ["thick", "thin", "band"])
+def test_partial_repaints_leave_the_picture_a_full_repaint_draws(qtbot, plot, kind):
+    """Growing data with a changing tail is repainted strip by strip: the pixels on screen must
+    be what a fresh full render shows (no stale line where the tail used to be)."""
+    if kind == "band":
+        item = BandItem(pg.mkPen(BLUE), BLUE, "b")
+    else:
+        item = FastCurve(pg.mkPen(RED, width=3 if kind == "thick" else 1), "c")
+    spy = _Spy(item)
+    plot.addItem(item)
+    rng = np.random.default_rng(0)
+    x = np.arange(0.5, 9.6, 0.25)
+    y = 5 + rng.normal(0, 1, len(x))
+    for n in range(4, len(x), 3):
+        tail = y[:n].copy()
+        tail[-1] = 9.0 if n % 2 else 1.0        # the last point jumps about, as a block mean can
+        if kind == "band":
+            item.setData(x[:n], tail - 0.5, tail + 0.5)
+        else:
+            item.setData(x[:n], tail)
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: len(spy.exposed) > 5)
+    qtbot.wait(50)
+    live, fresh = _on_screen(plot), _pixels(plot.grab().toImage())
+    differ = (np.abs(live - fresh).sum(axis=2) > 60).sum()
+    assert differ <= 6, f"{differ} pixels differ between the live picture and a full render"
+    # and most repaints covered a narrow strip at the right end, not the whole plot
+    narrow = [r - left for left, r in spy.exposed if r - left < 3.0]
+    assert len(narrow) >= len(spy.exposed) // 2
+
+
+def test_the_same_data_again_repaints_nothing(qtbot, plot):
+    c = FastCurve(pg.mkPen(RED, width=3), "c")
+    spy = _Spy(c)
+    plot.addItem(c)
+    c.setData([1, 2, 3], [1, np.nan, 3])
+    qtbot.waitUntil(lambda: len(spy.exposed) > 0)
+    qtbot.wait(30)
+    n = len(spy.exposed)
+    for _ in range(3):
+        c.setData([1, 2, 3], [1, np.nan, 3])       # NaN equals NaN here
+        qtbot.wait(30)
+    assert len(spy.exposed) == n
+    c.setData([1, 2, 3], [1, np.nan, 4])
+    qtbot.waitUntil(lambda: len(spy.exposed) > n)

@@ -42,12 +42,18 @@ class LossView(QWidget):
         top.addStretch(1)
         top.addWidget(self.readout)
         lay.addLayout(top)
-        self.glw = style.live_view(pg.GraphicsLayoutWidget())
-        lay.addWidget(self.glw, 1)
-        self.loss_plot = self.glw.addPlot(row=0, col=0)
-        self.acc_plot = self.glw.addPlot(row=0, col=1)
-        self.glw.ci.layout.setColumnStretchFactor(0, 3)
-        self.glw.ci.layout.setColumnStretchFactor(1, 2)
+        # Two views side by side, not two plots in one: a frame repaints only the strip at the
+        # right end of each plot's curves, and one view would repaint the whole span between
+        # the two strips (its update region is one rectangle around everything that changed).
+        plots = QHBoxLayout()
+        plots.setSpacing(0)
+        self.loss_w = style.live_view(pg.GraphicsLayoutWidget())
+        self.acc_w = style.live_view(pg.GraphicsLayoutWidget())
+        plots.addWidget(self.loss_w, 3)
+        plots.addWidget(self.acc_w, 2)
+        lay.addLayout(plots, 1)
+        self.loss_plot = self.loss_w.addPlot(row=0, col=0)
+        self.acc_plot = self.acc_w.addPlot(row=0, col=0)
         self.restyle()
         lp, ap = self.loss_plot, self.acc_plot
         lp.addLegend(offset=(-10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
@@ -187,4 +193,4 @@ class LossView(QWidget):
         self.vline.show()
 
     def export_item(self):
-        return self.glw.ci
+        return [self.loss_plot, self.acc_plot]
