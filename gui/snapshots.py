@@ -46,8 +46,43 @@ class Snapshot:
     diverged: bool = False
     reason: str = ""
     finished: bool = False                   # the epoch budget is spent
+    time: float = 0.0                        # time.perf_counter() when it was made (a system-wide clock)
+
+    def __reduce__(self):
+        """A compact form for the pipe from the training process, 40 times a second on the
+        training core: the history and the weights go as a few byte strings.  Pickling each of
+        the ~17 small arrays as a NumPy array would cost ~15 µs of fixed overhead apiece
+        (0.25 ms a snapshot, against ~0.03 ms this way)."""
+        fields = {f.name: getattr(self, f.name) for f in _FIELDS}
+        wire = {"hist": _pack(fields.pop("hist"), STEP_KEYS), "evals": _pack(fields.pop("evals"), EVAL_KEYS),
+                "params": tuple((k, v.dtype.str, v.shape, v.tobytes()) for k, v in fields.pop("params").items())}
+        return _unpack_snapshot, (fields, wire)
 
 
+def _pack(d: dict, keys: tuple):
+    """``d``'s equal-length float arrays under ``keys`` as ``(length, bytes)``; ``d`` itself if it
+    is not that."""
+    if set(d) != set(keys) or len({len(d[k]) for k in keys}) != 1:
+        return d
+    return len(d[keys[0]]), np.stack([np.asarray(d[k], dtype=np.float64) for k in keys]).tobytes()
+
+
+def _unpack(packed, keys: tuple) -> dict:
+    if isinstance(packed, dict):
+        return packed
+    n, raw = packed
+    a = np.frombuffer(raw, dtype=np.float64).reshape(len(keys), n).copy()
+    return {k: a[i] for i, k in enumerate(keys)}
+
+
+def _unpack_snapshot(fields: dict, wire: dict) -> "Snapshot":
+    params = {k: np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape).copy()
+              for k, dt, shape, raw in wire["params"]}
+    return Snapshot(hist=_unpack(wire["hist"], STEP_KEYS), evals=_unpack(wire["evals"], EVAL_KEYS),
+                    params=params, **fields)
+
+
+_FIELDS = dataclasses.fields(Snapshot)
 STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
 EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 
@@ -193,7 +228,7 @@ class SnapshotMaker:
         last = h.loss[-1] if h.loss else math.nan
         return Snapshot(self.run_id, t.steps, t.epoch, t.lr, t.batch_size, last, sps, start, hist,
                         estart, evals, t.model.copy_params(), grid, self.extent, running,
-                        t.diverged, t.reason, finished)
+                        t.diverged, t.reason, finished, now)
 
 
 def apply_setting(trainer: Trainer, name: str, value) -> None:

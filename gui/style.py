@@ -145,12 +145,21 @@ def live_view(view: pg.GraphicsView) -> pg.GraphicsView:
     return view
 
 
+def cache_static(item) -> None:
+    """Paint ``item`` and everything inside it from pixmaps Qt keeps (and renews whenever a part
+    changes).  A cache holds only its own item's painting, not its children's: a legend's or a
+    title's text is a child text item, which otherwise lays out and draws its glyphs again on
+    every frame that repaints the area under it."""
+    from PySide6.QtWidgets import QGraphicsItem
+    item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    for child in item.childItems():
+        cache_static(child)
+
+
 def cache_static_parts(plot: pg.PlotItem) -> None:
     """Axes, title and legend rarely change: let Qt blit them from a pixmap instead of calling
     their Python paint() on every frame (the live plots repaint 30 times a second)."""
-    from PySide6.QtWidgets import QGraphicsItem
     for name in ("left", "bottom", "right", "top"):
-        ax = plot.getAxis(name)
-        ax.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        cache_static(plot.getAxis(name))
     if plot.titleLabel is not None:
-        plot.titleLabel.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        cache_static(plot.titleLabel)

@@ -10,9 +10,12 @@ unpickled here):
 
 - parent → child: ``("data", token, Dataset)`` once per dataset; ``("run", token, config, state,
   run_id, publish_interval)`` starts a run from a :meth:`Trainer.state_dict`;
-  during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
+  during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``;
+  ``("headless", token, config, state, seconds)`` times a plain ``trainer.step()`` loop (for
+  ``benchmarks/bench_gui.py``: the same process, with no window and no snapshots).
 - child → parent: ``("snap", Snapshot)`` at most ~40 times a second; ``("stopped", Snapshot,
-  state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``.
+  state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``;
+  ``("headless", steps per second)``.
 
 This module imports no Qt: the child process only needs NumPy and the engine.
 """
@@ -48,19 +51,35 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
             return
         if kind == "data":
             datasets = {msg[1]: msg[2]}        # keep only the newest dataset
-        elif kind == "run":
+        elif kind in ("run", "headless"):
             try:
-                _run(conn, datasets[msg[1]], *msg[2:])
+                (_run if kind == "run" else _headless)(conn, datasets[msg[1]], *msg[2:])
             except (EOFError, OSError, BrokenPipeError):
                 return
             except Exception as e:  # noqa: BLE001 - reported to the window
                 conn.send(("error", f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}"))
 
 
-def _run(conn, data, cfg_dict, state, run_id, publish_interval) -> None:  # pragma: no cover
-    cfg = ExperimentConfig.from_dict(cfg_dict)
-    trainer = Trainer.from_config(cfg, data)
+def _trainer(data, cfg_dict, state) -> Trainer:  # pragma: no cover
+    trainer = Trainer.from_config(ExperimentConfig.from_dict(cfg_dict), data)
     trainer.load_state_dict(state)
+    return trainer
+
+
+def _headless(conn, data, cfg_dict, state, seconds) -> None:  # pragma: no cover
+    """Steps per second of a plain ``trainer.step()`` loop, started as a run is (after 0.2 s)."""
+    trainer = _trainer(data, cfg_dict, state)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 0.2:
+        trainer.step()
+    n0, t0 = trainer.steps, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        trainer.step()
+    conn.send(("headless", (trainer.steps - n0) / (time.perf_counter() - t0)))
+
+
+def _run(conn, data, cfg_dict, state, run_id, publish_interval) -> None:  # pragma: no cover
+    trainer = _trainer(data, cfg_dict, state)
     maker = SnapshotMaker(trainer, run_id)
     maker.want_grid.clear()    # the window process adds decision regions (ProcessTrainingWorker)
     last_pub = last_poll = rate_t = time.perf_counter()
@@ -135,15 +154,33 @@ class TrainingHost:
         except (OSError, EOFError):
             return False
 
+    def _send_data(self, trainer: Trainer) -> None:
+        if self._data is not trainer.data:
+            self._token += 1
+            lean = dataclasses.replace(trainer.data, raw_train=None, raw_val=None)  # display-only
+            self.send(("data", self._token, lean))
+            self._data = trainer.data
+
     def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
-            if self._data is not trainer.data:
-                self._token += 1
-                lean = dataclasses.replace(trainer.data, raw_train=None, raw_val=None)  # display-only
-                self.send(("data", self._token, lean))
-                self._data = trainer.data
+            self._send_data(trainer)
             self.send(("run", self._token, trainer.cfg.to_dict(), trainer.state_dict(), run_id,
                        publish_interval))
+
+    def time_headless(self, trainer: Trainer, seconds: float) -> float:
+        """Steps per second of a plain ``trainer.step()`` loop in the training process, on a copy
+        of ``trainer`` (between runs; the benchmark's reference)."""
+        with self._lock:
+            self._send_data(trainer)
+            self.send(("headless", self._token, trainer.cfg.to_dict(), trainer.state_dict(), seconds))
+            while True:
+                msg = self.receive(seconds + 30.0)
+                if msg is None:
+                    raise HostError("the training process did not answer")
+                if msg[0] == "headless":
+                    return float(msg[1])
+                if msg[0] == "error":
+                    raise HostError(msg[1])
 
     def close(self, timeout: float = 2.0) -> None:
         try:

@@ -78,12 +78,8 @@ class LossView(QWidget):
         ap.setYRange(0, 1.02, padding=0)
         self._xmax = 0.0
         self._ymax = 0.0
-        from PySide6.QtWidgets import QGraphicsItem
-        for p in (lp, ap):   # the legends never change: paint them from a cache, children included
-            p.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-            for sample, label in p.legend.items:
-                sample.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-                label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        for p in (lp, ap):   # the legends never change: paint them from a cache, text included
+            style.cache_static(p.legend)
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()

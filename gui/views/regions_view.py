@@ -86,6 +86,7 @@ class DecisionRegionsView(QWidget):
             self.legend.addItem(s, name)
         s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen("w", width=1.5))
         self.legend.addItem(s, "test point")
+        style.cache_static(self.legend)   # (the regions under it repaint it 30 times a second)
         self._points_for = d
 
     def refresh(self) -> bool:
