@@ -506,22 +506,22 @@ class MainWindow(QMainWindow):
         o = self._cfg.optim
         p = self.training_panel
         t = self.controller.trainer
-        parts = [f"step {s.step:,}", f"epoch {s.epoch:.2f}", f"loss {s.loss:.4f}", f"lr {s.lr:.3g}",
-                 f"batch {s.batch_size}"]
+        pace = [f"step {s.step:,}", f"epoch {s.epoch:.2f}"]
         if s.steps_per_sec > 0:
-            parts.append(f"{s.steps_per_sec:,.0f} steps/s")
+            pace.append(f"{s.steps_per_sec:,.0f} steps/s")
         if o.epochs > 0:
             p.progress.setValue(int(1000 * min(1.0, s.epoch / o.epochs)))
             if s.steps_per_sec > 0 and t is not None:
                 per_epoch = len(t.data.y_train) / max(1, s.batch_size)
                 left = max(0.0, (o.epochs - s.epoch) * per_epoch / s.steps_per_sec)
-                parts.append(f"{left:.0f} s left")
+                pace.append(f"{left:.0f} s left")
         else:
             p.progress.setValue(int(1000 * (s.epoch % 1.0)))
+        lines = [" · ".join(pace), f"loss {s.loss:.4f} · lr {s.lr:.3g} · batch {s.batch_size}"]
         h = self.state.history
         if len(h["val_acc"]):
-            parts.append(f"train acc {h['train_acc'][-1]:.1%}, val acc {h['val_acc'][-1]:.1%}")
-        p.stats.setText(" · ".join(parts))
+            lines.append(f"train acc {h['train_acc'][-1]:.1%} · val acc {h['val_acc'][-1]:.1%}")
+        p.stats.setText("\n".join(lines))
 
     # ================================================================== messages
     def show_status(self, msg: str) -> None:

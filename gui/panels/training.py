@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLa
 
 from engine.config import OPTIMIZERS, SCHEDULES
 
+from ..views.caption import LiveCaption
 from ..widgets.log_slider import LogSlider
 from .base import Panel, dspin, form, spin
 
@@ -76,8 +77,8 @@ class TrainingPanel(Panel):
         self.progress.setRange(0, 1000)
         self.progress.setFormat("")
         self.outer.addWidget(self.progress)
-        self.stats = QLabel("Ready — press Space to train.")
-        self.stats.setWordWrap(True)
+        # three fixed lines: statistics that change 4 times a second never re-lay out the panel
+        self.stats = LiveCaption("Ready — press Space to train.", lines=3)
         self.outer.addWidget(self.stats)
         # (the buttons and the progress first: always in view, however small the dock)
         self.outer.addWidget(box)
