@@ -130,6 +130,7 @@ def main(argv=None) -> int:
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     print("headless trainer.step() before, between and after: " + ", ".join(f"{r:,.0f}" for r in h) + " steps/s")
     steps = dt = ref_steps = redraws = wall = 0.0
+    paired = []
     for i, s in enumerate(segs):
         t = s["t1"] - s["t0"]
         (ta, na), (tb, nb) = s["first"], s["last"]
@@ -140,6 +141,7 @@ def main(argv=None) -> int:
               f"{ref:,.0f}; {r / t:.1f} redraws/s; window process busy {(s['pcpu1'] - s['pcpu0']) / t:.0%} "
               f"of a core, GUI thread {(s['cpu1'] - s['cpu0']) / t:.0%} "
               f"({(s['cpu1'] - s['cpu0']) / max(1, r) * 1000:.1f} ms CPU per redraw)")
+        paired.append(rate / ref)
         steps += nb - na
         dt += tb - ta
         ref_steps += ref * (tb - ta)
@@ -148,6 +150,8 @@ def main(argv=None) -> int:
     ratio = steps / ref_steps
     p50, p99 = (np.percentile(delays, [50, 99]) if len(delays) else (float("nan"),) * 2)
     print(f"with the window: {steps / dt:,.0f} steps/s over {dt:.1f} s (of {wall:.1f} s of training)")
+    print(f"segment ratios: median {np.median(paired):.2f}, range {min(paired):.2f}–{max(paired):.2f} "
+          f"(the figure below is all the window's steps over all the headless reference's)")
     print(f"5 ms QTimer delay in the GUI thread: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays.max():.1f} ms "
           f"({len(delays)} ticks)")
     print(f"redraws: {redraws / wall:.1f}/s")
