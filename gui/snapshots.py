@@ -141,10 +141,14 @@ class GridScorer:
 
     Runs 30 times a second while the regions view is shown, so it reuses its layer buffers
     (a fresh 1 MB array per layer per call costs page faults as much as the arithmetic) and
-    works in float32: plain NumPy, none of the graph's bookkeeping."""
+    works in float32: plain NumPy, none of the graph's bookkeeping.  It works on the transposed
+    layers, a row per unit and a column per point: adding a bias, finding the largest score
+    and the softmax sums then run along rows of 8,100 points, where NumPy is several times
+    faster than along rows of 32 units or 3 classes."""
 
     def __init__(self, pts: np.ndarray, n: int = GRID_SIZE):
         self.pts = np.ascontiguousarray(pts, dtype=np.float32)
+        self._pts_t = np.ascontiguousarray(self.pts.T)
         self.n = n
         self._bufs: dict[int, np.ndarray] = {}
 
@@ -154,28 +158,31 @@ class GridScorer:
             b = self._bufs[i] = np.empty(shape, dtype=np.float32)
         return b
 
-    def scores(self, params: dict, model_cfg) -> np.ndarray:
-        """``(G·G, C)`` scores; the array is a buffer reused by the next call."""
-        h = self.pts
+    def scores_t(self, params: dict, model_cfg) -> np.ndarray:
+        """``(C, G·G)`` scores, transposed; the array is a buffer reused by the next call."""
+        h = self._pts_t
         n_layers = len(params) // 2
         for i in range(1, n_layers + 1):
-            W = params[f"W{i}"]
-            out = self._buf(i, (h.shape[0], W.shape[1]))
-            np.matmul(h, W.astype(np.float32, copy=False), out=out)
-            np.add(out, params[f"b{i}"], out=out, casting="unsafe")
+            W = params[f"W{i}"].astype(np.float32, copy=False)
+            out = self._buf(i, (W.shape[1], h.shape[1]))
+            np.matmul(W.T, h, out=out)
+            out += params[f"b{i}"].astype(np.float32, copy=False)[:, None]
             h = _activate(out, model_cfg.activations[i - 1], model_cfg) if i < n_layers else out
         return h
 
     def probabilities(self, params: dict, model_cfg) -> np.ndarray:
         """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
-        s = self.scores(params, model_cfg)
-        p = s - row_max(s)[1][:, None]
-        np.exp(p, out=p)
-        total = p[:, 0].copy()        # (column by column, as in row_max)
-        for j in range(1, p.shape[1]):
-            total += p[:, j]
-        p /= total[:, None]
-        return p.reshape(self.n, self.n, -1)
+        s = self.scores_t(params, model_cfg)
+        top = s[0].copy()
+        for row in s[1:]:
+            np.maximum(top, row, out=top)
+        s -= top
+        np.exp(s, out=s)
+        total = s[0].copy()
+        for row in s[1:]:
+            total += row
+        s /= total
+        return np.ascontiguousarray(s.T).reshape(self.n, self.n, -1)
 
 
 class SnapshotMaker:
@@ -189,10 +196,16 @@ class SnapshotMaker:
         d = trainer.data
         self.extent = grid_extent(np.concatenate([d.X_train, d.X_val, d.X_test])) if d.is_2d else None
         self.pts = grid_points(self.extent) if d.is_2d else None
-        self.scorer = GridScorer(self.pts) if d.is_2d else None
+        self._scorer = None                  # (made on first use: the training process never uses it)
         self.want_grid = threading.Event()   # set by the window while the regions view is shown
         self.want_grid.set()
         self._grid_t = 0.0
+
+    @property
+    def scorer(self) -> GridScorer | None:
+        if self._scorer is None and self.pts is not None:
+            self._scorer = GridScorer(self.pts)
+        return self._scorer
 
     def with_grid(self, snap: Snapshot) -> Snapshot:
         """``snap`` with the decision regions of its weights, if the regions view wants them.
