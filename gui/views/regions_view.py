@@ -70,8 +70,11 @@ class DecisionRegionsView(QWidget):
         self.train_pts = pg.ScatterPlotItem(size=style.line_px(3.3), pen=pg.mkPen("#0b0d10", width=1.2))
         self.test_pts = pg.ScatterPlotItem(size=style.line_px(3.6), symbol="t",
                                            pen=pg.mkPen("#ffffff", width=1.5))
-        self.plot.addItem(self.train_pts)
-        self.plot.addItem(self.test_pts)
+        for pts in (self.train_pts, self.test_pts):
+            # the points stay put while the regions under them change 30 times a second: blit
+            # them from a pixmap Qt renews when they or the view change
+            style.cache_static(pts)
+            self.plot.addItem(pts)
         self.legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
         self.message = pg.TextItem("", color=style.FG, anchor=(0.5, 0.5))
         self.plot.addItem(self.message)
