@@ -175,3 +175,15 @@ def test_the_same_data_again_repaints_nothing(qtbot, plot):
     assert len(spy.exposed) == n
     c.setData([1, 2, 3], [1, np.nan, 4])
     qtbot.waitUntil(lambda: len(spy.exposed) > n)
+
+
+def test_data_beyond_the_view_is_drawn_where_visible_and_bounded_in_full(qtbot, plot):
+    c = FastCurve(pg.mkPen(RED, width=3), "c")
+    plot.addItem(c)
+    c.setData([-5, 15], [5, 5])                        # a line wider than the view (0..10)
+    assert _colour_at(plot, 5, 5).name() == RED
+    assert c.dataBounds(0) == (-5.0, 15.0) and c.dataBounds(1) == (5.0, 5.0)
+    c.setData([-5, 15, 20], [5, 5, 50])                # grows outside: the visible part stays
+    qtbot.wait(20)
+    assert _colour_at(plot, 5, 5).name() == RED
+    assert c.dataBounds(1) == (5.0, 50.0)

@@ -88,8 +88,9 @@ class _LiveItem(pg.GraphicsObject):
         self.opts = {"pen": pen, "name": name, "antialias": False, "symbol": None, "fillLevel": None}
         self._x = np.empty(0)
         self._log = False
-        self._bounds = QRectF()     # the data's bounds (what dataBounds reports)
-        self._box = QRectF()        # the data's bounds and the visible range together
+        self._finite = (np.empty(0), np.empty(0))   # the finite points drawn (x, y as shown)
+        self._bounds = QRectF()     # their bounds (what dataBounds reports), worked out on demand
+        self._box = QRectF()        # the visible range (or the bounds, outside a view)
         self._pad = None
         # paint() is told which part of the item is exposed, and draws only what crosses it
         self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
@@ -102,21 +103,27 @@ class _LiveItem(pg.GraphicsObject):
             self._log = y
             self._rebuild()
 
-    def _box_now(self) -> QRectF:
-        if self._bounds.isNull():
-            return QRectF()
-        view = self.viewRect()
-        return self._bounds if view is None else self._bounds.united(view)
-
-    def _set_bounds(self, xs: np.ndarray, ys: np.ndarray, dirty: tuple[float, float] | None = None) -> None:
-        """New data bounds; repaint the x range ``dirty`` (data units), or everything if None."""
-        if len(xs) and len(ys):
+    def _data_bounds(self) -> QRectF:
+        if self._bounds is None:
+            xs, ys = self._finite
             x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
             self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
-        else:
-            self._bounds = QRectF()
+        return self._bounds
+
+    def _box_now(self) -> QRectF:
+        """The visible range: the view clips its items, so nothing outside it is ever drawn
+        (and the data's extremes need not be found 30 times a second)."""
+        if not len(self._finite[0]):
+            return QRectF()
+        view = self.viewRect()
+        return self._data_bounds() if view is None else view
+
+    def _set_bounds(self, xs: np.ndarray, ys: np.ndarray, dirty: tuple[float, float] | None = None) -> None:
+        """New finite points; repaint the x range ``dirty`` (data units), or everything if None."""
+        self._finite = (xs, ys)
+        self._bounds = None if len(xs) and len(ys) else QRectF()
         box = self._box_now()
-        if box != self._box:                # (rare: the data left the visible range)
+        if box != self._box:                # (the first data, or none any more)
             self.prepareGeometryChange()
             self._box = box
             self.update()
@@ -126,13 +133,10 @@ class _LiveItem(pg.GraphicsObject):
             whole = self.boundingRect()     # (this also works out the pen's padding)
             px = self._pad[0]
             x0, x1 = dirty
-            view = self.viewRect()
-            if view is not None:
-                whole = view
             self.update(QRectF(x0 - px, whole.top(), x1 - x0 + 2 * px, whole.height()))
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        b = self._bounds
+        b = self._data_bounds()
         if b.isNull():
             return None, None
         return (b.left(), b.right()) if ax == 0 else (b.top(), b.bottom())
@@ -202,6 +206,19 @@ class FastCurve(_LiveItem):
 
     def _rebuild(self, dirty: tuple[float, float] | None = None) -> None:
         x, y = self._x, _log_y(self._y, self._log)
+        n = len(x)
+        if n and np.isfinite(x).all() and np.isfinite(y).all():   # the usual case, in fewer steps
+            none = np.empty(0)
+            if self._thick():
+                seg = self._seg = np.empty((n - 1, 4))
+                seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = x[:-1], y[:-1], x[1:], y[1:]
+                self._runs = []
+            else:
+                self._runs = [(x, y)] if n > 1 else []
+                self._seg = np.empty((0, 4))
+            self._dots = (x, y) if n == 1 else (none, none)
+            self._set_bounds(x, y, dirty)
+            return
         ok = np.isfinite(x) & np.isfinite(y)
         both = ok[:-1] & ok[1:]
         lone = np.flatnonzero(ok & ~np.concatenate([[False], both]) & ~np.concatenate([both, [False]]))
