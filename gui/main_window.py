@@ -689,13 +689,14 @@ class MainWindow(QMainWindow):
                 images.append(exp.export(toBytes=True))
             side_by_side(images).save(path)
             return
-        try:
-            if len(items) > 1:
-                raise ValueError("several plots")   # (one SVG of the widgets that hold them)
-            ex.SVGExporter(items[0]).export(path)
-        except Exception:  # pyqtgraph's SVG path rewriting chokes on some items: draw the widget instead
-            widgets = [it.scene().views()[0] for it in items] if len(items) > 1 else [view]
-            svg_of_widget(widgets, path)
+        if len(items) == 1:
+            try:
+                ex.SVGExporter(items[0]).export(path)
+                return
+            except Exception:  # pyqtgraph's SVG path rewriting chokes on some items: draw the widget
+                svg_of_widget(view, path)
+                return
+        svg_of_widget([it.scene().views()[0] for it in items], path)   # the plots' views, side by side
 
     def export_dialog(self, kind: str) -> None:
         filt = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}[kind]

@@ -61,3 +61,15 @@ def test_a_history_of_odd_shape_still_crosses(trainer):
     back = pickle.loads(pickle.dumps(odd))
     np.testing.assert_array_equal(back.hist["step"], np.arange(3.0))
     assert back.evals == {}
+
+
+def test_the_benchmarks_headless_loop_runs_in_the_training_process_on_a_copy(trainer):
+    from gui import training_host
+    host = training_host.get_host()
+    assert host is not None
+    trainer.step()
+    steps, W1 = trainer.steps, trainer.model.params["W1"].copy()
+    rate = host.time_headless(trainer, 0.1)
+    assert 10 < rate < 1e6                           # a plain trainer.step() loop, timed there
+    assert trainer.steps == steps                    # ... on a copy: the window's trainer is as it was
+    np.testing.assert_array_equal(trainer.model.params["W1"], W1)

@@ -10,7 +10,6 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from .. import style
-from ..snapshots import row_max
 from .caption import LiveCaption
 
 
@@ -27,6 +26,22 @@ def _palette(n_colours: int) -> np.ndarray:
     out = np.full((n_colours, LEVELS, 4), 255, dtype=np.uint8)
     out[..., :3] = np.clip(np.rint(rgb * 255.0), 0, 255)
     return out.reshape(-1, 4)
+
+
+def row_max(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's largest value of ``(N, C)`` ``a`` and the column it is in.
+
+    With a few columns (classes) it runs a pass per column over whole vectors: NumPy reduces
+    along a short axis ~20 times slower (0.5 ms for 8,100 rows of 3, 30 times a second)."""
+    if a.shape[1] > 16:
+        k = a.argmax(axis=1)
+        return k, a[np.arange(len(a)), k]
+    top = a[:, 0].copy()
+    k = np.zeros(len(a), dtype=np.intp)
+    for j in range(1, a.shape[1]):
+        np.copyto(k, j, where=a[:, j] > top)
+        np.maximum(top, a[:, j], out=top)
+    return k, top
 
 
 def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
