@@ -48,15 +48,21 @@ SETTLE = 0.2          # seconds from the start of a loop before its steps are co
 HEADLESS_S = 1.0      # seconds of each headless measurement
 
 
-def run(seconds: float) -> dict:
-    from PySide6.QtCore import Qt, QTimer
-    from gui import training_host
+def open_window():
+    """``(app, window)``: the real main window, as ``python main.py`` opens it, 1600×1000, shown."""
     from gui.app import create_window, ensure_app
     app = ensure_app()
     w = create_window(restore=False)
     w.resize(1600, 1000)
     w.show()
     app.processEvents()
+    return app, w
+
+
+def run(seconds: float) -> dict:
+    from PySide6.QtCore import Qt, QTimer
+    from gui import training_host
+    app, w = open_window()
     host = training_host.get_host()
     if host is None:
         raise SystemExit("bench_gui needs the training process (BACKPROP_STUDIO_TRAINING=thread is set)")

@@ -18,16 +18,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["BACKPROP_STUDIO_NO_DIALOGS"] = "1"
-os.environ["BACKPROP_STUDIO_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="gui_draw_cost_"), "settings.ini")
-
-import gui  # noqa: E402,F401  (first, as main.py does)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_gui import open_window  # noqa: E402  (it sets up the offscreen, dialog-free environment)
 import numpy as np  # noqa: E402
 
 PHASES = 40
@@ -43,12 +37,7 @@ def _report(name: str, on: list, off: list) -> None:
 
 def window_cost(view_name: str) -> None:
     from PySide6.QtCore import QTimer
-    from gui.app import create_window, ensure_app
-    app = ensure_app()
-    w = create_window(restore=False)
-    w.resize(1600, 1000)
-    w.show()
-    app.processEvents()
+    app, w = open_window()
     view = w.loss_view if view_name == "loss" else w.regions_view
     marks = []
 

@@ -14,7 +14,7 @@ A live curve changes only at its right end from one frame to the next (new point
 the unfinished block).  ``setData`` compares the new data with what is drawn and asks Qt to
 repaint only the strip from the first changed point to the end (and nothing at all when the
 data is the same), so a frame repaints a few columns of pixels instead of the whole plot; the
-bounding rectangle (the data bounds and the visible range together) stays the same while the
+bounding rectangle (the visible range: the view clips its items) stays the same while the
 view does, so growing data never forces a repaint of everything.
 """
 from __future__ import annotations
