@@ -129,7 +129,7 @@ class TrainingController(QObject):
             return
         self._stop.set()
         self._thread.wait()
-        self._on_thread_finished()
+        self._finish(self._thread)
 
     def step(self) -> None:
         """Exactly one trainer.step() (only while paused)."""
@@ -172,7 +172,13 @@ class TrainingController(QObject):
         self.snapshot.emit(snap)
 
     def _on_thread_finished(self) -> None:
-        if self._thread is None:
+        self._finish(self.sender())
+
+    def _finish(self, thread) -> None:
+        """Clean up after the run on ``thread``.  stop_and_wait() does it at once; the thread's
+        queued finished signal comes later, maybe when a new run has started (a rebuild mid-run
+        stops and starts in one turn): that one is not the current run's and is ignored."""
+        if thread is None or thread is not self._thread:
             return
         thread, worker = self._thread, self._worker
         self._thread = self._worker = None

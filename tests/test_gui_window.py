@@ -326,3 +326,23 @@ def test_lecture_tabs_get_the_whole_window_and_give_the_docks_back(qtbot, window
     assert not any(d.isVisible() for d in w.docks.values())
     w.tabs.setCurrentWidget(w.loss_view)
     assert {k for k, d in w.docks.items() if d.isVisible()} == visible
+
+
+def test_editing_the_network_mid_run_restarts_training_and_pause_still_works(qtbot, window):
+    """A rebuild while training stops the run and starts a new one in the same event-loop turn;
+    the old run's queued 'finished' must not be taken for the new run's (the GUI would wait on
+    the new run forever)."""
+    w = window
+    c = w.controller
+    w.toggle_training()
+    qtbot.waitUntil(lambda: len(w.state.history["step"]) > 20, timeout=10000)
+    old = c._thread
+    w.architecture_panel.table.cellWidget(0, 0).setValue(12)     # hidden units: re-initialise
+    assert c.trainer.model.params["W1"].shape == (2, 12)
+    assert c.running and c._thread is not old
+    qtbot.waitUntil(lambda: len(w.state.history["step"]) > 20, timeout=10000)   # the new run trains
+    qtbot.wait(100)                                # the old run's 'finished' is delivered by now
+    assert c.running
+    w.toggle_training()
+    qtbot.waitUntil(lambda: not c.running, timeout=5000)
+    assert c._thread is None
