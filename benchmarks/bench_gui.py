@@ -1,28 +1,27 @@
 """GUI training throughput and responsiveness, measured against headless training in the same run.
 
-Runs the real main window offscreen (1600×1000) on the default live demo (spiral + small MLP)
-and trains it for about 10 s, alternating the Loss view and the Decision regions view in eight
-segments.  It reports
+Runs the real main window offscreen (1600×1000) on the default live demo (spiral + small MLP),
+showing the Loss view and the Decision regions view in turn, and reports
 
-(a) steps per second with the window against a plain ``trainer.step()`` loop (headless),
+(a) steps per second with the window against plain ``trainer.step()`` training (headless),
 (b) p50 / p99 delay of a 5 ms QTimer in the GUI thread while training,
 (c) redraws per second (frames in which the shown plot changed).
 
-How (a) is measured.  This machine's speed drifts (a shared virtual machine: the same headless
-loop runs anywhere between ~1,800 and ~3,200 steps/s within an hour, and two loops a few
-seconds apart differ by up to 8%), and two processes running the very same loop differ by a
-few percent as well.  So:
+(b) and (c) come from 10 s of training as a lecturer runs it (Loss, Regions, Loss, Regions,
+2.5 s each).
 
-- The headless loop runs in the window's own training process, between the window's
-  segments, while the window is paused (``TrainingHost.time_headless``): the same process, the
-  same engine, on a copy of the same weights; no window drawing and no snapshots.
-- The order is H · Loss · H · Regions · H · … · H, and each window segment is compared with
-  the mean of the headless measurements on either side of it.
-- Both are steady-state rates, counted from 0.2 s after their loop starts: the window's from
-  the step counts and clocks of the training process's own snapshots, the headless loop's from
-  its own counter.  (Starting a run — sending the weights, building the trainer — costs a few
-  tens of milliseconds, once per Space press; in 1.25 s segments it would weigh several
-  percent.)
+(a) needs more care, because this machine's speed drifts: the very same headless loop runs
+anywhere between ~1,600 and ~3,200 steps/s, in phases that last a few seconds (its 0.25-s rates
+correlate 0.6 a second apart and 0.4 two seconds apart).  Timing the window for a second and
+then headless training for a second compares two different machines often enough to move a
+single run's ratio by ±0.1.  So, after the 10 s above, the same run goes on for 20 s more in
+the same training process with a *quiet schedule* (see ``gui/training_host.py``): it alternates
+0.2 s of its usual loop — publishing snapshots, the window drawing them — with 0.2 s of a plain
+``trainer.step()`` loop on the same weights that publishes nothing, so the window idles: headless
+training.  The training process logs each phase's steps and clock, and each window phase is
+compared with the quiet phases on either side of it, 0.2 s away.  Replaying recorded headless
+traces of this machine through both schemes, the spread of the estimate (its standard
+deviation) falls from ~0.035 (1.25-s segments) to ~0.01.
 
 Usage: python benchmarks/bench_gui.py [--seconds 10]
 Last line: ``gui/headless throughput ratio: X.XX, p99 latency ms: Y.Y, redraws/s: Z``
@@ -44,8 +43,8 @@ os.environ["BACKPROP_STUDIO_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="b
 import gui  # noqa: E402,F401  (first, as main.py does: it sets the BLAS thread count before NumPy loads)
 import numpy as np  # noqa: E402
 
-SETTLE = 0.2          # seconds from the start of a loop before its steps are counted
-HEADLESS_S = 1.0      # seconds of each headless measurement
+SETTLE = 0.2           # seconds from the start of a run before its steps are counted
+ON, OFF = 0.2, 0.2     # the comparison's alternation: window phases and quiet (headless) phases
 
 
 def open_window():
@@ -59,109 +58,139 @@ def open_window():
     return app, w
 
 
-def run(seconds: float) -> dict:
+def run(seconds: float, shown: tuple[str, ...] = ("loss", "regions")) -> dict:
     from PySide6.QtCore import Qt, QTimer
     from gui import training_host
     app, w = open_window()
     host = training_host.get_host()
     if host is None:
         raise SystemExit("bench_gui needs the training process (BACKPROP_STUDIO_TRAINING=thread is set)")
-    views = [("Loss", w.loss_view), ("Decision regions", w.regions_view)] * 4
-    seg_s = seconds / len(views)
-    res = {"headless": [], "segments": []}
-    delays: list[float] = []
-    last = [None]
+    views = [(w.tabs.tabText(w.tabs.indexOf(getattr(w, f"{n}_view"))), getattr(w, f"{n}_view"))
+             for n in shown] * (4 // len(shown))
+    res = {"blocks": [], "switches": [], "ticks": []}
 
     def tick():
-        now = time.perf_counter()
-        if last[0] is not None:
-            delays.append(max(0.0, (now - last[0]) * 1000.0 - 5.0))
-        last[0] = now
+        res["ticks"].append(time.perf_counter())
 
     probe = QTimer()
     probe.setTimerType(Qt.PreciseTimer)
     probe.setInterval(5)
     probe.timeout.connect(tick)
 
-    def measure_headless():
-        res["headless"].append(host.time_headless(w.controller.trainer, HEADLESS_S))
-
     def newest():
         s = w._newest
         return (s.time, s.step) if s is not None and s.running else None
 
-    def start_segment(i):
+    def show(i, block_s, part, then):
+        """Show view i for block_s seconds of the running training, then the next, then ``then``."""
+        if i == len(views):
+            then()
+            return
         name, view = views[i]
         w.tabs.setCurrentWidget(view)
-        app.processEvents()
-        seg = {"view": name, "r0": w.redraw_count, "cpu0": time.thread_time(),
-               "pcpu0": time.process_time(), "t0": time.perf_counter()}
-        res["segments"].append(seg)
-        w.start_training()
-        last[0] = None
-        probe.start()
-        QTimer.singleShot(int(SETTLE * 1000), lambda: seg.__setitem__("first", newest()))
-        QTimer.singleShot(int(seg_s * 1000), lambda: end_segment(i))
+        t = time.perf_counter()
+        res["switches"].append((t, name))
+        if part == "continuous":
+            blk = {"view": name, "t0": t, "r0": w.redraw_count, "cpu0": time.thread_time(),
+                   "pcpu0": time.process_time()}
+            res["blocks"].append(blk)
 
-    def end_segment(i):
-        probe.stop()
-        seg = res["segments"][i]
-        seg.update(t1=time.perf_counter(), r1=w.redraw_count, cpu1=time.thread_time(),
-                   pcpu1=time.process_time(), last=newest())
+            def close_block():
+                blk.update(t1=time.perf_counter(), r1=w.redraw_count, cpu1=time.thread_time(),
+                           pcpu1=time.process_time())
+            QTimer.singleShot(int(block_s * 1000), close_block)
+        QTimer.singleShot(int(block_s * 1000), lambda: show(i + 1, block_s, part, then))
+
+    def stop():
         w.pause_training()
         w.controller.stop_and_wait()
-        measure_headless()
-        if i + 1 < len(views):
-            QTimer.singleShot(100, lambda: start_segment(i + 1))
-        else:
-            w.close()
-            app.quit()
 
-    def begin():
-        measure_headless()
-        start_segment(0)
+    def continuous():
+        w.start_training()
+        probe.start()
+        QTimer.singleShot(int(SETTLE * 1000), lambda: res.__setitem__("first", newest()))
+        show(0, seconds / len(views), "continuous", end_continuous)
 
-    QTimer.singleShot(200, begin)
+    def end_continuous():
+        probe.stop()
+        res["last"] = newest()
+        stop()
+        host.quiet = (ON, OFF)
+        res["t_compare"] = time.perf_counter()
+        w.start_training()
+        show(0, 2 * seconds / len(views), "compare", end_compare)
+
+    def end_compare():
+        stop()
+        res["phases"] = host.phases
+        host.quiet = None
+        w.close()
+        app.quit()
+
+    QTimer.singleShot(200, continuous)
     app.exec()
-    res["delays"] = np.array(delays)
     return res
+
+
+def view_at(switches, t):
+    name = switches[0][1]
+    for ts, n in switches:
+        if ts <= t:
+            name = n
+    return name
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--views", default="loss,regions",
+                    help="the tabs shown in turn (loss, regions, templates, predictions, backprop)")
     a = ap.parse_args(argv)
-    res = run(a.seconds)
-    h, segs, delays = res["headless"], res["segments"], res["delays"]
+    res = run(a.seconds, tuple(a.views.split(",")))
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
-    print("headless trainer.step() before, between and after: " + ", ".join(f"{r:,.0f}" for r in h) + " steps/s")
-    steps = dt = ref_steps = redraws = wall = 0.0
-    paired = []
-    for i, s in enumerate(segs):
-        t = s["t1"] - s["t0"]
-        (ta, na), (tb, nb) = s["first"], s["last"]
-        rate = (nb - na) / (tb - ta)
-        ref = (h[i] + h[i + 1]) / 2
-        r = s["r1"] - s["r0"]
-        print(f"{s['view']:>17} view: {rate:,.0f} steps/s = {rate / ref:.2f} × headless "
-              f"{ref:,.0f}; {r / t:.1f} redraws/s; window process busy {(s['pcpu1'] - s['pcpu0']) / t:.0%} "
-              f"of a core, GUI thread {(s['cpu1'] - s['cpu0']) / t:.0%} "
-              f"({(s['cpu1'] - s['cpu0']) / max(1, r) * 1000:.1f} ms CPU per redraw)")
-        paired.append(rate / ref)
-        steps += nb - na
-        dt += tb - ta
-        ref_steps += ref * (tb - ta)
-        redraws += r
-        wall += t
-    ratio = steps / ref_steps
-    p50, p99 = (np.percentile(delays, [50, 99]) if len(delays) else (float("nan"),) * 2)
-    print(f"with the window: {steps / dt:,.0f} steps/s over {dt:.1f} s (of {wall:.1f} s of training)")
-    print(f"segment ratios: median {np.median(paired):.2f}, range {min(paired):.2f}–{max(paired):.2f} "
-          f"(the figure below is all the window's steps over all the headless reference's)")
+
+    print(f"-- {a.seconds:.0f} s of training with the window")
+    redraws = wall = 0.0
+    for b in res["blocks"]:
+        t, r = b["t1"] - b["t0"], b["r1"] - b["r0"]
+        redraws, wall = redraws + r, wall + t
+        print(f"{b['view']:>17} view: {r / t:.1f} redraws/s; window process busy "
+              f"{(b['pcpu1'] - b['pcpu0']) / t:.0%} of a core, GUI thread {(b['cpu1'] - b['cpu0']) / t:.0%} "
+              f"({(b['cpu1'] - b['cpu0']) / max(1, r) * 1000:.1f} ms CPU per redraw)")
+    (ta, na), (tb, nb) = res["first"], res["last"]
+    print(f"training: {(nb - na) / (tb - ta):,.0f} steps/s")
+    ticks = np.array(res["ticks"])
+    delays = np.maximum(0.0, np.diff(ticks) * 1000.0 - 5.0)
+    p50, p99 = np.percentile(delays, [50, 99])
     print(f"5 ms QTimer delay in the GUI thread: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays.max():.1f} ms "
           f"({len(delays)} ticks)")
     print(f"redraws: {redraws / wall:.1f}/s")
-    print(f"gui/headless throughput ratio: {ratio:.2f}, p99 latency ms: {p99:.1f}, redraws/s: {redraws / wall:.0f}")
+
+    print(f"-- {2 * a.seconds:.0f} s more, alternating {ON} s with the window and {OFF} s headless")
+    ph = [p for p in res["phases"] if p[1] >= res["t_compare"] + SETTLE]
+    rate = [(n1 - n0) / (t1 - t0) for _, t0, t1, n0, n1 in ph]
+    per_view: dict[str, list] = {}
+    paired = []
+    for i in range(1, len(ph) - 1):
+        kind, t0, t1, n0, n1 = ph[i]
+        if kind != "window" or ph[i - 1][0] != "quiet" or ph[i + 1][0] != "quiet":
+            continue
+        ref = (rate[i - 1] + rate[i + 1]) / 2
+        acc = per_view.setdefault(view_at(res["switches"], (t0 + t1) / 2), [0.0, 0.0, 0.0])
+        acc[0] += n1 - n0
+        acc[1] += ref * (t1 - t0)
+        acc[2] += t1 - t0
+        paired.append(rate[i] / ref)
+    steps = ref_steps = 0.0
+    for name, (n, r, t) in per_view.items():
+        print(f"{name:>17} view: {n / t:,.0f} steps/s = {n / r:.2f} × headless {r / t:,.0f} "
+              f"(over {t:.1f} s)")
+        steps, ref_steps = steps + n, ref_steps + r
+    q = np.percentile(paired, [25, 50, 75])
+    print(f"{len(paired)} window phases, each against the quiet phases beside it: median {q[1]:.2f}, "
+          f"quartiles {q[0]:.2f}–{q[2]:.2f} (the figure below is all their steps over all the reference's)")
+    print(f"gui/headless throughput ratio: {steps / ref_steps:.2f}, p99 latency ms: {p99:.1f}, "
+          f"redraws/s: {redraws / wall:.0f}")
     return 0
 
 

@@ -9,13 +9,19 @@ Protocol over one ``multiprocessing`` pipe (our own processes only; nothing from
 unpickled here):
 
 - parent → child: ``("data", token, Dataset)`` once per dataset; ``("run", token, config, state,
-  run_id, publish_interval)`` starts a run from a :meth:`Trainer.state_dict`;
-  during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``;
-  ``("headless", token, config, state, seconds)`` times a plain ``trainer.step()`` loop (for
-  ``benchmarks/bench_gui.py``: the same process, with no window and no snapshots).
+  run_id, publish_interval, quiet)`` starts a run from a :meth:`Trainer.state_dict`;
+  during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
 - child → parent: ``("snap", Snapshot)`` at most ~40 times a second; ``("stopped", Snapshot,
   state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``;
-  ``("headless", steps per second)``.
+  ``("phases", [(kind, t0, t1, steps0, steps1), ...])`` just before ``stopped`` when the run
+  had a ``quiet`` schedule.
+
+``quiet`` is ``None`` except for ``benchmarks/bench_gui.py``: ``(on_s, off_s)`` makes the run
+alternate ``on_s`` seconds of its usual loop (polling, publishing; the window draws) with
+``off_s`` seconds of a plain ``trainer.step()`` loop that publishes nothing (the window idles)
+— headless training in the same process, on the same weights, a fraction of a second from the
+window's steps it is compared with.  Each phase is logged with its ``time.perf_counter()``
+bounds (the system-wide monotonic clock, so the window process can place them) and step counts.
 
 This module imports no Qt: the child process only needs NumPy and the engine.
 """
@@ -25,6 +31,7 @@ import atexit
 import dataclasses
 import multiprocessing as mp
 import os
+import select
 import threading
 import time
 import traceback
@@ -51,9 +58,9 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
             return
         if kind == "data":
             datasets = {msg[1]: msg[2]}        # keep only the newest dataset
-        elif kind in ("run", "headless"):
+        elif kind == "run":
             try:
-                (_run if kind == "run" else _headless)(conn, datasets[msg[1]], *msg[2:])
+                _run(conn, datasets[msg[1]], *msg[2:])
             except (EOFError, OSError, BrokenPipeError):
                 return
             except Exception as e:  # noqa: BLE001 - reported to the window
@@ -66,30 +73,31 @@ def _trainer(data, cfg_dict, state) -> Trainer:  # pragma: no cover
     return trainer
 
 
-def _headless(conn, data, cfg_dict, state, seconds) -> None:  # pragma: no cover
-    """Steps per second of a plain ``trainer.step()`` loop, started as a run is (after 0.2 s)."""
-    trainer = _trainer(data, cfg_dict, state)
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < 0.2:
-        trainer.step()
-    n0, t0 = trainer.steps, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        trainer.step()
-    conn.send(("headless", (trainer.steps - n0) / (time.perf_counter() - t0)))
+def _waiting(conn):
+    """A cheap "is a message waiting?" for the run loop.  ``conn.poll()`` builds a selector on
+    every call (~8 µs); polled every 2 ms it cost the run loop 2–3% of its steps."""
+    try:
+        p = select.poll()
+        p.register(conn.fileno(), select.POLLIN)
+    except (AttributeError, OSError):   # no poll() for this pipe (Windows)
+        return conn.poll
+    return lambda: bool(p.poll(0))
 
 
-def _run(conn, data, cfg_dict, state, run_id, publish_interval) -> None:  # pragma: no cover
+def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> None:  # pragma: no cover
     trainer = _trainer(data, cfg_dict, state)
     maker = SnapshotMaker(trainer, run_id)
     maker.want_grid.clear()    # the window process adds decision regions (ProcessTrainingWorker)
-    last_pub = last_poll = rate_t = time.perf_counter()
+    last_pub = last_poll = rate_t = phase_t = time.perf_counter()
     rate_steps, sps, finished = trainer.steps, 0.0, False
+    phases, phase_n = [], trainer.steps
+    waiting = _waiting(conn)
     while True:
         now = time.perf_counter()
         if now - last_poll >= 0.002:
             last_poll = now
             stop = False
-            while conn.poll():
+            while waiting():
                 m = conn.recv()
                 if m[0] == "stop":
                     stop = True
@@ -110,6 +118,19 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval) -> None:  # prag
                 rate_t, rate_steps = now, trainer.steps
             conn.send(("snap", maker.make(running=True, sps=sps)))
             last_pub = now
+        if quiet is not None and now - phase_t >= quiet[0]:
+            phases.append(("window", phase_t, now, phase_n, trainer.steps))
+            t0, n0 = time.perf_counter(), trainer.steps
+            while time.perf_counter() - t0 < quiet[1]:
+                if trainer.step().diverged or (epochs >= 0 and trainer.epoch >= epochs - 1e-9):
+                    break
+            phase_t, phase_n = time.perf_counter(), trainer.steps
+            phases.append(("quiet", t0, phase_t, n0, phase_n))
+            if trainer.diverged:
+                break
+    if quiet is not None:
+        phases.append(("window", phase_t, time.perf_counter(), phase_n, trainer.steps))
+        conn.send(("phases", phases))
     conn.send(("stopped", maker.make(running=False, sps=sps, finished=finished), trainer.state_dict()))
 
 
@@ -126,6 +147,8 @@ class TrainingHost:
         self._data = None       # the Dataset object the child holds
         self._token = 0
         self._lock = threading.Lock()
+        self.quiet: tuple[float, float] | None = None    # the next runs' quiet schedule (benchmark)
+        self.phases: list | None = None                  # the last such run's phase log
 
     @property
     def alive(self) -> bool:
@@ -164,23 +187,9 @@ class TrainingHost:
     def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
             self._send_data(trainer)
+            self.phases = None
             self.send(("run", self._token, trainer.cfg.to_dict(), trainer.state_dict(), run_id,
-                       publish_interval))
-
-    def time_headless(self, trainer: Trainer, seconds: float) -> float:
-        """Steps per second of a plain ``trainer.step()`` loop in the training process, on a copy
-        of ``trainer`` (between runs; the benchmark's reference)."""
-        with self._lock:
-            self._send_data(trainer)
-            self.send(("headless", self._token, trainer.cfg.to_dict(), trainer.state_dict(), seconds))
-            while True:
-                msg = self.receive(seconds + 30.0)
-                if msg is None:
-                    raise HostError("the training process did not answer")
-                if msg[0] == "headless":
-                    return float(msg[1])
-                if msg[0] == "error":
-                    raise HostError(msg[1])
+                       publish_interval, self.quiet))
 
     def close(self, timeout: float = 2.0) -> None:
         try:

@@ -132,6 +132,8 @@ class ProcessTrainingWorker(QObject):
                     self.maker.sync_sent()
                     self.published.emit(self.maker.with_grid(msg[1]))
                     break
+                elif kind == "phases":        # a benchmark's quiet schedule (training_host)
+                    host.phases = msg[1]
                 elif kind == "error":
                     self.failed.emit(msg[1])
                     break

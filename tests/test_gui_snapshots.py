@@ -63,13 +63,44 @@ def test_a_history_of_odd_shape_still_crosses(trainer):
     assert back.evals == {}
 
 
-def test_the_benchmarks_headless_loop_runs_in_the_training_process_on_a_copy(trainer):
+def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
+    """bench_gui's headless reference: phases of the usual loop and of silent steps, logged
+    back to back, with no snapshot published inside a quiet phase."""
+    import time
     from gui import training_host
     host = training_host.get_host()
     assert host is not None
-    trainer.step()
-    steps, W1 = trainer.steps, trainer.model.params["W1"].copy()
-    rate = host.time_headless(trainer, 0.1)
-    assert 10 < rate < 1e6                           # a plain trainer.step() loop, timed there
-    assert trainer.steps == steps                    # ... on a copy: the window's trainer is as it was
-    np.testing.assert_array_equal(trainer.model.params["W1"], W1)
+    trainer.cfg.optim.epochs = -1                       # until stopped
+    host.quiet = (0.05, 0.05)
+    try:
+        host.start_run(trainer, 7, 0.01)
+        msgs, t0 = [], time.perf_counter()
+        while not msgs or msgs[-1][0] != "stopped":
+            if time.perf_counter() - t0 > 0.6:
+                host.send(("stop",))
+                t0 = float("inf")
+            m = host.receive(0.05)
+            if m is not None:
+                assert m[0] in ("snap", "phases", "stopped"), m
+                msgs.append(m)
+    finally:
+        host.quiet = None
+    snaps = [m[1] for m in msgs if m[0] == "snap"]
+    phases, final = [m[1] for m in msgs if m[0] == "phases"][0], msgs[-1]
+    assert phases is not None and len(phases) >= 5
+    assert [p[0] for p in phases] == ["window", "quiet"] * (len(phases) // 2) + ["window"] * (len(phases) % 2)
+    for (_, a0, a1, m0, m1), (_, b0, b1, n0, n1) in zip(phases, phases[1:]):
+        assert a0 <= a1 <= b0 <= b1 and m1 == n0          # back to back, every step counted once
+    assert phases[0][3] == trainer.steps and phases[-1][4] == final[2]["steps"]
+    quiet = [p for p in phases if p[0] == "quiet"]
+    assert all(p[4] > p[3] for p in quiet)                # they trained
+    assert all(abs(p[2] - p[1] - 0.05) < 0.05 for p in quiet)
+    assert snaps and all(not (q[1] < s.time < q[2]) for s in snaps for q in quiet)
+    # a later run without the schedule sends no phase log, and forgets the last one
+    host.phases = phases
+    host.start_run(trainer, 8, 0.01)
+    host.send(("stop",))
+    kinds = []
+    while not kinds or kinds[-1] != "stopped":
+        kinds.append(host.receive(5.0)[0])
+    assert "phases" not in kinds and host.phases is None
