@@ -11,7 +11,8 @@ unpickled here):
 - parent → child: ``("data", token, Dataset)`` once per dataset; ``("run", token, config, state,
   run_id, publish_interval, quiet)`` starts a run from a :meth:`Trainer.state_dict`;
   during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
-- child → parent: ``("snap", Snapshot)`` at most ~40 times a second; ``("stopped", Snapshot,
+- child → parent: ``("snap", Snapshot)`` at most ~40 times a second (sent as a
+  :class:`~gui.snapshots.WireSnapshot`, received as the Snapshot); ``("stopped", Snapshot,
   state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``;
   ``("phases", [(kind, t0, t1, steps0, steps1), ...])`` just before ``stopped`` when the run
   had a ``quiet`` schedule.
@@ -116,7 +117,7 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> N
             if now - rate_t >= 0.5:
                 sps = (trainer.steps - rate_steps) / (now - rate_t)
                 rate_t, rate_steps = now, trainer.steps
-            conn.send(("snap", maker.make(running=True, sps=sps)))
+            conn.send(("snap", maker.make_wire(running=True, sps=sps)))
             last_pub = now
         if quiet is not None and now - phase_t >= quiet[0]:
             phases.append(("window", phase_t, now, phase_n, trainer.steps))
@@ -131,7 +132,7 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> N
     if quiet is not None:
         phases.append(("window", phase_t, time.perf_counter(), phase_n, trainer.steps))
         conn.send(("phases", phases))
-    conn.send(("stopped", maker.make(running=False, sps=sps, finished=finished), trainer.state_dict()))
+    conn.send(("stopped", maker.make_wire(running=False, sps=sps, finished=finished), trainer.state_dict()))
 
 
 class TrainingHost:

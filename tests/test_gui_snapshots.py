@@ -104,3 +104,21 @@ def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
     while not kinds or kinds[-1] != "stopped":
         kinds.append(host.receive(5.0)[0])
     assert "phases" not in kinds and host.phases is None
+
+
+def test_the_training_process_wire_form_unpickles_as_the_same_snapshot(trainer):
+    """make_wire() (what the training process sends) arrives as exactly what make() builds."""
+    import dataclasses
+    a, b = SnapshotMaker(trainer, run_id=3), SnapshotMaker(trainer, run_id=3)
+    a.want_grid.clear()
+    for n in (5, 0, 7):                                   # including a snapshot with no new steps
+        for _ in range(n):
+            trainer.step()
+        back = pickle.loads(pickle.dumps(b.make_wire(running=True, sps=12.5)))
+        made = a.make(running=True, sps=12.5)
+        assert isinstance(back, type(made)) and back.time <= made.time
+        _same(dataclasses.replace(back, time=made.time), made)
+        assert len(back.hist["step"]) == n
+    W1 = back.params["W1"].copy()
+    trainer.step()
+    np.testing.assert_array_equal(back.params["W1"], W1)    # a copy, not the trainer's array
