@@ -1,7 +1,9 @@
 """Create the QApplication and the main window (the factory main.py and the tests use)."""
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
@@ -42,5 +44,24 @@ def create_window(restore: bool = True):
 def run(argv: list[str]) -> int:
     app = ensure_app(argv)
     w = create_window()
+    if os.environ.get("BACKPROP_STUDIO_STARTUP_PROBE"):
+        _probe_first_paint(app, w)
     w.show()
     return app.exec()
+
+
+def _probe_first_paint(app, w) -> None:
+    """For ``benchmarks/bench_startup.py``: once the window has painted, print the wall-clock
+    time and quit."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Probe(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QEvent.Paint and not self.done:
+                self.done = True
+                QTimer.singleShot(0, lambda: (print(f"painted {time.time():.6f}", flush=True), app.quit()))
+            return False
+
+    probe = Probe(w)
+    probe.done = False
+    w.installEventFilter(probe)

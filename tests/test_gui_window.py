@@ -346,3 +346,36 @@ def test_editing_the_network_mid_run_restarts_training_and_pause_still_works(qtb
     w.toggle_training()
     qtbot.waitUntil(lambda: not c.running, timeout=5000)
     assert c._thread is None
+
+
+def test_labs_are_built_when_first_shown_with_the_windows_dataset(qtbot, window):
+    """The labs cost the window's start nothing: each is built on first sight, and then gets
+    the dataset the window gave the Labs tab."""
+    w = window
+    lw = w.labs_widget
+    assert all(lab is None for lab in lw._built)
+    w.tabs.setCurrentWidget(lw)
+    first = lw._built[0]
+    assert first is not None and first.isVisible() and all(lab is None for lab in lw._built[1:])
+    assert lw.dataset is w.current_dataset() and first.dataset is w.current_dataset()
+    lw.tabs.setCurrentIndex(2)
+    assert lw._built[2] is not None and lw._built[2].isVisible()
+    assert lw._built[2].dataset is w.current_dataset() and lw._built[1] is None
+    assert [type(lab).__name__ for lab in lw.labs][0] == type(first).__name__ and None not in lw._built
+
+
+def test_main_py_opens_the_window_and_paints_it(tmp_path):
+    """`python main.py` end to end, as bench_startup.py times it: the window paints."""
+    import os
+    import subprocess
+    import sys
+    import time
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", BACKPROP_STUDIO_STARTUP_PROBE="1",
+               BACKPROP_STUDIO_NO_DIALOGS="1", BACKPROP_STUDIO_SETTINGS=str(tmp_path / "s.ini"))
+    t0 = time.time()
+    out = subprocess.run([sys.executable, str(root / "main.py")], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    painted = [line for line in out.stdout.splitlines() if line.startswith("painted ")]
+    assert len(painted) == 1 and t0 < float(painted[0].split()[1]) < time.time()
