@@ -1,8 +1,8 @@
 """What drawing costs the training process, measured without ever stopping it.
 
-``bench_gui.py`` compares the window's training with a headless loop run between its segments,
-so a change in the machine's speed between two segments shows up in its ratio.  This script
-keeps one run going and only switches what the window does, every ~0.55 s, 20 times each:
+``bench_gui.py`` compares the window's training with silent phases of the same run (nothing
+published, the window idle).  This script splits that cost: it keeps one run going and only
+switches what the window does, every ~0.55 s, 20 times each:
 
 - ``regions`` / ``loss``: the live view shown, against the Backprop tab (which draws nothing
   while training runs; snapshots still arrive and the history still grows);

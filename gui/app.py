@@ -5,6 +5,13 @@ import os
 import sys
 import time
 
+# NumPy and the engine before PySide6: PySide6 reads the source of every module imported after
+# it (to see whether it uses PySide's __feature__ switches), ~0.3 ms a module, and NumPy alone
+# brings a hundred and fifty.
+import numpy  # noqa: F401,E402  (gui/__init__ has set the BLAS thread count)
+import engine.experiment  # noqa: F401,E402
+import engine.trainer  # noqa: F401,E402
+
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
