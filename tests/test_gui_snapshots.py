@@ -122,3 +122,35 @@ def test_the_training_process_wire_form_unpickles_as_the_same_snapshot(trainer):
     W1 = back.params["W1"].copy()
     trainer.step()
     np.testing.assert_array_equal(back.params["W1"], W1)    # a copy, not the trainer's array
+
+
+def test_a_large_dataset_reaches_the_training_process_exactly():
+    """Arrays from 1 MB cross as raw bytes: the training process, trained on what it received,
+    ends with exactly the weights of the same steps taken here on the original."""
+    from engine.datasets.base import Dataset
+    from gui import training_host
+    host = training_host.get_host()
+    assert host is not None
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((5000, 64)).astype(np.float32)      # 1.3 MB: sent raw
+    y = rng.integers(0, 4, 5000)
+    d = Dataset("big", X, y, X[:50].copy(), y[:50].copy(), X[50:100].copy(), y[50:100].copy(),
+                ["a", "b", "c", "d"], (64,))
+    assert X.nbytes >= training_host._BIG > d.X_val.nbytes
+    cfg = ExperimentConfig()
+    cfg.model.hidden, cfg.model.activations = [8], ["tanh"]
+    cfg.optim.batch_size, cfg.optim.epochs = 500, 1                  # the run ends after 10 steps
+    there, here = Trainer.from_config(cfg, d), Trainer.from_config(cfg, d)
+    host.start_run(there, 1, 10.0)
+    while True:
+        m = host.receive(10.0)
+        assert m is not None and m[0] != "error", m
+        if m[0] == "stopped":
+            state = m[2]
+            break
+    while here.steps < state["steps"]:
+        here.step()
+    assert state["steps"] == 10
+    there.load_state_dict(state)
+    for k, v in here.model.params.items():
+        np.testing.assert_array_equal(there.model.params[k], v)
