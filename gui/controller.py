@@ -22,6 +22,9 @@ from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting, drain_settin
 from .worker import ProcessTrainingWorker, TrainingWorker
 
 
+HANDOVER_NOTICE = 50_000_000   # bytes of dataset to hand to the training process before saying so
+
+
 class TrainingController(QObject):
     snapshot = Signal(object)        # worker.Snapshot (also for Step / Reset / rebuild)
     running_changed = Signal(bool)
@@ -39,6 +42,7 @@ class TrainingController(QObject):
         self._stop = threading.Event()
         self.frame_lock = threading.Lock()   # held by the GUI thread while it draws a frame
         self._settings: queue.Queue = queue.Queue()
+        self._handover_notice = False
         self._maker: SnapshotMaker | None = None
         self._resume_after = False
         # start the training process now, so it is ready by the time Space is pressed
@@ -106,6 +110,10 @@ class TrainingController(QObject):
         thread = QThread()
         host = self._host if self._host is not None and self._host.alive else training_host.get_host()
         self._host = host
+        if host is not None and host.data_to_send(t) >= HANDOVER_NOTICE:
+            self.message.emit(f"Handing {host.data_to_send(t) / 1e6:,.0f} MB of data to the training "
+                              "process; training starts when it is there…")
+            self._handover_notice = True
         if host is not None:
             worker = ProcessTrainingWorker(host, self.trainer, self._maker, self._settings, self._stop)
         else:
@@ -168,6 +176,9 @@ class TrainingController(QObject):
     def _on_published(self, snap) -> None:
         if snap.run_id != self.run_id:
             return  # stale: from before a reset / rebuild
+        if self._handover_notice:
+            self._handover_notice = False
+            self.message.emit("")
         self._last_params = snap.params
         self.snapshot.emit(snap)
 

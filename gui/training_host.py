@@ -223,6 +223,12 @@ class TrainingHost:
         except (OSError, EOFError):
             return False
 
+    def data_to_send(self, trainer: Trainer) -> int:
+        """Bytes of dataset the next run of ``trainer`` must first hand over (0 if already there)."""
+        if self._data is trainer.data:
+            return 0
+        return sum(getattr(trainer.data, name).nbytes for name in _ARRAYS)
+
     def _send_data(self, trainer: Trainer) -> None:
         if self._data is not trainer.data:
             self._token += 1

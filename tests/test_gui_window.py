@@ -379,3 +379,20 @@ def test_main_py_opens_the_window_and_paints_it(tmp_path):
     assert out.returncode == 0, out.stderr
     painted = [line for line in out.stdout.splitlines() if line.startswith("painted ")]
     assert len(painted) == 1 and t0 < float(painted[0].split()[1]) < time.time()
+
+
+def test_a_large_dataset_handover_is_announced_then_cleared(qtbot, window, monkeypatch):
+    """Before the first Train on a big dataset the training process needs a moment to receive
+    it; the status bar says so, and the notice goes when the first snapshot arrives."""
+    from gui import controller as ctl
+    w = window
+    monkeypatch.setattr(ctl, "HANDOVER_NOTICE", 1)          # the tiny demo set counts as large
+    host = w.controller._host
+    assert host is not None and host.data_to_send(w.controller.trainer) > 0
+    w.toggle_training()
+    assert "Handing" in w.status.text() and "training process" in w.status.text()
+    qtbot.waitUntil(lambda: len(w.state.history["step"]) > 0, timeout=10000)
+    assert "Handing" not in w.status.text()
+    w.toggle_training()
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
+    assert host.data_to_send(w.controller.trainer) == 0      # the next run sends nothing
