@@ -396,3 +396,19 @@ def test_a_large_dataset_handover_is_announced_then_cleared(qtbot, window, monke
     w.toggle_training()
     qtbot.waitUntil(lambda: not w.controller.running, timeout=5000)
     assert host.data_to_send(w.controller.trainer) == 0      # the next run sends nothing
+
+
+def test_a_lab_in_a_low_window_scrolls_instead_of_squeezing(qtbot, window):
+    w = window
+    lw = w.labs_widget
+    w.tabs.setCurrentWidget(lw)
+    lw.tabs.setCurrentIndex(3)
+    lab = lw._built[3]
+    scroll = lab.parentWidget().parentWidget()
+    qtbot.waitUntil(lab.isVisible, timeout=3000)
+    w.resize(1600, 1000)
+    qtbot.waitUntil(lambda: lab.height() == scroll.viewport().height(), timeout=3000)
+    assert not scroll.verticalScrollBar().isVisible()            # it fits: it fills the view
+    w.resize(1200, 560)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().isVisible(), timeout=3000)
+    assert lab.height() >= lab.minimumSizeHint().height() > scroll.viewport().height()

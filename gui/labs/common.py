@@ -47,7 +47,7 @@ def pen(color: str, width: int = PEN_WIDTH, style=None) -> Any:
 def make_plot(title: str = "", xlabel: str = "", ylabel: str = "") -> pg.PlotWidget:
     """A white-background plot with large axis text (readable from the back of a room)."""
     w = pg.PlotWidget(background="w")
-    w.setMinimumSize(260, 200)
+    w.setMinimumSize(260, 170)
     item = w.getPlotItem()
     style = {"color": "#000", "font-size": f"{BIG_FONT_PT + 1}pt"}
     if title:

@@ -1,7 +1,8 @@
 """``LabsWidget``: a QTabWidget of the lecture labs in the lecture's order."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from .common import big_font
 
@@ -35,6 +36,32 @@ def _lab_classes():
     except ImportError:
         pass
     return classes
+
+
+class _FitScroll(QScrollArea):
+    """Gives its widget the viewport's size, or its minimum size where that is larger (then it
+    scrolls).  QScrollArea's own resizing asks a layout with word-wrapped labels for its
+    *preferred* height at the width, so a lab that fits would scroll and its plots grow."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFrameShape(QScrollArea.NoFrame)
+        self.setWidgetResizable(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+
+    def _fit(self) -> None:
+        w, vp = self.widget(), self.maximumViewportSize()
+        if w is not None:
+            m = w.minimumSizeHint()
+            w.resize(max(vp.width(), m.width()), max(vp.height(), m.height()))
+
+    def resizeEvent(self, event):  # noqa: N802
+        self._fit()
+        super().resizeEvent(event)
+
+    def showEvent(self, event):  # noqa: N802
+        self._fit()
+        super().showEvent(event)
 
 
 class LabsWidget(QWidget):
@@ -72,9 +99,11 @@ class LabsWidget(QWidget):
             lab = self._built[i] = self._classes[i]()
             lab.setFont(big_font())
             page = self.tabs.widget(i)
-            page.layout().addWidget(lab)
+            scroll = _FitScroll()       # a low window scrolls the lab instead of overlapping its parts
+            scroll.setWidget(lab)
+            page.layout().addWidget(scroll)
             if page.isVisible():
-                lab.show()          # (a child added to a shown page would show only later)
+                scroll.show()       # (a child added to a shown page would show only later)
             if self.dataset is not None:
                 lab.set_dataset(self.dataset)
             if self.model is not None:
