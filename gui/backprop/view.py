@@ -200,7 +200,7 @@ class BackpropView(QWidget):
 
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-size: 15px; font-weight: bold")
+        self.error_label.setStyleSheet("color: #ef5350; font-size: 15px; font-weight: bold")
         self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.error_label.hide()
         root.addWidget(self.error_label)
@@ -217,7 +217,7 @@ class BackpropView(QWidget):
         sv.setContentsMargins(0, 0, 0, 0)
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
-        self.headline.setStyleSheet("font-size: 20px; font-weight: bold; color: #17202a")
+        self.headline.setStyleSheet("font-size: 20px; font-weight: bold")   # the theme's text colour
         sv.addWidget(self.headline)
         self.narration = QTextBrowser()
         self.narration.setOpenLinks(False)
@@ -488,7 +488,7 @@ class BackpropView(QWidget):
         for para in body.split("\n\n"):
             lines = [html.escape(l) for l in para.split("\n")]
             if lines and lines[0].startswith("downstream"):
-                parts.append("<p style='font-family: DejaVu Sans Mono, monospace; color:#c62828'>"
+                parts.append("<p style='font-family: DejaVu Sans Mono, monospace; color:#ef5350'>"
                              + "<br>".join(l.replace(" ", "&nbsp;") for l in lines) + "</p>")
             else:
                 parts.append("<p>" + "<br>".join(lines) + "</p>")
