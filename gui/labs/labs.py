@@ -1,7 +1,6 @@
 """``LabsWidget``: a QTabWidget of the lecture labs in the lecture's order."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from .common import big_font
@@ -46,22 +45,16 @@ class _FitScroll(QScrollArea):
     def __init__(self):
         super().__init__()
         self.setFrameShape(QScrollArea.NoFrame)
-        self.setWidgetResizable(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
 
-    def _fit(self) -> None:
+    def fit(self) -> None:
         w, vp = self.widget(), self.maximumViewportSize()
         if w is not None:
             m = w.minimumSizeHint()
             w.resize(max(vp.width(), m.width()), max(vp.height(), m.height()))
 
     def resizeEvent(self, event):  # noqa: N802
-        self._fit()
+        self.fit()
         super().resizeEvent(event)
-
-    def showEvent(self, event):  # noqa: N802
-        self._fit()
-        super().showEvent(event)
 
 
 class LabsWidget(QWidget):
@@ -80,10 +73,8 @@ class LabsWidget(QWidget):
         lay.addWidget(self.tabs)
         self._classes = _lab_classes()
         self._built: list = [None] * len(self._classes)
-        for cls in self._classes:
-            page = QWidget()
-            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
-            self.tabs.addTab(page, cls.title.replace("&", "&&"))
+        for cls in self._classes:          # a low window scrolls a lab instead of overlapping its parts
+            self.tabs.addTab(_FitScroll(), cls.title.replace("&", "&&"))
         self.tabs.currentChanged.connect(self._build_shown)
         self.dataset = None
         self.model = None
@@ -98,12 +89,11 @@ class LabsWidget(QWidget):
         if lab is None:
             lab = self._built[i] = self._classes[i]()
             lab.setFont(big_font())
-            page = self.tabs.widget(i)
-            scroll = _FitScroll()       # a low window scrolls the lab instead of overlapping its parts
+            scroll = self.tabs.widget(i)
             scroll.setWidget(lab)
-            page.layout().addWidget(scroll)
-            if page.isVisible():
-                scroll.show()       # (a child added to a shown page would show only later)
+            scroll.fit()
+            if scroll.isVisible():
+                lab.show()          # (a widget given to a shown scroll area is not shown by it)
             if self.dataset is not None:
                 lab.set_dataset(self.dataset)
             if self.model is not None:
