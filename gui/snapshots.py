@@ -49,27 +49,9 @@ class Snapshot:
     finished: bool = False                   # the epoch budget is spent
     time: float = 0.0                        # time.perf_counter() when it was made (a system-wide clock)
 
-    def __reduce__(self):
-        """A compact form for the pipe from the training process, 40 times a second on the
-        training core: the history and the weights go as a few byte strings.  Pickling each of
-        the ~17 small arrays as a NumPy array would cost ~15 µs of fixed overhead apiece
-        (0.25 ms a snapshot, against ~0.03 ms this way)."""
-        fields = {f.name: getattr(self, f.name) for f in _FIELDS}
-        wire = {"hist": _pack(fields.pop("hist"), STEP_KEYS), "evals": _pack(fields.pop("evals"), EVAL_KEYS),
-                "params": _pack_params(fields.pop("params"))}
-        return _unpack_snapshot, (fields, wire)
-
-
-def _pack(d: dict, keys: tuple):
-    """``d``'s equal-length float arrays under ``keys`` as ``(length, bytes)``; ``d`` itself if it
-    is not that."""
-    if set(d) != set(keys) or len({len(d[k]) for k in keys}) != 1:
-        return d
-    return len(d[keys[0]]), np.stack([np.asarray(d[k], dtype=np.float64) for k in keys]).tobytes()
-
 
 def _pack_lists(history, keys: tuple, start: int, stop: int):
-    """``_pack`` of ``history``'s lists under ``keys``, entries ``start:stop``, without arrays."""
+    """``history``'s lists under ``keys``, entries ``start:stop``, as ``(length, float64 bytes)``."""
     buf = array("d")
     for k in keys:
         buf.extend(getattr(history, k)[start:stop])
@@ -81,8 +63,6 @@ def _pack_params(params: dict) -> tuple:
 
 
 def _unpack(packed, keys: tuple) -> dict:
-    if isinstance(packed, dict):
-        return packed
     n, raw = packed
     a = np.frombuffer(raw, dtype=np.float64).reshape(len(keys), n).copy()
     return {k: a[i] for i, k in enumerate(keys)}
@@ -114,7 +94,6 @@ class WireSnapshot:
         return _unpack_snapshot(self.fields, self.wire)
 
 
-_FIELDS = dataclasses.fields(Snapshot)
 STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
 EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 

@@ -40,29 +40,6 @@ def _same(a, b) -> None:
             assert x == y, name
 
 
-def test_a_snapshot_survives_the_pipe_exactly(trainer):
-    maker = SnapshotMaker(trainer, run_id=7)
-    first = maker.make(running=True, sps=0.0)         # nothing trained yet: empty history
-    _same(first, pickle.loads(pickle.dumps(first)))
-    for _ in range(25):
-        trainer.step()
-    snap = maker.with_grid(maker.make(running=True, sps=123.0))   # 25 steps, evaluations and a grid
-    assert len(snap.hist["loss"]) == 25 and snap.grid is not None
-    back = pickle.loads(pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL))
-    _same(snap, back)
-    assert back.params["W1"].dtype == trainer.model.params["W1"].dtype
-    assert not np.shares_memory(back.params["W1"], snap.params["W1"])
-
-
-def test_a_history_of_odd_shape_still_crosses(trainer):
-    import dataclasses
-    snap = SnapshotMaker(trainer, run_id=1).make(running=False, sps=0.0)
-    odd = dataclasses.replace(snap, hist={"step": np.arange(3.0)}, evals={})   # not the usual keys
-    back = pickle.loads(pickle.dumps(odd))
-    np.testing.assert_array_equal(back.hist["step"], np.arange(3.0))
-    assert back.evals == {}
-
-
 def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
     """bench_gui's headless reference: phases of the usual loop and of silent steps, logged
     back to back, with no snapshot published inside a quiet phase."""
@@ -106,19 +83,32 @@ def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
     assert "phases" not in kinds and host.phases is None
 
 
-def test_the_training_process_wire_form_unpickles_as_the_same_snapshot(trainer):
-    """make_wire() (what the training process sends) arrives as exactly what make() builds."""
+def test_a_snapshot_crosses_the_pipe_exactly(trainer):
+    """What the training process sends (make_wire) unpickles as a Snapshot holding exactly the
+    trainer's new history entries and weights, as private writable arrays; make() (the window
+    process's own snapshots) gives the same."""
     import dataclasses
+    h = trainer.history
     a, b = SnapshotMaker(trainer, run_id=3), SnapshotMaker(trainer, run_id=3)
     a.want_grid.clear()
-    for n in (5, 0, 7):                                   # including a snapshot with no new steps
+    for n in (0, 25, 0, 7):                     # empty history first; 25 steps with evaluations
+        s0, e0 = len(h.step), len(h.eval_step)
         for _ in range(n):
             trainer.step()
         back = pickle.loads(pickle.dumps(b.make_wire(running=True, sps=12.5)))
         made = a.make(running=True, sps=12.5)
         assert isinstance(back, type(made)) and back.time <= made.time
         _same(dataclasses.replace(back, time=made.time), made)
+        assert (back.run_id, back.step, back.history_start, back.eval_start) == (3, trainer.steps, s0, e0)
+        for k, v in back.hist.items():
+            np.testing.assert_array_equal(v, np.array(getattr(h, k)[s0:], dtype=np.float64))
+        for k, v in back.evals.items():
+            np.testing.assert_array_equal(v, np.array(getattr(h, k)[e0:], dtype=np.float64))
         assert len(back.hist["step"]) == n
+        for k, v in trainer.model.params.items():
+            assert back.params[k].dtype == v.dtype
+            np.testing.assert_array_equal(back.params[k], v)
+    assert len(h.eval_step) > 0
     W1 = back.params["W1"].copy()
     trainer.step()
     np.testing.assert_array_equal(back.params["W1"], W1)    # a copy, not the trainer's array
