@@ -66,7 +66,7 @@ def run(seconds: float, shown: tuple[str, ...] = ("loss", "regions")) -> dict:
     if host is None:
         raise SystemExit("bench_gui needs the training process (BACKPROP_STUDIO_TRAINING=thread is set)")
     views = [(w.tabs.tabText(w.tabs.indexOf(getattr(w, f"{n}_view"))), getattr(w, f"{n}_view"))
-             for n in shown] * (4 // len(shown))
+             for n in shown] * max(1, 4 // len(shown))     # four blocks, or each view once
     res = {"blocks": [], "switches": [], "ticks": []}
 
     def tick():

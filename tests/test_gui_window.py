@@ -412,3 +412,22 @@ def test_a_lab_in_a_low_window_scrolls_instead_of_squeezing(qtbot, window):
     w.resize(1200, 560)
     qtbot.waitUntil(lambda: scroll.verticalScrollBar().isVisible(), timeout=3000)
     assert lab.height() >= lab.minimumSizeHint().height() > scroll.viewport().height()
+
+
+def test_2d_weight_heat_map_levels_cover_the_weights_and_match_the_colour_bar(qtbot, window):
+    """For 2-D data the templates view is a heat map of W1: its symmetric colour scale always
+    holds every weight, follows them when they grow or shrink a lot, and is the bar's scale."""
+    w = window
+    w.tabs.setCurrentWidget(w.templates_view)
+    view = w.templates_view
+    model = w.controller.trainer.model
+    W1 = model.params["W1"].copy()
+    for factor in (1.0, 1.1, 10.0, 9.0, 0.5, 0.01):
+        model.set_params({**model.params, "W1": W1 * factor})
+        w.controller.publish_now()
+        w._redraw(force=True)
+        _, img = view.heat
+        lo, hi = img.getLevels()
+        m = float(np.max(np.abs(W1 * factor)))
+        assert lo == -hi and m <= hi < 2.5 * m, (factor, hi, m)
+        assert tuple(view.bar.levels()) == (lo, hi)

@@ -80,6 +80,7 @@ class WeightTemplatesView(QWidget):
             self.heat = (p, img)
             self.bar = pg.ColorBarItem(colorMap=self.cmap, values=(-1, 1), interactive=False, width=18)
             self.bar.setImageItem(img, insert_in=p)
+            self._levels, self._ticks_key = 0.0, None
             return
         cols = max(1, int(math.ceil(math.sqrt(n * 1.6))))
         for i in range(n):
@@ -128,12 +129,18 @@ class WeightTemplatesView(QWidget):
             arr = np.ascontiguousarray(W1[:, :K], dtype=np.float32)
             mm = float(np.nanmax(np.abs(arr))) if arr.size else 1.0
             mm = mm if mm > 0 and math.isfinite(mm) else 1.0
-            img.setImage(arr, levels=(-mm, mm), autoLevels=False)
-            self.bar.setLevels((-mm, mm))
-            p.getAxis("left").setTicks([[(i + 0.5, f"x{i + 1}") for i in range(D)]])
-            every = max(1, K // 12)
-            p.getAxis("bottom").setTicks([[(k + 0.5, names[k] if linear else str(k + 1))
-                                           for k in range(0, K, every)]])
+            # the colour scale moves only when the weights outgrow it or shrink well inside it:
+            # rescaling the bar and its axis on every frame cost the GUI thread ~15 ms a redraw
+            if not self._levels / 2 < mm <= self._levels:
+                self._levels = mm * 1.25
+                self.bar.setLevels((-self._levels, self._levels))
+            img.setImage(arr, levels=(-self._levels, self._levels), autoLevels=False)
+            if self._ticks_key != key:
+                self._ticks_key = key
+                p.getAxis("left").setTicks([[(i + 0.5, f"x{i + 1}") for i in range(D)]])
+                every = max(1, K // 12)
+                p.getAxis("bottom").setTicks([[(k + 0.5, names[k] if linear else str(k + 1))
+                                               for k in range(0, K, every)]])
             return True
         colour = imgs.ndim == 4
         lut = None if colour else self.cmap.getLookupTable(nPts=256)
