@@ -76,7 +76,8 @@ class Network:
                 self.params[f"W{l.index}"] = init_weight(l.fan_in, l.fan_out, self.model_cfg.init, rng,
                                                          self.model_cfg.init_scale, self.dtype)
                 self.params[f"b{l.index}"] = np.zeros(l.fan_out, dtype=self.dtype)
-        self._build_graph()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # overflow shows as a loss
+            self._build_graph()
 
     # ------------------------------------------------------------------ structure
     @property

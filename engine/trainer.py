@@ -56,8 +56,33 @@ class History:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
-def divergence_reason(loss: float, step: int, lr: float) -> str:
+def divergence_reason(loss: float, step: int, lr: float, *, data_loss: float = math.nan,
+                      reg_loss: float = 0.0, cfg: ExperimentConfig | None = None,
+                      input_max: float = 0.0) -> str:
+    """Why the loss became NaN or infinite, blaming what really caused it.
+
+    The loss of step 1 is computed on the initial weights, before any update, so there the
+    learning rate cannot be the cause: an overflowing regularization term, an absurd SVM
+    margin or ELU alpha, or huge inputs are named instead. Later steps blame the learning
+    rate unless one of those settings is out of all proportion.
+    """
     what = "NaN" if math.isnan(loss) else "infinite"
+    suspects = []
+    if cfg is not None:
+        if cfg.loss.reg_strength > 1e6 or (step <= 1 and not math.isfinite(reg_loss)):
+            suspects.append(f"the regularization strength λ = {cfg.loss.reg_strength:g} is far too large "
+                            f"(λR(W) = {reg_loss:g}); try 1e-3 … 1")
+        if cfg.loss.loss == "svm" and cfg.loss.margin > 1e6:
+            suspects.append(f"the SVM margin Δ = {cfg.loss.margin:g} is absurd (the lecture uses Δ = 1)")
+        if "elu" in cfg.model.activations and cfg.model.elu_alpha > 1e6:
+            suspects.append(f"the ELU α = {cfg.model.elu_alpha:g} is absurd (1 is usual)")
+    if input_max > 1e6:
+        suspects.append(f"the inputs reach |x| = {input_max:.3g}: preprocess them (mean, scale or standardize)")
+    if suspects:
+        return f"the loss became {what} at step {step}: " + "; ".join(suspects)
+    if step <= 1:
+        return (f"the loss is {what} on the initial weights, before any update (so not the learning rate): "
+                f"data loss {data_loss:g}, regularization {reg_loss:g}; check the data and the loss settings")
     return (f"the loss became {what} at step {step} — training diverged; the learning rate "
             f"{lr:g} is probably too large, try a smaller one (e.g. {lr / 10:g})")
 
@@ -162,7 +187,9 @@ class Trainer:
         h.lr.append(lr)
         if not math.isfinite(loss):
             self.diverged = True
-            self.reason = divergence_reason(loss, self.steps, lr)
+            X = self.data.X_train
+            self.reason = divergence_reason(loss, self.steps, lr, data_loss=data_loss, reg_loss=reg_loss,
+                                            cfg=self.cfg, input_max=float(np.abs(X).max()) if X.size else 0.0)
             self.seconds += time.perf_counter() - t0
             return self._result(loss, data_loss, reg_loss, (), False, lr)
         if epoch_end:
