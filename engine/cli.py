@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
-from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, OPTIMIZERS, PREPROCESS, REGULARIZERS,
-                     SCHEDULES, ConfigError, ExperimentConfig)
+from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
+                     MAX_IMAGE_SIZE, MAX_SAMPLES, MAX_SEED, MAX_SUBSAMPLE, MAX_UNITS, OPTIMIZERS,
+                     PREPROCESS, REGULARIZERS, SCHEDULES, ConfigError, ExperimentConfig)
 from .datasets import DatasetError, load_dataset
-from .experiment import Experiment, ExperimentError, load_experiment, save_experiment
+from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path,
+                         load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
 from .trainer import Trainer
 
@@ -29,18 +32,41 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _bounded_int(field: str, lo: int, hi: int, unit: str = ""):
+    """An argparse type: a whole number in lo..hi. argparse puts the flag before the message,
+    which names the configuration field and the limit."""
+    def parse(text: str) -> int:
+        t = text.strip()
+        if len(t.lstrip("+-")) > 30:    # int() of thousands of digits is slow, and no setting needs them
+            raise argparse.ArgumentTypeError(f"{field} must be in {lo}..{hi:,}; got a number of "
+                                             f"{len(t)} characters")
+        try:
+            v = int(t)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field} must be a whole number; got {text[:40]!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{field} must be in {lo}..{hi:,}{' ' + unit if unit else ''}; got {v}")
+        return v
+    return parse
+
+
 def _positive_int_list(text: str) -> list[int]:
     text = text.strip()
     if text in ("", "0"):
         return []
     out = []
     for part in text.split(","):
+        if len(part.strip().lstrip("+-")) > 30:
+            raise argparse.ArgumentTypeError(f"--hidden layer sizes are at most {MAX_UNITS}; "
+                                             f"got a number of {len(part.strip())} digits")
         try:
             v = int(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--hidden must be layer sizes like 100,50; got {part!r}") from None
+            raise argparse.ArgumentTypeError(f"--hidden must be layer sizes like 100,50; got {part[:40]!r}") from None
         if v < 1:
             raise argparse.ArgumentTypeError(f"--hidden layer sizes must be positive; got {v}")
+        if v > MAX_UNITS:
+            raise argparse.ArgumentTypeError(f"--hidden layer sizes are at most {MAX_UNITS} units; got {v}")
         out.append(v)
     return out
 
@@ -62,18 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a classifier headless; the last stdout line is JSON")
     t.add_argument("--config", metavar="FILE", help="an experiment file (JSON) to start from; flags override it")
     t.add_argument("--dataset", choices=DATASETS)
-    t.add_argument("--classes", type=int, metavar="K")
-    t.add_argument("--samples", type=int, metavar="N", help="toy sets: points per class")
+    t.add_argument("--classes", type=_bounded_int("dataset.classes", 2, MAX_CLASSES), metavar="K")
+    t.add_argument("--samples", type=_bounded_int("dataset.samples", 1, MAX_SAMPLES, "points per class"),
+                   metavar="N", help="toy sets: points per class")
     t.add_argument("--noise", type=_finite_float, metavar="X")
-    t.add_argument("--data-seed", type=int, metavar="N", help="seed of the toy data and the splits")
+    t.add_argument("--data-seed", type=_bounded_int("dataset.seed", 0, MAX_SEED), metavar="N",
+                   help="seed of the toy data and the splits")
     t.add_argument("--data-dir", metavar="PATH")
     t.add_argument("--data-file", metavar="PATH")
     t.add_argument("--download", action="store_true", default=None)
-    t.add_argument("--subsample", type=int, metavar="N", help="use N training examples (0 = all)")
+    t.add_argument("--subsample", type=_bounded_int("dataset.subsample", 0, MAX_SUBSAMPLE), metavar="N",
+                   help="use N training examples (0 = all)")
     t.add_argument("--val-fraction", type=_finite_float, metavar="X")
     t.add_argument("--test-fraction", type=_finite_float, metavar="X")
     t.add_argument("--preprocess", choices=PREPROCESS)
-    t.add_argument("--image-size", type=int, metavar="N", help="image folders: resize to N x N")
+    t.add_argument("--image-size", type=_bounded_int("dataset.image_size", 1, MAX_IMAGE_SIZE), metavar="N",
+                   help="image folders: resize to N x N")
     t.add_argument("--hidden", type=_positive_int_list, metavar="100,50",
                    help='hidden layer sizes; "" or 0 = the linear classifier')
     t.add_argument("--activation", metavar="NAME[,NAME...]",
@@ -88,10 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=OPTIMIZERS)
     t.add_argument("--lr", type=_finite_float, metavar="X")
     t.add_argument("--schedule", choices=SCHEDULES)
-    t.add_argument("--batch-size", type=int, metavar="N")
-    t.add_argument("--epochs", type=int, metavar="N", help="0 evaluates without training")
-    t.add_argument("--seed", type=int, metavar="N")
-    t.add_argument("--save", metavar="FILE", help="write the experiment (JSON + NPZ weights)")
+    t.add_argument("--batch-size", type=_bounded_int("optim.batch_size", 1, MAX_BATCH), metavar="N")
+    t.add_argument("--epochs", type=_bounded_int("optim.epochs", 0, MAX_EPOCHS), metavar="N",
+                   help="0 evaluates without training")
+    t.add_argument("--seed", type=_bounded_int("seed", 0, MAX_SEED), metavar="N")
+    t.add_argument("--save", metavar="FILE",
+                   help="write the experiment: FILE (JSON) and its weights beside it (FILE-stem.<id>.weights.npz); "
+                        "an existing FILE is replaced only if it is an experiment file")
     t.add_argument("--quiet", action="store_true", help="no progress on stderr")
     w = sub.add_parser("walkthrough", help="forward and backward through an expression's graph")
     w.add_argument("--expr", required=True, help='e.g. "(x+y)*z"')
@@ -141,15 +174,36 @@ def _json_safe(obj):
     return obj
 
 
+def _save_protect(cfg: ExperimentConfig, a: argparse.Namespace, loaded: Experiment | None) -> list:
+    """The run's inputs, which --save must never replace or remove: its data file and folder and,
+    unless --save replaces the --config file itself, that file and its weights."""
+    protect = [cfg.dataset.data_file, cfg.dataset.data_dir]
+    if a.config and not (a.save and _same_file(a.config, a.save)):
+        protect.append(a.config)
+        if loaded is not None and loaded.weights_file is not None:
+            protect.append(loaded.weights_file)
+    return [p for p in protect if p]
+
+
+def _same_file(x, y) -> bool:
+    try:
+        return os.path.samefile(x, experiment_path(y))
+    except OSError:
+        return False
+
+
 def cmd_train(a: argparse.Namespace, out, err) -> int:
-    weights = None
+    weights = loaded = None
     if a.config:
-        exp = load_experiment(a.config)
-        cfg, weights = exp.config, exp.weights
+        loaded = load_experiment(a.config)
+        cfg, weights = loaded.config, loaded.weights
     else:
         cfg = ExperimentConfig()
     _apply_flags(cfg, a)
     cfg.validate()
+    protect = _save_protect(cfg, a, loaded)
+    if a.save:      # refuse a bad --save before training, not after
+        check_save_target(a.save, protect)
     say = (lambda msg: None) if a.quiet else (lambda msg: print(msg, file=err, flush=True))
 
     last = [0.0]
@@ -164,7 +218,10 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     say(f"[data] {data.summary()}")
     trainer = Trainer.from_config(cfg, data)
     if weights is not None:
-        trainer.model.set_params(weights)
+        try:
+            trainer.model.set_params(weights)
+        except ConfigError as e:
+            raise weights_mismatch(loaded, e) from None
         say("[model] weights loaded from the experiment file")
     say(f"[model] {trainer.model.describe()}")
     epochs = cfg.optim.epochs if cfg.optim.epochs >= 0 else 0
@@ -187,7 +244,8 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     if a.save:
         path = save_experiment(a.save, Experiment(cfg, trainer.model.copy_params(), dict(data.stats),
                                                   results=_json_safe(dict(result)),
-                                                  history=_json_safe(trainer.history.to_dict())))
+                                                  history=_json_safe(trainer.history.to_dict())),
+                               protect=protect)
         result["saved"] = str(path)
         say(f"[save] {path}")
     print(json.dumps(_json_safe(result)), file=out, flush=True)

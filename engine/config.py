@@ -7,6 +7,7 @@ and read from an experiment file, so all three train exactly the same thing.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
@@ -22,6 +23,20 @@ SCHEDULES = ("constant", "step", "exponential")
 INITS = ("small", "xavier", "he")
 PREPROCESS = ("none", "mean", "scale", "standardize")
 DTYPES = ("float32", "float64")
+
+# Bounds of the integer settings: the command line's flags, the panels and experiment files all
+# meet these (a typo such as --samples 1000000000 is refused at once instead of filling memory).
+MAX_SEED = 2**63 - 1              # seeds: 0 .. 2**63 - 1
+MAX_CLASSES = 50
+MAX_SAMPLES = 100_000             # toy sets: points per class
+MAX_SUBSAMPLE = 10_000_000
+MAX_IMAGE_SIZE = 512
+MAX_UNITS = 100_000               # units of one hidden layer
+MAX_LAYERS = 100                  # hidden layers
+MAX_LAYER_WEIGHTS = 100_000_000   # weights between two hidden layers (400 MB as float32)
+MAX_BATCH = 1_000_000
+MAX_EPOCHS = 1_000_000
+MAX_INT_BITS = 128                # integers beyond this are refused before any arithmetic
 
 
 class ConfigError(ValueError):
@@ -51,11 +66,14 @@ class DatasetConfig:
         _choice("dataset.preprocess", self.preprocess, PREPROCESS)
         _choice("dataset.cifar_format", self.cifar_format, ("python", "binary"))
         if self.classes < 2:
-            raise ConfigError(f"dataset.classes must be at least 2, got {self.classes}")
-        if self.classes > 50:
-            raise ConfigError(f"dataset.classes must be at most 50 for toy sets, got {self.classes}")
-        if self.samples < 1:
-            raise ConfigError(f"dataset.samples must be at least 1, got {self.samples}")
+            raise ConfigError(f"dataset.classes must be at least 2, got {_show(self.classes)}")
+        if self.classes > MAX_CLASSES:
+            raise ConfigError(f"dataset.classes must be at most {MAX_CLASSES} for toy sets, got {_show(self.classes)}")
+        _int_range("dataset.samples", self.samples, 1, MAX_SAMPLES, "points per class")
+        _int_range("dataset.seed", self.seed, 0, MAX_SEED)
+        _finite("dataset.noise", self.noise)
+        _finite("dataset.val_fraction", self.val_fraction)
+        _finite("dataset.test_fraction", self.test_fraction)
         if self.noise < 0:
             raise ConfigError(f"dataset.noise must not be negative, got {self.noise}")
         for name in ("val_fraction", "test_fraction"):
@@ -64,10 +82,10 @@ class DatasetConfig:
                 raise ConfigError(f"dataset.{name} must be in [0, 1), got {v}")
         if self.val_fraction + self.test_fraction >= 1.0:
             raise ConfigError("dataset.val_fraction + dataset.test_fraction must leave training data")
-        if self.subsample < 0:
-            raise ConfigError(f"dataset.subsample must be 0 (all) or positive, got {self.subsample}")
-        if not 1 <= self.image_size <= 512:
-            raise ConfigError(f"dataset.image_size must be in 1..512, got {self.image_size}")
+        if _is_int(self.subsample) and self.subsample < 0:
+            raise ConfigError(f"dataset.subsample must be 0 (all) or positive, got {_show(self.subsample)}")
+        _int_range("dataset.subsample", self.subsample, 0, MAX_SUBSAMPLE, "training examples")
+        _int_range("dataset.image_size", self.image_size, 1, MAX_IMAGE_SIZE, "pixels a side")
 
 
 @dataclass
@@ -83,16 +101,25 @@ class ModelConfig:
     def validate(self) -> None:
         _choice("model.init", self.init, INITS)
         _choice("model.dtype", self.dtype, DTYPES)
+        if len(self.hidden) > MAX_LAYERS:
+            raise ConfigError(f"model.hidden has {len(self.hidden)} hidden layers, too many (at most {MAX_LAYERS})")
         for i, h in enumerate(self.hidden):
-            if not isinstance(h, int) or isinstance(h, bool) or h < 1:
-                raise ConfigError(f"model.hidden[{i}] must be a positive number of units, got {h!r}")
-            if h > 100_000:
-                raise ConfigError(f"model.hidden[{i}] = {h} units is too many (at most 100000)")
+            if not _is_int(h) or h < 1:
+                raise ConfigError(f"model.hidden[{i}] must be a positive number of units, got {_show(h)}")
+            if h > MAX_UNITS:
+                raise ConfigError(f"model.hidden[{i}] = {_show(h)} units is too many (at most {MAX_UNITS})")
+        for i in range(len(self.hidden) - 1):
+            n = self.hidden[i] * self.hidden[i + 1]
+            if n > MAX_LAYER_WEIGHTS:
+                raise ConfigError(f"model.hidden[{i}] × model.hidden[{i + 1}] = {n:,} weights between two "
+                                  f"layers is too many (at most {MAX_LAYER_WEIGHTS:,})")
         if len(self.activations) != len(self.hidden):
             raise ConfigError(f"model.activations has {len(self.activations)} entries "
                               f"but there are {len(self.hidden)} hidden layers")
         for i, a in enumerate(self.activations):
             _choice(f"model.activations[{i}]", a, ACTIVATIONS)
+        for name in ("leaky_slope", "elu_alpha", "init_scale"):
+            _finite(f"model.{name}", getattr(self, name))
         if self.elu_alpha <= 0:
             raise ConfigError(f"model.elu_alpha must be positive, got {self.elu_alpha}")
         if not 0 <= self.leaky_slope < 1:
@@ -113,6 +140,8 @@ class LossConfig:
     def validate(self) -> None:
         _choice("loss.loss", self.loss, LOSSES)
         _choice("loss.reg", self.reg, REGULARIZERS)
+        for name in ("margin", "reg_strength", "l1_ratio"):
+            _finite(f"loss.{name}", getattr(self, name))
         if self.margin < 0:
             raise ConfigError(f"loss.margin must not be negative, got {self.margin}")
         if self.reg_strength < 0:
@@ -139,20 +168,21 @@ class OptimConfig:
     def validate(self) -> None:
         _choice("optim.optimizer", self.optimizer, OPTIMIZERS)
         _choice("optim.schedule", self.schedule, SCHEDULES)
+        for name in ("lr", "momentum", "beta1", "beta2", "gamma", "search_scale", "local_step"):
+            _finite(f"optim.{name}", getattr(self, name))
         if not self.lr > 0:
             raise ConfigError(f"optim.lr (learning rate) must be positive, got {self.lr}")
-        if self.batch_size < 1:
-            raise ConfigError(f"optim.batch_size must be at least 1, got {self.batch_size}")
-        if self.epochs < -1:
-            raise ConfigError(f"optim.epochs must be >= 0 (or -1 for until stopped), got {self.epochs}")
+        _int_range("optim.batch_size", self.batch_size, 1, MAX_BATCH, "examples")
+        if _is_int(self.epochs) and self.epochs < -1:
+            raise ConfigError(f"optim.epochs must be >= 0 (or -1 for until stopped), got {_show(self.epochs)}")
+        _int_range("optim.epochs", self.epochs, -1, MAX_EPOCHS)
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"optim.momentum must be in [0, 1), got {self.momentum}")
         for name in ("beta1", "beta2"):
             v = getattr(self, name)
             if not 0 <= v < 1:
                 raise ConfigError(f"optim.{name} must be in [0, 1), got {v}")
-        if self.step_every < 1:
-            raise ConfigError(f"optim.step_every must be at least 1, got {self.step_every}")
+        _int_range("optim.step_every", self.step_every, 1, MAX_EPOCHS, "epochs")
         if not 0 < self.gamma <= 1:
             raise ConfigError(f"optim.gamma must be in (0, 1], got {self.gamma}")
         if self.search_scale <= 0 or self.local_step <= 0:
@@ -168,6 +198,7 @@ class ExperimentConfig:
     seed: int = 0                 # initialisation and minibatch order
 
     def validate(self) -> "ExperimentConfig":
+        _int_range("seed", self.seed, 0, MAX_SEED)
         self.dataset.validate()
         self.model.validate()
         self.loss.validate()
@@ -189,6 +220,34 @@ class ExperimentConfig:
 def _choice(field_name: str, value: Any, options: tuple[str, ...]) -> None:
     if value not in options:
         raise ConfigError(f"{field_name} must be one of {', '.join(options)}; got {value!r}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    """``repr`` of a value, but an integer of thousands of digits is described, not printed."""
+    if _is_int(value) and value.bit_length() > 64:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"{'-' if value < 0 else ''}an integer of about {digits} digits"
+    return repr(value)
+
+
+def _int_range(name: str, value: Any, lo: int, hi: int, unit: str = "") -> None:
+    if not _is_int(value):
+        raise ConfigError(f"{name} must be an integer, got {_show(value)}")
+    if value < lo:
+        raise ConfigError(f"{name} must be at least {lo}, got {_show(value)}")
+    if value > hi:
+        raise ConfigError(f"{name} must be at most {hi:,}{' ' + unit if unit else ''}, got {_show(value)}")
+
+
+def _finite(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, got {_show(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} is {'NaN' if math.isnan(value) else 'infinite'}; it must be a finite number")
 
 
 def _from_dict(cls, data: Any, prefix: str):
@@ -221,11 +280,16 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{name} must be an integer, got {value!r}")
+            raise ConfigError(f"{name} must be an integer, got {_show(value)}")
+        if value.bit_length() > MAX_INT_BITS:
+            raise ConfigError(f"{name} is {_show(value)}, far too large")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
+            raise ConfigError(f"{name} must be a number, got {_show(value)}")
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            raise ConfigError(f"{name} is {_show(value)}, far too large")
+        _finite(name, value)
         return float(value)
     if hint is str:
         if not isinstance(value, str):
@@ -233,10 +297,19 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         return value
     if hint == list[int]:
         if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise ConfigError(f"{name} must be a list of integers, got {value!r}")
+            raise ConfigError(f"{name} must be a list of integers, got {_show_list(value)}")
+        for i, v in enumerate(value):
+            if v.bit_length() > MAX_INT_BITS:
+                raise ConfigError(f"{name}[{i}] is {_show(v)}, far too large")
         return list(value)
     if hint == list[str]:
         if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
-            raise ConfigError(f"{name} must be a list of strings, got {value!r}")
+            raise ConfigError(f"{name} must be a list of strings, got {_show_list(value)}")
         return list(value)
     raise ConfigError(f"{name}: unsupported field type {hint}")  # pragma: no cover
+
+
+def _show_list(value: Any) -> str:
+    text = "[" + ", ".join(_show(v) for v in value[:8]) + (", …]" if len(value) > 8 else "]") \
+        if isinstance(value, list) else _show(value)
+    return text if len(text) <= 200 else text[:200] + "…"

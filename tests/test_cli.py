@@ -89,8 +89,9 @@ def test_save_and_config_roundtrip(tmp_path):
     code, out, _ = run("train", "--hidden", "12", "--epochs", "3", "--seed", "5", "--save", str(path), "--quiet")
     assert code == 0
     saved = last_json(out)
-    assert path.exists() and (tmp_path / "exp.npz").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    weights = tmp_path / json.loads(path.read_text())["weights"]
+    assert path.exists() and weights.exists() and weights.name.startswith("exp.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, weights.name])  # no temp files left
     exp = load_experiment(path)
     assert exp.config.model.hidden == [12] and exp.config.seed == 5
     assert set(exp.weights) == {"W1", "b1", "W2", "b2"}
@@ -100,7 +101,7 @@ def test_save_and_config_roundtrip(tmp_path):
     assert code == 0
     assert again["train_accuracy"] == saved["train_accuracy"] and again["test_accuracy"] == saved["test_accuracy"]
     # with np.load(allow_pickle=False) the weights file holds plain arrays only
-    with np.load(tmp_path / "exp.npz", allow_pickle=False) as z:
+    with np.load(weights, allow_pickle=False) as z:
         assert all(z[k].dtype.kind == "f" for k in z.files)
 
 
@@ -130,9 +131,10 @@ def test_corrupt_experiment_files(tmp_path):
     code, _, err = run("train", "--config", str(p))
     assert code == 2 and "not valid JSON" in err
     assert run("train", "--epochs", "0", "--save", str(tmp_path / "y.json"), "--quiet")[0] == 0
-    (tmp_path / "y.npz").write_bytes(b"PK\x03\x04garbage")
+    weights = json.loads((tmp_path / "y.json").read_text())["weights"]
+    (tmp_path / weights).write_bytes(b"PK\x03\x04garbage")
     code, _, err = run("train", "--config", str(tmp_path / "y.json"))
-    assert code == 2 and "y.npz" in err
+    assert code == 2 and weights in err
 
 
 def test_walkthrough_json():
