@@ -63,7 +63,7 @@ class DatasetPanel(Panel):
         row2 = QHBoxLayout()
         row2.addWidget(self.data_file, 1)
         row2.addWidget(self.file_btn)
-        self.download = QCheckBox("download if missing")
+        self.download = QCheckBox("download into the cache if missing")
         self.download.toggled.connect(lambda on: self.edit("dataset.download", on))
         self.image_size = spin(1, 512)
         self.image_size.valueChanged.connect(lambda v: self.edit("dataset.image_size", v))
