@@ -5,6 +5,13 @@ No ``eval``: a small tokenizer and a recursive-descent parser that knows numbers
 (``exp log max min abs relu sigmoid tanh pow``).  Anything else is an
 :class:`ExpressionError` naming the problem and its position.
 
+Bounds: the text is at most :data:`MAX_LENGTH` characters (a ``--values`` list too), and
+nesting (parentheses, function calls, unary signs, powers: every recursive production
+below) is at most :data:`MAX_NESTING` levels deep, far below Python's recursion limit, so
+a hostile ``------x``, ``x^x^x^…`` or ``exp(exp(…))`` is an :class:`ExpressionError`, never
+a ``RecursionError``.  The graph built from an accepted expression is walked without
+recursion (``engine.graph`` sorts and back-propagates with loops).
+
 Grammar::
 
     expr   := term (('+' | '-') term)*
@@ -25,12 +32,19 @@ from .graph import Graph, Node
 
 FUNCTIONS = {"exp": 1, "log": 1, "abs": 1, "relu": 1, "sigmoid": 1, "tanh": 1,
              "max": 2, "min": 2, "pow": 2}
-MAX_LENGTH = 2000
+MAX_LENGTH = 2000            # characters of an expression, and of a values list
+MAX_NESTING = 64            # open parentheses + calls + unary signs + powers at any point
+                            # (≤ 6 parser frames each: ≤ ~400 frames, Python allows 1000)
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/^(),]))")
 
 
 class ExpressionError(ValueError):
     """The expression could not be parsed or evaluated."""
+
+
+def _clip(text: str, n: int = 30) -> str:
+    """``text`` shortened for a message (a token may be a 2,000-digit number)."""
+    return text if len(text) <= n else text[:n] + "…"
 
 
 @dataclass
@@ -74,6 +88,18 @@ class _Parser:
         self.inputs: dict[str, Node] = {}
         self.depth = 0
 
+    def enter(self) -> None:
+        """One more level of nesting (a parenthesis, call, sign or power); refused past the limit."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            tok = self.peek()
+            where = f" at position {tok[2] + 1}" if tok[0] != "end" else ""
+            raise ExpressionError(f"the expression is nested too deeply{where} (more than {MAX_NESTING} "
+                                  "levels of parentheses, function calls, signs and powers)")
+
+    def leave(self) -> None:
+        self.depth -= 1
+
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", -1)
 
@@ -81,7 +107,7 @@ class _Parser:
         tok = self.peek()
         if (kind and tok[0] != kind) or (text and tok[1] != text):
             want = repr(text) if text else kind
-            got = "the end of the expression" if tok[0] == "end" else f"{tok[1]!r} at position {tok[2] + 1}"
+            got = "the end of the expression" if tok[0] == "end" else f"{_clip(tok[1])!r} at position {tok[2] + 1}"
             raise ExpressionError(f"expected {want} but found {got}")
         self.i += 1
         return tok
@@ -90,19 +116,15 @@ class _Parser:
         node = self.expr()
         if self.peek()[0] != "end":
             tok = self.peek()
-            raise ExpressionError(f"unexpected {tok[1]!r} at position {tok[2] + 1}")
+            raise ExpressionError(f"unexpected {_clip(tok[1])!r} at position {tok[2] + 1}")
         return node
 
     def expr(self) -> Node:
-        self.depth += 1
-        if self.depth > 200:
-            raise ExpressionError("the expression is nested too deeply")
         node = self.term()
         while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
             op = self.take()[1]
             rhs = self.term()
             node = self.g.apply("add" if op == "+" else "sub", node, rhs)
-        self.depth -= 1
         return node
 
     def term(self) -> Node:
@@ -114,9 +136,11 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
-        if self.peek() [0:2] == ("op", "-"):
+        if self.peek()[0:2] == ("op", "-"):
             self.take()
+            self.enter()
             operand = self.unary()
+            self.leave()
             if operand.kind == "const":        # a negative number, not a gate
                 operand.value = -operand.value
                 operand.name = f"{operand.value.item():g}"
@@ -124,14 +148,19 @@ class _Parser:
             return self.g.apply("neg", operand)
         if self.peek()[0:2] == ("op", "+"):
             self.take()
-            return self.unary()
+            self.enter()
+            operand = self.unary()
+            self.leave()
+            return operand
         return self.power()
 
     def power(self) -> Node:
         base = self.atom()
         if self.peek()[1] in ("^", "**") and self.peek()[0] == "op":
             self.take()
+            self.enter()
             exponent = self.unary()
+            self.leave()
             return self.g.apply("pow", base, exponent)
         return base
 
@@ -141,7 +170,7 @@ class _Parser:
             self.take()
             v = float(text)
             if not math.isfinite(v):
-                raise ExpressionError(f"the number {text} at position {pos + 1} is too large")
+                raise ExpressionError(f"the number {_clip(text)} at position {pos + 1} is too large")
             return self.g.const(v, name=text)
         if kind == "name":
             self.take()
@@ -152,28 +181,32 @@ class _Parser:
             if text in self.inputs:
                 return self.inputs[text]
             if text not in self.values:
-                raise ExpressionError(f"no value given for {text!r} (give it as {text}=<number>)")
+                raise ExpressionError(f"no value given for {_clip(text)!r} (give it as {_clip(text)}=<number>)")
             node = self.g.input(text, float(self.values[text]))
             self.inputs[text] = node
             return node
         if (kind, text) == ("op", "("):
             self.take()
+            self.enter()
             node = self.expr()
+            self.leave()
             self.take("op", ")")
             return node
         if kind == "end":
             raise ExpressionError("the expression ends too early")
-        raise ExpressionError(f"unexpected {text!r} at position {pos + 1}")
+        raise ExpressionError(f"unexpected {_clip(text)!r} at position {pos + 1}")
 
     def call(self, fname: str, pos: int) -> Node:
         if fname not in FUNCTIONS:
-            raise ExpressionError(f"unknown function {fname!r} at position {pos + 1} "
+            raise ExpressionError(f"unknown function {_clip(fname)!r} at position {pos + 1} "
                                   f"(known: {', '.join(sorted(FUNCTIONS))})")
         self.take("op", "(")
+        self.enter()
         args = [self.expr()]
         while self.peek()[0:2] == ("op", ","):
             self.take()
             args.append(self.expr())
+        self.leave()
         self.take("op", ")")
         if len(args) != FUNCTIONS[fname]:
             raise ExpressionError(f"{fname} takes {FUNCTIONS[fname]} argument(s), got {len(args)}")
@@ -189,35 +222,40 @@ def parse_expression(text: str, values: dict[str, float]) -> ParsedExpression:
     g = Graph(np.float64)
     with np.errstate(all="ignore"):
         p = _Parser(text, values, g)
-        out = p.parse()
+        try:
+            out = p.parse()
+        except RecursionError:      # only if the caller's own stack is already deep
+            raise ExpressionError("the expression is nested too deeply for the parser") from None
     if out.kind == "op" and not out.name:
         out.name = "f"
     unused = sorted(set(values) - set(p.inputs))
     if unused:
-        raise ExpressionError(f"a value was given for {unused[0]!r}, which the expression does not use")
+        raise ExpressionError(f"a value was given for {_clip(unused[0])!r}, which the expression does not use")
     return ParsedExpression(g, out, p.inputs)
 
 
 def parse_values(text: str) -> dict[str, float]:
     """``"x=-2,y=5,z=-4"`` -> ``{"x": -2.0, "y": 5.0, "z": -4.0}``."""
     out: dict[str, float] = {}
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the values are too long ({len(text)} characters; at most {MAX_LENGTH})")
     if not text.strip():
         return out
     for part in text.split(","):
         name, eq, val = part.partition("=")
         name = name.strip()
         if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", name):
-            raise ExpressionError(f"values must look like x=-2,y=5; could not read {part.strip()!r}")
+            raise ExpressionError(f"values must look like x=-2,y=5; could not read {_clip(part.strip())!r}")
         if name in FUNCTIONS:
             raise ExpressionError(f"{name!r} is a function name and cannot be an input")
         try:
             v = float(val)
         except ValueError:
-            raise ExpressionError(f"the value of {name} is not a number: {val.strip()!r}") from None
+            raise ExpressionError(f"the value of {_clip(name)} is not a number: {_clip(val.strip())!r}") from None
         if not math.isfinite(v):
-            raise ExpressionError(f"the value of {name} must be finite, got {val.strip()}")
+            raise ExpressionError(f"the value of {_clip(name)} must be finite, got {_clip(val.strip())}")
         if name in out:
-            raise ExpressionError(f"{name} is given twice")
+            raise ExpressionError(f"{_clip(name)} is given twice")
         out[name] = v
     return out
 
