@@ -15,7 +15,6 @@ Pure NumPy + standard library (no Qt).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 from .expr import ExpressionError, parse_expression, parse_values
 from .gradcheck import numerical_gradient, relative_error
 from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
+from .safeio import parse_json, read_capped
 
 __all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_walkthrough",
            "walkthrough_from_dict", "graph_gradient_check", "walkthrough_from_expression", "builtin_walkthrough_paths",
@@ -34,14 +34,34 @@ __all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_wal
            "BUILTIN_DIR"]
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "resources" / "walkthroughs"
+# Limits (documented in FORMAT.md): a walkthrough is for teaching, so they are generous for
+# that and small for a machine.  Every value's size is known before it is computed.
 MAX_FILE_BYTES = 1_000_000
+MAX_JSON_DEPTH = 16            # the format nests 3 levels plus a tensor's dimensions
 MAX_NODES = 500
+MAX_ELEMENTS = 10_000          # numbers in one node's value (a 100×100 matrix)
+MAX_TOTAL_ELEMENTS = 100_000   # numbers in all nodes' values together
+MAX_NDIM = 4                   # dimensions of one value
+MAX_ID_CHARS = 100             # node ids, names and display names
+MAX_TITLE_CHARS = 300
+GRADCHECK_ENTRIES = 16         # a larger leaf's gradient check samples this many entries
 TOP_KEYS = {"format", "name", "title", "description", "order", "expression", "nodes", "values",
             "output", "names", "narration"}
 NODE_KEYS = {"id", "op", "inputs", "attrs", "name", "value"}
 LEAF_OPS = {"input", "param", "const"}
 PHASES = {"forward", "backward"}
 SPECIAL_NARRATION = {"intro", "forward_done", "seed", "outro"}
+# The gates a file may use, by how their output shape follows from their inputs' shapes.
+ELEMENTWISE_OPS = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "max", "min", "abs", "recip",
+                   "addc", "mulc", "copy", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity"}
+LOSS_OPS = {"softmax_loss", "hinge_loss"}
+GATE_OPS = ELEMENTWISE_OPS | LOSS_OPS | {"affine", "regularization"}
+# Each gate's attributes: name -> required?  All are finite numbers except regularization's kind.
+GATE_ATTRS: dict[str, dict[str, bool]] = {
+    "addc": {"c": True}, "mulc": {"c": True}, "leaky_relu": {"slope": False}, "elu": {"alpha": False},
+    "hinge_loss": {"margin": False}, "regularization": {"kind": True, "strength": False, "l1_ratio": False},
+}
+REG_KINDS = ("none", "l1", "l2", "elastic")
 
 
 class WalkthroughError(ValueError):
@@ -153,11 +173,13 @@ class Walkthrough:
         """Every input/param leaf's gradient against ``engine.gradcheck.numerical_gradient``.
 
         Re-runs ``graph.forward`` for each nudge; the recorded trace and all values are
-        restored afterwards.
+        restored afterwards.  A leaf of more than :data:`GRADCHECK_ENTRIES` numbers is checked
+        at that many random entries (so the check stays quick however large the file's tensors).
         """
         trace = self.trace if self.trace is not None else self.run()
         labels = {n.id: self.label(n.id) for n in self.nodes()}
-        return graph_gradient_check(self.graph, self.output, trace, labels, h=h)
+        return graph_gradient_check(self.graph, self.output, trace, labels, h=h,
+                                    max_per_leaf=GRADCHECK_ENTRIES, rng=np.random.default_rng(0))
 
 
 def graph_gradient_check(graph: Graph, output: Node, trace: Trace, labels: dict[int, str] | None = None,
@@ -201,56 +223,136 @@ def _fail(source: str, problem: str):
     raise WalkthroughError(f"{source}: {problem}")
 
 
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _q(text) -> str:
+    """An id or key for a message: quoted, and shortened if long."""
+    return repr(_clip(text)) if isinstance(text, str) else _what(text)
+
+
+def _what(x) -> str:
+    """What a JSON value is, for a message (never the whole of a large value)."""
+    if x is None:
+        return "null"
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, str):
+        return f"the string {_clip(x)!r}"
+    if isinstance(x, dict):
+        return "an object {…}"
+    if isinstance(x, list):
+        return "a list [...]"
+    if isinstance(x, int) and abs(x) < 10**15:
+        return f"the integer {x}"
+    if isinstance(x, int):
+        return f"an integer of {len(str(abs(x))) if x.bit_length() < 10_000 else 'thousands of'} digits"
+    return _clip(repr(x))
+
+
+def _number(source: str, where: str, x) -> float:
+    """A finite JSON number as a float; anything else is refused, naming ``where``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        _fail(source, f"{where} must be a number, got {_what(x)}")
+    try:
+        v = float(x)
+    except OverflowError:
+        _fail(source, f"{where} is too large for a number ({_what(x)})")
+    if not math.isfinite(v):
+        _fail(source, f"{where} must be a finite number, got {v}")
+    return v
+
+
 def _number_array(source: str, where: str, v) -> np.ndarray:
-    def ok(x):
-        if isinstance(x, bool) or not isinstance(x, (int, float, list)):
-            return False
+    """A number or (nested, rectangular) list of numbers as a float64 array.
+
+    Walked without recursion; at most :data:`MAX_NDIM` dimensions and :data:`MAX_ELEMENTS`
+    numbers, each finite and representable as a float.
+    """
+    count = 0
+    stack = [(v, 0)]
+    while stack:
+        x, depth = stack.pop()
         if isinstance(x, list):
-            return len(x) > 0 and all(ok(e) for e in x)
-        return math.isfinite(x)
-    if not ok(v):
-        _fail(source, f"{where} must be a finite number (or a list of numbers), got {v!r}")
+            if depth >= MAX_NDIM:
+                _fail(source, f"{where} has lists nested more than {MAX_NDIM} deep "
+                              f"(a walkthrough value has at most {MAX_NDIM} dimensions)")
+            if not x:
+                _fail(source, f"{where} contains an empty list")
+            if len(x) > MAX_ELEMENTS:
+                _fail(source, f"{where} holds more than {MAX_ELEMENTS:,} numbers (at most {MAX_ELEMENTS:,} "
+                              "per value in a walkthrough)")
+            stack.extend((e, depth + 1) for e in x)
+            continue
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            _fail(source, f"{where} must be a finite number (or a list of numbers), got {_what(x)}")
+        _number(source, where, x)
+        count += 1
+        if count > MAX_ELEMENTS:
+            _fail(source, f"{where} holds more than {MAX_ELEMENTS:,} numbers (at most {MAX_ELEMENTS:,} "
+                          "per value in a walkthrough)")
     try:
         return np.asarray(v, dtype=np.float64)
-    except ValueError:
-        _fail(source, f"{where}: the nested lists are not rectangular")
+    except (ValueError, TypeError, OverflowError):
+        _fail(source, f"{where}: the nested lists are not rectangular (every row must have the same length)")
+
+
+class _ReadError(Exception):
+    pass
 
 
 def load_walkthrough(path: str | os.PathLike) -> Walkthrough:
-    """Read, validate and build a walkthrough file; raises :class:`WalkthroughError`."""
+    """Read, validate and build a walkthrough file; raises :class:`WalkthroughError`.
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES` is read (a FIFO or device is
+    refused at once, never waited on); JSON nesting, integer length and non-finite numbers
+    are bounded by :func:`engine.safeio.parse_json`.
+    """
     p = Path(path)
-    source = p.name
+    source = p.name or str(p)
     try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise WalkthroughError(f"{source}: cannot open the file ({e.strerror or e})") from None
-    if size > MAX_FILE_BYTES:
-        _fail(source, f"the file is too large ({size:,} bytes; a walkthrough is at most {MAX_FILE_BYTES:,})")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise WalkthroughError(f"{source}: cannot read the file as UTF-8 text ({e})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise WalkthroughError(f"{source}: bad JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    wt = walkthrough_from_dict(data, source=source)
+        data = read_capped(p, MAX_FILE_BYTES, _ReadError, "a walkthrough file (.json)")
+    except _ReadError as e:
+        msg = str(e)
+        prefix = f"{p}: "
+        raise WalkthroughError(f"{source}: {msg[len(prefix):] if msg.startswith(prefix) else msg}") from None
+    doc = parse_json(data, source, WalkthroughError, max_depth=MAX_JSON_DEPTH)
+    wt = walkthrough_from_dict(doc, source=source)
     wt.source = str(p)
     return wt
 
 
 def walkthrough_from_dict(data: Any, source: str = "<walkthrough>") -> Walkthrough:
+    """Validate and build a walkthrough from parsed JSON; every problem is a one-line
+    :class:`WalkthroughError` starting with ``source``."""
+    try:
+        return _walkthrough_from_dict(data, source)
+    except WalkthroughError:
+        raise
+    except RecursionError:
+        raise WalkthroughError(f"{source}: nested too deeply to read") from None
+    except MemoryError:
+        raise WalkthroughError(f"{source}: not enough memory to build it") from None
+    except Exception as e:  # noqa: BLE001 — a bug shown as one line, never a traceback in the view
+        raise WalkthroughError(f"{source}: could not be built ({type(e).__name__}: "
+                               f"{_clip(' '.join(str(e).split()), 200)})") from None
+
+
+def _walkthrough_from_dict(data: Any, source: str) -> Walkthrough:
     if not isinstance(data, dict):
         _fail(source, "the file must contain one JSON object {...}")
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        _fail(source, f"unknown key {unknown[0]!r} (known keys: {', '.join(sorted(TOP_KEYS))})")
+        _fail(source, f"unknown key {_q(unknown[0])} (known keys: {', '.join(sorted(TOP_KEYS))})")
     fmt_version = data.get("format", 1)
-    if fmt_version != 1:
-        _fail(source, f"format {fmt_version!r} is not supported (this program reads format 1)")
+    if isinstance(fmt_version, bool) or fmt_version != 1:
+        _fail(source, f"format {_what(fmt_version)} is not supported (this program reads format 1)")
     for key in ("name", "title"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             _fail(source, f"{key!r} is required and must be a non-empty string")
+    if len(data["name"]) > MAX_ID_CHARS or len(data["title"]) > MAX_TITLE_CHARS:
+        _fail(source, f"'name' or 'title' is too long (at most {MAX_ID_CHARS} and {MAX_TITLE_CHARS} characters)")
     for key in ("description", "expression", "output"):
         if key in data and not isinstance(data[key], str):
             _fail(source, f"{key!r} must be a string")
@@ -266,6 +368,8 @@ def walkthrough_from_dict(data: Any, source: str = "<walkthrough>") -> Walkthrou
     names = data.get("names", {})
     if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         _fail(source, "'names' must map node names to display names (strings)")
+    if any(len(v) > MAX_ID_CHARS for v in names.values()):
+        _fail(source, f"a display name in 'names' is longer than {MAX_ID_CHARS} characters")
     narration = data.get("narration", {})
     if not isinstance(narration, dict):
         _fail(source, "'narration' must be an object")
@@ -283,24 +387,25 @@ def walkthrough_from_dict(data: Any, source: str = "<walkthrough>") -> Walkthrou
     display = {}
     for key, label in names.items():
         if key not in by_name:
-            _fail(source, f"'names' refers to {key!r}, which is not a node of the graph")
+            _fail(source, f"'names' refers to {_q(key)}, which is not a node of the graph")
         display[by_name[key].id] = label
     per_node: dict[str, dict] = {}
     for key, entry in narration.items():
         if key in SPECIAL_NARRATION:
             if not isinstance(entry, str):
-                _fail(source, f"narration {key!r} must be a string")
+                _fail(source, f"narration {_q(key)} must be a string")
             continue
         if key not in by_name:
-            _fail(source, f"narration for {key!r}, which is not a node of the graph "
-                          f"(nodes: {', '.join(by_name)}; or one of {', '.join(sorted(SPECIAL_NARRATION))})")
+            known = ", ".join(_clip(k, 20) for k in list(by_name)[:20]) + (", …" if len(by_name) > 20 else "")
+            _fail(source, f"narration for {_q(key)}, which is not a node of the graph "
+                          f"(nodes: {known}; or one of {', '.join(sorted(SPECIAL_NARRATION))})")
         if isinstance(entry, str):
             entry = {"forward": entry}
         if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
-            _fail(source, f"narration for {key!r} must be an object {{\"forward\": \"...\", \"backward\": \"...\"}}")
+            _fail(source, f"narration for {_q(key)} must be an object {{\"forward\": \"...\", \"backward\": \"...\"}}")
         bad = sorted(set(entry) - PHASES)
         if bad:
-            _fail(source, f"narration for {key!r}: unknown phase {bad[0]!r} (use 'forward' or 'backward')")
+            _fail(source, f"narration for {_q(key)}: unknown phase {_q(bad[0])} (use 'forward' or 'backward')")
         per_node[f"#{by_name[key].id}"] = entry
     narration = {k: v for k, v in narration.items() if k in SPECIAL_NARRATION}
     narration.update(per_node)
@@ -326,14 +431,14 @@ def _check_finite(source: str, wt: Walkthrough) -> None:
 def _build_from_expression(source: str, text: str, values: dict) -> tuple[Graph, Node]:
     vals = {}
     for k, v in values.items():
-        a = _number_array(source, f"value of {k!r}", v)
+        a = _number_array(source, f"value of {_q(k)}", v)
         if a.ndim:
-            _fail(source, f"value of {k!r}: an expression takes scalar values")
+            _fail(source, f"value of {_q(k)}: an expression takes scalar values")
         vals[k] = float(a)
     try:
         parsed = parse_expression(text, vals)
     except ExpressionError as e:
-        raise WalkthroughError(f"{source}: expression {text!r}: {e}") from None
+        raise WalkthroughError(f"{source}: expression {_clip(text, 60)!r}: {e}") from None
     _auto_names(parsed.graph, parsed.output)
     return parsed.graph, parsed.output
 
@@ -351,6 +456,79 @@ def _auto_names(graph: Graph, output: Node) -> None:
             taken.add(n.name)
 
 
+def _gate_attrs(source: str, where: str, op: str, attrs: Any) -> dict:
+    """The gate's attributes, checked against :data:`GATE_ATTRS` (numbers as floats)."""
+    if not isinstance(attrs, dict):
+        _fail(source, f"{where}: 'attrs' must be an object such as {{\"c\": -1}}, got {_what(attrs)}")
+    allowed = GATE_ATTRS.get(op, {})
+    for key in attrs:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed)) if allowed else "none"
+            _fail(source, f"{where}: unknown attr {_q(key)} for {op} (its attrs: {known})")
+    out = {}
+    for key, required in allowed.items():
+        if key not in attrs:
+            if required:
+                example = '"l2"' if key == "kind" else "1"
+                _fail(source, f"{where}: missing attr {key!r} (e.g. \"attrs\": {{\"{key}\": {example}}})")
+            continue
+        v = attrs[key]
+        if key == "kind":
+            if v not in REG_KINDS or not isinstance(v, str):
+                _fail(source, f"{where}: attr 'kind' must be one of {', '.join(REG_KINDS)}, got {_what(v)}")
+            out[key] = v
+        else:
+            out[key] = _number(source, f"{where}: attr {key!r}", v)
+    return out
+
+
+def _shape_or_fail(source: str, where: str, shapes: list[tuple]) -> tuple:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        _fail(source, f"{where}: the input shapes {' and '.join(shape_str(s) for s in shapes)} "
+                      "do not broadcast together")
+
+
+def _out_shape(source: str, where: str, op: str, parents: list[Node]) -> tuple:
+    """The shape the gate's value will have, from its inputs' shapes, before it is computed.
+
+    Also checks what the layer-sized gates need (matrix shapes, labels), so a bad file is a
+    clear error rather than a NumPy exception or a silently wrong result.
+    """
+    shapes = [tuple(p.value.shape) for p in parents]
+    if op in ELEMENTWISE_OPS:
+        return _shape_or_fail(source, where, shapes)
+    if op == "affine":
+        x, W, b = shapes
+        if len(x) != 2 or len(W) != 2 or x[1] != W[0]:
+            _fail(source, f"{where}: needs x (N×D), W (D×M) and b (M), got x {shape_str(x)} and W {shape_str(W)}")
+        out = (x[0], W[1])
+        if _shape_or_fail(source, where, [out, b]) != out:
+            _fail(source, f"{where}: b ({shape_str(b)}) does not fit the output {shape_str(out)}")
+        return out
+    if op in LOSS_OPS:
+        scores, labels = parents
+        if scores.value.ndim != 2:
+            _fail(source, f"{where}: the scores must be a matrix N×C (one row of class scores per example), "
+                          f"got {shape_str(shapes[0])}")
+        n, c = shapes[0]
+        if labels.op is not None or labels.kind == "param":
+            _fail(source, f"{where}: the labels must be an input or const node, not {labels.op_name} {_q(labels.label)}")
+        if shapes[1] != (n,):
+            _fail(source, f"{where}: the labels must be a list of {n} class indices (one per row of the "
+                          f"{shape_str(shapes[0])} scores), got {shape_str(shapes[1])}")
+        y = labels.value
+        bad = y[(y != np.round(y)) | (y < 0) | (y >= c)]
+        if bad.size:
+            _fail(source, f"{where}: label {bad[0]:g} is not a class index (the scores have {c} "
+                          f"classes: labels are whole numbers 0 to {c - 1})")
+        return ()
+    if op == "regularization":
+        return ()
+    raise AssertionError(op)        # GATE_OPS lists only the ops handled above
+
+
 def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | None
                       ) -> tuple[Graph, Node, dict[str, Node]]:
     if not isinstance(nodes, list) or not nodes:
@@ -360,16 +538,19 @@ def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | 
     specs: dict[str, dict] = {}
     order: list[str] = []
     shown: dict[str, str] = {}
+    known_ops = ", ".join(sorted(LEAF_OPS | GATE_OPS))
     for i, spec in enumerate(nodes):
         where = f"node {i + 1}"
         if not isinstance(spec, dict):
-            _fail(source, f"{where} must be an object with 'id' and 'op'")
+            _fail(source, f"{where} must be an object with 'id' and 'op', got {_what(spec)}")
         bad = sorted(set(spec) - NODE_KEYS)
         if bad:
-            _fail(source, f"{where}: unknown key {bad[0]!r} (known: {', '.join(sorted(NODE_KEYS))})")
+            _fail(source, f"{where}: unknown key {_q(bad[0])} (known: {', '.join(sorted(NODE_KEYS))})")
         nid = spec.get("id")
         if not isinstance(nid, str) or not nid.strip():
             _fail(source, f"{where}: 'id' is required and must be a non-empty string")
+        if len(nid) > MAX_ID_CHARS:
+            _fail(source, f"{where}: 'id' {_q(nid)} is longer than {MAX_ID_CHARS} characters")
         where = f"node {nid!r}"
         if nid in specs:
             _fail(source, f"duplicate node id {nid!r}")
@@ -377,23 +558,24 @@ def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | 
         if not isinstance(op, str):
             _fail(source, f"{where}: 'op' is required (a gate such as add, mul, exp, recip, addc, mulc, "
                           "or input/param/const)")
-        if op not in LEAF_OPS and op not in OPS:
-            _fail(source, f"{where}: unknown op {op!r} (known: {', '.join(sorted(LEAF_OPS | set(OPS)))})")
+        if op not in LEAF_OPS and (op not in GATE_OPS or op not in OPS):
+            _fail(source, f"{where}: unknown op {_q(op)} (known: {known_ops})")
         label = spec.get("name", nid)
         if not isinstance(label, str) or not label:
             _fail(source, f"{where}: 'name' must be a non-empty string")
+        if len(label) > MAX_ID_CHARS:
+            _fail(source, f"{where}: 'name' is longer than {MAX_ID_CHARS} characters")
         if label in shown:
             _fail(source, f"{where}: duplicate name {label!r} (also used by node {shown[label]!r})")
         shown[label] = nid
         inputs = spec.get("inputs", [])
         if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
             _fail(source, f"{where}: 'inputs' must be a list of node ids")
-        attrs = spec.get("attrs", {})
-        if not isinstance(attrs, dict):
-            _fail(source, f"{where}: 'attrs' must be an object such as {{\"c\": -1}}")
         if op in LEAF_OPS:
             if inputs:
                 _fail(source, f"{where}: an {op} has no inputs")
+            if "attrs" in spec:
+                _fail(source, f"{where}: an {op} has no attrs")
             if "value" in spec and nid in values:
                 _fail(source, f"{where}: value given both in the node and in 'values'")
             if "value" not in spec and nid not in values:
@@ -406,15 +588,18 @@ def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | 
                 _fail(source, f"{where}: {op} takes {arity} input(s), got {len(inputs)}")
             if arity < 0 and not inputs:
                 _fail(source, f"{where}: {op} needs at least one input")
+            _gate_attrs(source, where, op, spec.get("attrs", {}))
         specs[nid] = spec
         order.append(nid)
     for k in values:
         if k not in specs:
-            _fail(source, f"'values' gives {k!r}, which is not a node id")
+            _fail(source, f"'values' gives {_q(k)}, which is not a node id")
     for nid in order:
         for inp in specs[nid].get("inputs", []):
             if inp not in specs:
-                _fail(source, f"node {nid!r}: missing input {inp!r} (no node has that id)")
+                _fail(source, f"node {nid!r}: missing input {_q(inp)} (no node has that id)")
+    # a loss gate's labels carry no gradient: an input used as labels is made without one
+    label_ids = {specs[nid]["inputs"][1] for nid in order if specs[nid]["op"] in LOSS_OPS}
 
     # topological order (the file may list nodes in any order); a cycle is an error
     state: dict[str, int] = {}
@@ -443,36 +628,53 @@ def _build_from_nodes(source: str, nodes: Any, values: dict, output_name: str | 
 
     g = Graph(np.float64)
     built: dict[str, Node] = {}
+    total = 0
     for nid in topo:
         spec = specs[nid]
         op = spec["op"]
         label = spec.get("name", nid)
+        where = f"node {nid!r} ({op})"
         if op in LEAF_OPS:
             v = _number_array(source, f"value of {nid!r}", spec["value"] if "value" in spec else values[nid])
-            built[nid] = g.input(label, v) if op == "input" else g.param(label, v) if op == "param" \
-                else g.const(v, name=label)
+            shape = v.shape
+        else:
+            parents = [built[i] for i in spec.get("inputs", [])]
+            shape = _out_shape(source, where, op, parents)
+        size = math.prod(shape)
+        if size > MAX_ELEMENTS:
+            _fail(source, f"{where} would hold {shape_str(shape)} = {size:,} numbers; a walkthrough value "
+                          f"holds at most {MAX_ELEMENTS:,}")
+        total += size
+        if total > MAX_TOTAL_ELEMENTS:
+            _fail(source, f"{where}, {shape_str(shape)}: the graph's values would hold more than "
+                          f"{MAX_TOTAL_ELEMENTS:,} numbers in all (the most a walkthrough may hold)")
+        if op in LEAF_OPS:
+            if op == "input":
+                built[nid] = g.input(label, v, requires_grad=nid not in label_ids)
+            elif op == "param":
+                built[nid] = g.param(label, v)
+            else:
+                built[nid] = g.const(v, name=label)
             continue
-        attrs = spec.get("attrs", {})
+        attrs = _gate_attrs(source, where, op, spec.get("attrs", {}))
         try:
             with np.errstate(all="ignore"):
-                built[nid] = g.apply(op, *(built[i] for i in spec.get("inputs", [])), name=label, **attrs)
-        except (GraphError, TypeError, KeyError, ValueError) as e:
-            msg = str(e)
-            if isinstance(e, TypeError) and "argument" in msg:
-                msg = f"wrong or missing attrs {attrs!r} ({msg.split(')', 1)[-1].strip() or msg})"
-            elif isinstance(e, KeyError):
-                msg = f"missing attr {msg}"
-            _fail(source, f"node {nid!r} ({op}): {msg}")
+                built[nid] = g.apply(op, *parents, name=label, **attrs)
+        except (GraphError, TypeError, KeyError, ValueError, IndexError, ArithmeticError) as e:
+            _fail(source, f"{where}: {_clip(' '.join(str(e).split()), 200)}")
+        if built[nid].value.shape != shape:      # the rule above and the op must agree
+            _fail(source, f"{where}: computed a value of shape {shape_str(built[nid].value.shape)}, "
+                          f"expected {shape_str(shape)}")
     if output_name is None:
         out = built[order[-1]]
     else:
         if output_name not in built:
-            _fail(source, f"'output' is {output_name!r}, which is not a node id")
+            _fail(source, f"'output' is {_q(output_name)}, which is not a node id")
         out = built[output_name]
     if out.op is None:
         _fail(source, "the output must be a gate, not an input")
-    unused = [nid for nid in order if built[nid].kind in ("input", "param")
-              and built[nid] not in g.ancestors(out)]
+    used = {n.id for n in g.ancestors(out)}
+    unused = [nid for nid in order if built[nid].kind in ("input", "param") and built[nid].id not in used]
     if unused:
         _fail(source, f"node {unused[0]!r} is not used by the output")
     return g, out, built

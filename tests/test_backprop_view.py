@@ -122,7 +122,7 @@ def test_open_malformed_and_good_files(view, tmp_path, qtbot):
     assert view.frame == 1
     (tmp_path / "junk.json").write_text("{oops", encoding="utf-8")
     assert not view.open_walkthrough(tmp_path / "junk.json")
-    assert "bad JSON" in view.error_text()
+    assert "junk.json: not valid JSON" in view.error_text()
     good = tmp_path / "mine.json"
     good.write_text(json.dumps({"name": "mine", "title": "Mine", "expression": "a*b", "values": {"a": 2, "b": 3}}),
                     encoding="utf-8")

@@ -208,9 +208,9 @@ def test_validation_messages(data, needle):
 def test_load_file_errors(tmp_path):
     p = tmp_path / "broken.json"
     p.write_text('{"name": "t", "title": ', encoding="utf-8")
-    with pytest.raises(WalkthroughError, match=r"broken.json: bad JSON at line 1"):
+    with pytest.raises(WalkthroughError, match=r"broken.json: not valid JSON \(line 1, column 24"):
         load_walkthrough(p)
-    with pytest.raises(WalkthroughError, match="missing.json: cannot open"):
+    with pytest.raises(WalkthroughError, match="missing.json: no such file"):
         load_walkthrough(tmp_path / "missing.json")
     ok = tmp_path / "ok.json"
     ok.write_text(json.dumps({"name": "e", "title": "E", "expression": "(a+b)*c", "values": {"a": 1, "b": 2, "c": 3},
