@@ -119,145 +119,84 @@ def write_mnist(d: Path, n_train: int = 12, n_test: int = 5, gz: bool = True, se
     return arrays
 
 
-def png_with_filters(img: np.ndarray, filters: list[int]) -> bytes:
-    """Encode uint8 (H, W, C) as an 8-bit PNG using the given filter type per row (cycled)."""
-    a = np.asarray(img, dtype=np.uint8)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    h, w, c = a.shape
-    bpp = c
-    rows = a.reshape(h, w * c).astype(np.int64)
-    out = bytearray()
-    prev = np.zeros(w * c, dtype=np.int64)
-    for r in range(h):
-        f = filters[r % len(filters)]
-        x = rows[r]
-        left = np.concatenate([np.zeros(bpp, np.int64), x[:-bpp]])
-        upleft = np.concatenate([np.zeros(bpp, np.int64), prev[:-bpp]])
-        if f == 0:
-            fx = x
-        elif f == 1:
-            fx = x - left
-        elif f == 2:
-            fx = x - prev
-        elif f == 3:
-            fx = x - (left + prev) // 2
-        else:
-            p = left + prev - upleft
-            pa, pb, pc = abs(p - left), abs(p - prev), abs(p - upleft)
-            pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
-            fx = x - pred
-        out.append(f)
-        out.extend((fx % 256).astype(np.uint8).tobytes())
-        prev = x
-    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[c]
+# ------------------------------------------------------------------------- image files
+def _pil(img: np.ndarray):
+    from PIL import Image
+    a = np.ascontiguousarray(img)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    return Image.fromarray(a)
 
-    def chunk(t, body):
-        return struct.pack(">I", len(body)) + t + body + struct.pack(">I", zlib.crc32(t + body) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, ctype, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(bytes(out))) + chunk(b"IEND", b""))
+def encode_image(img, fmt: str, **save_kw) -> bytes:
+    """A numpy array (uint8 (H, W[, 1|2|3|4]), uint16 (H, W) for 16-bit grey) or a PIL image,
+    saved by Pillow as ``fmt`` (PNG, JPEG, PPM) with Pillow's ``save`` options."""
+    im = img if hasattr(img, "save") else _pil(img)
+    buf = io.BytesIO()
+    im.save(buf, fmt, **save_kw)
+    return buf.getvalue()
+
+
+def encode_png(img, **save_kw) -> bytes:
+    return encode_image(img, "PNG", **save_kw)
+
+
+def encode_jpeg(img, **save_kw) -> bytes:
+    """JPEG by Pillow; e.g. ``quality=95, subsampling=0, progressive=True, exif=...``."""
+    return encode_image(img, "JPEG", **save_kw)
+
+
+def encode_pnm(img) -> bytes:
+    """Binary PGM (grey) or PPM (RGB) by Pillow."""
+    return encode_image(img, "PPM")
+
+
+def png_chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+
+
+def png_by_hand(rows: bytes, width: int, height: int, depth: int, colour_type: int, extra: bytes = b"",
+                interlace: int = 0) -> bytes:
+    """A PNG from already-filtered scanlines (each row: filter byte + samples; with ``interlace``
+    the rows of the seven Adam7 passes in turn), for what Pillow does not write (interlacing,
+    16-bit colour, 2-bit grey); ``extra`` chunks go before IDAT."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, interlace)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+            + extra + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+
+
+def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
+    """A valid 8-bit greyscale PNG of ``width`` x ``height`` black pixels: about 1 KB of file per
+    MB of pixels (20000x20000: 400 MB of pixels in a 400 KB file). The deflate stream is
+    assembled from one compressed megabyte of zeros repeated (each ends with a full flush, so
+    the repeats are independent), with the Adler-32 of the whole, in milliseconds."""
+    total = height * (width + 1)                       # a filter byte (0) before each row
+    mb = 1 << 20
+    zeros = bytes(mb)
+    c = zlib.compressobj(9)
+    first = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    middle = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    n, rem = divmod(total, mb)
+    last = c.compress(bytes(rem)) + c.flush()
+    adler = struct.pack(">I", ((total % 65521) << 16) | 1)   # Adler-32 of `total` zero bytes
+    stream = first + middle * (n - 1) + last[:-4] + adler
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + png_chunk(b"IDAT", stream) + png_chunk(b"IEND", b""))
+
+
+def bomb_jpeg(width: int = 65000, height: int = 65000) -> bytes:
+    """A baseline JPEG header (quantisation table, SOF0 declaring ``width`` x ``height``, one
+    Huffman table each for DC and AC, start of scan) and a few bytes of scan data: 154 bytes."""
+    def seg(marker: int, body: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+    dqt = seg(0xDB, b"\x00" + bytes([1] * 64))
+    sof = seg(0xC0, struct.pack(">BHHB", 8, height, width, 3) + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00")
+    dht = seg(0xC4, b"\x00" + bytes([1] + [0] * 15) + b"\x00") + seg(0xC4, b"\x10" + bytes([1] + [0] * 15) + b"\x00")
+    sos = seg(0xDA, b"\x03\x01\x00\x02\x00\x03\x00\x00\x3f\x00")
+    return b"\xff\xd8" + dqt + sof + dht + sos + b"\x00" * 4 + b"\xff\xd9"
 
 
 def pickle_bytes(obj) -> bytes:
     buf = io.BytesIO()
     pickle.dump(obj, buf, protocol=2)
     return buf.getvalue()
-
-
-# ------------------------------------------------------------------ a tiny baseline JPEG encoder
-_ZZ = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7,
-       14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39,
-       46, 53, 60, 61, 54, 47, 55, 62, 63]
-_AC_SYMBOLS = [0x00, 0xF0] + [(r << 4) | s for r in range(16) for s in range(1, 11)]
-
-
-def encode_jpeg(img: np.ndarray, subsample: bool = False, restart: int = 0, q: int = 1) -> bytes:
-    """Baseline JPEG (SOF0) of uint8 (H, W, 1|3): flat quantisation ``q``, fixed-length Huffman
-    codes (DC 4 bits, AC 8 bits), optional 4:2:0 chroma and restart markers."""
-    a = np.asarray(img, dtype=np.float64)
-    h, w, c = a.shape
-    u = np.arange(8)
-    C = np.cos((2 * u[None, :] + 1) * u[:, None] * np.pi / 16) * np.where(u == 0, np.sqrt(0.125), 0.5)[:, None]
-    if c == 3:
-        R, G, B = a[..., 0], a[..., 1], a[..., 2]
-        planes = [0.299 * R + 0.587 * G + 0.114 * B,
-                  128 - 0.168736 * R - 0.331264 * G + 0.5 * B,
-                  128 + 0.5 * R - 0.418688 * G - 0.081312 * B]
-        factors = [(2, 2), (1, 1), (1, 1)] if subsample else [(1, 1)] * 3
-    else:
-        planes, factors = [a[..., 0]], [(1, 1)]
-    hmax = max(f[0] for f in factors)
-    mh, mw = -(-h // (8 * hmax)), -(-w // (8 * hmax))
-    comps = []
-    for p, (fh, fv) in zip(planes, factors):
-        p = np.pad(p, ((0, mh * 8 * hmax - h), (0, mw * 8 * hmax - w)), mode="edge")
-        if (fh, fv) != (hmax, hmax):
-            k = hmax // fh
-            p = p.reshape(p.shape[0] // k, k, p.shape[1] // k, k).mean(axis=(1, 3))
-        blocks = (p - 128).reshape(p.shape[0] // 8, 8, p.shape[1] // 8, 8).transpose(0, 2, 1, 3)
-        F = np.einsum("ux,abxy,vy->abuv", C, blocks, C)
-        comps.append(np.rint(F / q).astype(int).reshape(*F.shape[:2], 64)[..., _ZZ])
-    dc_code = {s: format(s, "04b") for s in range(12)}
-    ac_code = {s: format(i, "08b") for i, s in enumerate(_AC_SYMBOLS)}
-
-    def cat(v):
-        v = int(v)
-        s = abs(v).bit_length()
-        bits = format(v if v >= 0 else v + (1 << s) - 1, f"0{s}b") if s else ""
-        return s, bits
-
-    out, pred, bits = bytearray(), [0] * len(comps), []
-
-    def flush():
-        s = "".join(bits)
-        s += "1" * (-len(s) % 8)
-        for i in range(0, len(s), 8):
-            b = int(s[i:i + 8], 2)
-            out.append(b)
-            if b == 0xFF:
-                out.append(0)
-        bits.clear()
-
-    mcus = [(y, x) for y in range(mh) for x in range(mw)]
-    for n, (my, mx) in enumerate(mcus):
-        if restart and n and n % restart == 0:
-            flush()
-            out.extend(bytes([0xFF, 0xD0 + (n // restart - 1) % 8]))
-            pred = [0] * len(comps)
-        for ci, (coef, (fh, fv)) in enumerate(zip(comps, factors)):
-            for j in range(fv):
-                for i in range(fh):
-                    blk = coef[my * fv + j, mx * fh + i]
-                    s, b = cat(blk[0] - pred[ci])
-                    pred[ci] = blk[0]
-                    bits.append(dc_code[s] + b)
-                    run = 0
-                    for k in range(1, 64):
-                        v = blk[k]
-                        if v == 0:
-                            run += 1
-                            continue
-                        while run > 15:
-                            bits.append(ac_code[0xF0])
-                            run -= 16
-                        s, b = cat(v)
-                        bits.append(ac_code[(run << 4) | s] + b)
-                        run = 0
-                    if run:
-                        bits.append(ac_code[0x00])
-    flush()
-
-    def seg(marker, body):
-        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
-
-    nc = len(comps)
-    head = b"\xff\xd8" + seg(0xDB, bytes([0]) + bytes([q] * 64))
-    head += seg(0xC0, struct.pack(">BHHB", 8, h, w, nc)
-                + b"".join(bytes([k + 1, (f[0] << 4) | f[1], 0]) for k, f in enumerate(factors)))
-    head += seg(0xC4, bytes([0x00]) + bytes([0, 0, 0, 12] + [0] * 12) + bytes(range(12)))
-    head += seg(0xC4, bytes([0x10]) + bytes([0] * 7 + [162] + [0] * 8) + bytes(_AC_SYMBOLS))
-    if restart:
-        head += seg(0xDD, struct.pack(">H", restart))
-    head += seg(0xDA, bytes([nc]) + b"".join(bytes([k + 1, 0x00]) for k in range(nc)) + bytes([0, 63, 0]))
-    return head + bytes(out) + b"\xff\xd9"

@@ -1,12 +1,28 @@
-"""Image files in pure NumPy + standard library: PNG (decode and encode), PPM/PGM, and
-area/bilinear resizing. Baseline JPEG decoding lives in :mod:`.jpeg`.
+"""Image files through Pillow's C decoders: PNG, JPEG (baseline and progressive) and
+PPM/PGM/PBM, plus area/bilinear resizing.
 
 Decoders return uint8 ``(H, W, C)`` with ``C`` = 1 (grey) or 3 (RGB); alpha is dropped
-(composited on black is not attempted — the colour values are kept), 16-bit samples are
-reduced to their high byte, palettes are expanded.
+(no compositing — the colour values are kept), palettes are expanded, 16-bit samples are
+reduced to 8 bits (their high byte) and an EXIF orientation tag is applied, so the array is
+the picture as a photo viewer shows it.
+
+Bounded cost: only regular files (not a FIFO or a device, which could block forever) of at
+most :data:`MAX_FILE_BYTES` are opened, and the width x height an image declares in its
+header is checked against :data:`MAX_IMAGE_PIXELS` before a single pixel is decoded, so a
+few hundred bytes claiming a gigapixel are refused in milliseconds. Truncated files are an
+error (Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False), never silently padded.
+Every failure is a :class:`DatasetError` that names the file.
+
+:func:`read_image_scaled` decodes straight to a target size: a JPEG is decoded by libjpeg
+at 1/2, 1/4 or 1/8 scale (``Image.draft``, the smallest scale still at least the target),
+which is what makes a folder of camera photos load in milliseconds per image.
+
+Pillow is imported on first use, so importing the engine does not pay for it.
 """
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -15,256 +31,189 @@ import numpy as np
 
 from .base import DatasetError
 
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".pnm")
+
+# 50 megapixels: every photo a phone or camera writes by default (12-24 MP) and the
+# full-resolution modes of 48/50 MP phones (8000x6000, 8160x6120) and 45 MP cameras fit;
+# anything larger is refused before decoding. At the limit a PNG holds at most 200 MB
+# decoded (RGBA, 4 bytes a pixel; Pillow's own warning starts at 89 MP), a JPEG read for
+# a small target size far less (libjpeg decodes it at 1/8 scale: 0.8 MP).
+MAX_IMAGE_PIXELS = 50_000_000
+# 200 MB: above any compressed photo within the pixel limit (a 50 MP JPEG is 10-30 MB, a
+# 50 MP 8-bit PNG of noise 150 MB, an uncompressed 8-bit PPM 150 MB).
+MAX_FILE_BYTES = 200_000_000
+
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
-_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_PNM_MAGIC = (b"P1", b"P2", b"P3", b"P4", b"P5", b"P6")
+
+# what a malformed file makes Pillow (or the zlib/struct code under it) raise; OSError covers
+# PIL.UnidentifiedImageError and "image file is truncated", SyntaxError "not a PNG file".
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
+                  struct.error, zlib.error)
 
 
 class ImageError(ValueError):
     """An image file could not be decoded (the caller adds the file name)."""
 
 
-# ----------------------------------------------------------------------------------- PNG
-def _unfilter(data: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
-    """Undo the PNG row filters; ``stride`` bytes per row, ``bpp`` bytes per pixel (>= 1)."""
-    if len(data) < height * (stride + 1):
-        raise ImageError(f"image data too short ({len(data)} bytes, need {height * (stride + 1)})")
-    rows = np.frombuffer(data, dtype=np.uint8, count=height * (stride + 1)).reshape(height, stride + 1)
-    kinds = rows[:, 0]
-    if kinds.max(initial=0) > 4:
-        raise ImageError(f"unknown row filter type {int(kinds.max())}")
-    out = np.zeros((height, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.uint8)
-    for r in range(height):
-        line = rows[r, 1:]
-        k = kinds[r]
-        if k == 0:
-            cur = line.copy()
-        elif k == 1:       # Sub: running sum along each byte lane of the pixel
-            pad = (-stride) % bpp
-            lanes = np.concatenate([line, np.zeros(pad, np.uint8)]).reshape(-1, bpp)
-            cur = (np.cumsum(lanes, axis=0, dtype=np.uint64) & 0xFF).astype(np.uint8).reshape(-1)[:stride]
-        elif k == 2:       # Up
-            cur = line + prev
-        else:              # Average / Paeth depend on the byte just decoded: a Python loop
-            cur_b = bytearray(line.tobytes())
-            up = prev.tobytes()
-            if k == 3:
-                for i in range(stride):
-                    left = cur_b[i - bpp] if i >= bpp else 0
-                    cur_b[i] = (cur_b[i] + ((left + up[i]) >> 1)) & 0xFF
-            else:
-                for i in range(stride):
-                    if i >= bpp:
-                        a, c = cur_b[i - bpp], up[i - bpp]
-                    else:
-                        a = c = 0
-                    b = up[i]
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if (pa <= pb and pa <= pc) else (b if pb <= pc else c)
-                    cur_b[i] = (cur_b[i] + pred) & 0xFF
-            cur = np.frombuffer(bytes(cur_b), dtype=np.uint8)
-        out[r] = cur
-        prev = out[r]
-    return out
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """Decode a non-interlaced PNG (all colour types; bit depths 1, 2, 4, 8, 16)."""
-    if data[:8] != PNG_SIG:
-        raise ImageError("not a PNG file (bad signature)")
-    pos, header, palette, idat = 8, None, None, []
-    trns = None
-    while True:
-        if pos + 8 > len(data):
-            raise ImageError("truncated PNG (no IEND chunk)")
-        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if len(body) != length or pos + 12 + length > len(data):
-            raise ImageError(f"truncated PNG (chunk {ctype.decode('latin1')!r} cut off)")
-        crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
-        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
-            raise ImageError(f"corrupt PNG (bad CRC in chunk {ctype.decode('latin1')!r})")
-        pos += 12 + length
-        if ctype == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif ctype == b"PLTE":
-            palette = np.frombuffer(body, dtype=np.uint8).reshape(-1, 3)
-        elif ctype == b"tRNS":
-            trns = body
-        elif ctype == b"IDAT":
-            idat.append(body)
-        elif ctype == b"IEND":
-            break
-    if header is None:
-        raise ImageError("corrupt PNG (no IHDR chunk)")
-    width, height, depth, ctype_, _comp, _filt, interlace = header
-    if ctype_ not in _CHANNELS:
-        raise ImageError(f"unknown PNG colour type {ctype_}")
-    if depth not in (1, 2, 4, 8, 16) or (ctype_ in (2, 4, 6) and depth < 8) or (ctype_ == 3 and depth == 16):
-        raise ImageError(f"invalid PNG bit depth {depth} for colour type {ctype_}")
-    if interlace:
-        raise ImageError("interlaced (Adam7) PNGs are not supported; save it without interlacing")
-    if width == 0 or height == 0:
-        raise ImageError("empty image (0 pixels)")
-    try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as e:
-        raise ImageError(f"corrupt PNG image data ({e})") from None
-    ch = _CHANNELS[ctype_]
-    bits = ch * depth
-    stride = (width * bits + 7) // 8
-    rows = _unfilter(raw, height, stride, max(1, bits // 8))
-    if depth == 16:
-        img = rows.reshape(height, width, ch, 2)[..., 0]
-    elif depth == 8:
-        img = rows.reshape(height, width, ch)
-    else:
-        bitsarr = np.unpackbits(rows, axis=1).reshape(height, -1, depth)[:, :width]
-        weights = (1 << np.arange(depth - 1, -1, -1)).astype(np.uint8)
-        vals = (bitsarr * weights).sum(axis=2).astype(np.uint8)
-        if ctype_ == 0:
-            vals = (vals.astype(np.uint16) * 255 // ((1 << depth) - 1)).astype(np.uint8)
-        img = vals[:, :, None]
-    if ctype_ == 3:
-        if palette is None:
-            raise ImageError("corrupt PNG (palette image without a PLTE chunk)")
-        if img.max() >= len(palette):
-            raise ImageError("corrupt PNG (pixel refers past the end of the palette)")
-        img = palette[img[:, :, 0]]
-    elif ctype_ == 4:
-        img = img[:, :, :1]
-    elif ctype_ == 6:
-        img = img[:, :, :3]
-    return np.ascontiguousarray(img, dtype=np.uint8)
-
-
-def encode_png(img: np.ndarray) -> bytes:
-    """Encode uint8 ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` as a PNG (filter 0)."""
-    a = np.asarray(img, dtype=np.uint8)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    h, w, c = a.shape
-    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[c]
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), a.reshape(h, w * c)], axis=1).tobytes()
-
-    def chunk(t: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + t + body + struct.pack(">I", zlib.crc32(t + body) & 0xFFFFFFFF)
-
-    return (PNG_SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, ctype, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-
-
-# ------------------------------------------------------------------------------- PPM/PGM
-def decode_pnm(data: bytes) -> np.ndarray:
-    """Decode binary (P5 grey, P6 RGB) or ASCII (P2, P3) PGM/PPM."""
-    magic = data[:2]
-    if magic not in (b"P2", b"P3", b"P5", b"P6"):
-        raise ImageError("not a PGM/PPM file (magic must be P2, P3, P5 or P6)")
-    fields, pos = [], 2
-    while len(fields) < 3:
-        while pos < len(data) and data[pos:pos + 1].isspace():
-            pos += 1
-        if data[pos:pos + 1] == b"#":
-            while pos < len(data) and data[pos:pos + 1] not in (b"\n", b"\r"):
-                pos += 1
-            continue
-        start = pos
-        while pos < len(data) and not data[pos:pos + 1].isspace():
-            pos += 1
-        if start == pos:
-            raise ImageError("truncated PGM/PPM header")
-        try:
-            fields.append(int(data[start:pos]))
-        except ValueError:
-            raise ImageError("corrupt PGM/PPM header") from None
-    w, h, maxval = fields
-    if w <= 0 or h <= 0 or not 0 < maxval < 65536:
-        raise ImageError(f"invalid PGM/PPM size {w}x{h} or maximum value {maxval}")
-    ch = 3 if magic in (b"P3", b"P6") else 1
-    n = w * h * ch
-    if magic in (b"P5", b"P6"):
-        pos += 1
-        dt = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
-        if len(data) - pos < n * dt.itemsize:
-            raise ImageError("truncated PGM/PPM pixel data")
-        vals = np.frombuffer(data, dtype=dt, count=n, offset=pos).astype(np.uint32)
-    else:
-        try:
-            vals = np.array(data[pos:].split()[:n], dtype=np.uint32)
-        except ValueError:
-            raise ImageError("corrupt PGM/PPM pixel data") from None
-        if len(vals) < n:
-            raise ImageError("truncated PGM/PPM pixel data")
-    if vals.max(initial=0) > maxval:
-        raise ImageError("corrupt PGM/PPM pixel data (value above the maximum)")
-    if maxval != 255:
-        vals = (vals * 255 + maxval // 2) // maxval
-    return vals.astype(np.uint8).reshape(h, w, ch)
-
-
-def encode_pnm(img: np.ndarray) -> bytes:
-    a = np.asarray(img, dtype=np.uint8)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    h, w, c = a.shape
-    return (b"P6" if c == 3 else b"P5") + f"\n{w} {h}\n255\n".encode() + a.tobytes()
-
-
 # --------------------------------------------------------------------------------- files
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".pnm")
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file to uint8 ``(H, W, C)``; :class:`DatasetError` names the file on failure."""
-    path = Path(path)
+def _open_regular(path: Path):
+    """The file opened for binary reading, after checking it is a regular file within the size limit."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
         raise DatasetError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        if data[:8] == PNG_SIG:
-            return decode_png(data)
-        if data[:2] == b"\xff\xd8":
-            from .jpeg import decode_jpeg
-            return decode_jpeg(data)
-        if data[:2] in (b"P2", b"P3", b"P5", b"P6"):
-            return decode_pnm(data)
-        if not data:
-            raise ImageError("empty file")
-        raise ImageError("unrecognised image format (supported: PNG, baseline JPEG, PPM/PGM)")
-    except ImageError as e:
-        raise DatasetError(f"{path}: {e}") from None
-    except (ValueError, IndexError, struct.error, zlib.error) as e:
-        raise DatasetError(f"{path}: corrupt image ({e})") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a socket"
+                    if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise DatasetError(f"{path}: not an image file but {kind}")
+        if st.st_size > MAX_FILE_BYTES:
+            raise DatasetError(f"{path}: the file is {st.st_size:,} bytes, more than the limit of "
+                               f"{MAX_FILE_BYTES:,} for one image")
+        if st.st_size == 0:
+            raise DatasetError(f"{path}: empty file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _format(head: bytes) -> str:
+    """The format by its signature; only the PNG, JPEG and PNM decoders are ever reached."""
+    if head[:8] == PNG_SIG:
+        return "PNG"
+    if head[:2] == b"\xff\xd8":
+        return "JPEG"
+    if head[:2] in _PNM_MAGIC:
+        return "PPM/PGM"
+    raise ImageError("unrecognised image format (supported: PNG, JPEG, PPM/PGM)")
+
+
+def _image_file(f, fmt: str):
+    """The PIL image file of ``fmt`` with only its header parsed."""
+    if fmt == "PNG":
+        from PIL import PngImagePlugin
+        return PngImagePlugin.PngImageFile(f)
+    if fmt == "JPEG":
+        from PIL import JpegImagePlugin
+        return JpegImagePlugin.JpegImageFile(f)
+    from PIL import PpmImagePlugin
+    return PpmImagePlugin.PpmImageFile(f)
+
+
+def _check_size(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageError(f"empty image (declares {width}x{height} pixels)")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageError(f"image declares {width}x{height} pixels ({width * height:,}), more than the "
+                         f"limit of {MAX_IMAGE_PIXELS:,}; shrink it first")
+
+
+def _to_l_or_rgb(im, grey: bool = False):
+    """A loaded PIL image as mode ``L`` or ``RGB`` (alpha dropped, palette expanded, 16 → 8 bits);
+    ``grey``: the file stores grey samples (Pillow reads 16-bit grey+alpha PNGs as RGBA)."""
+    from PIL import Image
+    mode = im.mode
+    if mode in ("L", "RGB"):
+        return im
+    if grey and mode == "RGBA":
+        return im.getchannel("R")
+    if mode in ("1", "LA", "La"):
+        return im.convert("L")
+    if mode == "I" or mode.startswith("I;16"):
+        a = np.asarray(im)
+        if mode == "I":     # 32-bit: 16-bit PGM samples scaled to 0..65535
+            a = np.clip(a, 0, 65535)
+        return Image.fromarray((a >> 8).astype(np.uint8))
+    if mode in ("P", "PA", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr"):
+        return im.convert("RGB")
+    raise ImageError(f"unsupported pixel format {mode!r}")
+
+
+def _resize_pil(im, height: int, width: int):
+    """Area averaging (Pillow's BOX filter) along an axis that shrinks, bilinear along one that grows."""
+    from PIL import Image
+    w, h = im.size
+    if (w, h) == (width, height):
+        return im
+    box, bilinear = Image.Resampling.BOX, Image.Resampling.BILINEAR
+    if (width <= w) == (height <= h):
+        # reducing_gap: first an integer box reduction (fast), then the exact resampling
+        return im.resize((width, height), box if width <= w else bilinear, reducing_gap=3.0)
+    im = im.resize((width, h), box if width <= w else bilinear)
+    return im.resize((width, height), box if height <= h else bilinear)
+
+
+def _as_array(im) -> np.ndarray:
+    a = np.array(im, dtype=np.uint8)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
+def _decode(path: str | Path, size: tuple[int, int] | None):
+    """``(image uint8 (H, W, C), (height, width) of the full picture as displayed)``; the image
+    is resized to ``size`` = (height, width) when that is given."""
+    from PIL import Image, ImageOps
+    path = Path(path)
+    with _open_regular(path) as f:
+        fmt = "image"
+        try:
+            head = f.read(26)
+            f.seek(0)
+            fmt = _format(head)
+            im = _image_file(f, fmt)             # reads the header only
+            grey_png = fmt == "PNG" and head[12:16] == b"IHDR" and head[25] in (0, 4)   # IHDR colour type
+            width, height = im.size
+            _check_size(width, height)           # before a single pixel is decoded
+            # EXIF orientation (a PNG's eXIf chunk may follow its pixels: Pillow loads them to look)
+            turned = im.getexif().get(0x0112, 1) in (5, 6, 7, 8)   # a 90° turn: width and height swap
+            if size is not None and fmt == "JPEG":
+                th, tw = size
+                # libjpeg decodes at 1/2, 1/4 or 1/8 scale, the smallest still >= the target
+                im.draft(None, (th, tw) if turned else (tw, th))
+            im.load()                            # decoding errors surface here, inside the try
+            ImageOps.exif_transpose(im, in_place=True)
+            out = _to_l_or_rgb(im, grey_png)
+            if size is not None:
+                out = _resize_pil(out, *size)
+            return _as_array(out), ((width, height) if turned else (height, width))
+        except ImageError as e:
+            raise DatasetError(f"{path}: {e}") from None
+        except _DECODE_ERRORS as e:
+            raise DatasetError(f"{path}: corrupt or truncated {fmt} file ({e})") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            # Pillow checks its own limit (89 MP, above ours) in Image.open, which is not used here
+            # so that our check and message come first; kept for a Pillow that checks elsewhere
+            # (the warning arrives as an exception under ``-W error``)
+            raise DatasetError(f"{path}: {e}") from None
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file to uint8 ``(H, W, C)`` at full size; :class:`DatasetError` names the file on failure."""
+    return _decode(path, None)[0]
+
+
+def read_image_scaled(path: str | Path, height: int, width: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """``(uint8 (height, width, C), (H, W) of the full-size picture)``: decoded straight to the
+    target size (JPEG by libjpeg's DCT scaling, then area averaging), never held at full size
+    when it is a JPEG."""
+    return _decode(path, (int(height), int(width)))
 
 
 # -------------------------------------------------------------------------------- resize
-def _weights(n_in: int, n_out: int) -> np.ndarray:
-    """``(n_out, n_in)`` resampling matrix: area averaging when shrinking, bilinear when enlarging."""
-    W = np.zeros((n_out, n_in), dtype=np.float64)
-    if n_out <= n_in:
-        scale = n_in / n_out
-        for o in range(n_out):
-            lo, hi = o * scale, (o + 1) * scale
-            for i in range(int(np.floor(lo)), min(int(np.ceil(hi)), n_in)):
-                W[o, i] = min(hi, i + 1) - max(lo, i)
-    else:
-        centres = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
-        centres = np.clip(centres, 0, n_in - 1)
-        left = np.floor(centres).astype(int)
-        right = np.minimum(left + 1, n_in - 1)
-        frac = centres - left
-        W[np.arange(n_out), left] += 1 - frac
-        W[np.arange(n_out), right] += frac
-    return W / W.sum(axis=1, keepdims=True)
-
-
 def resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resample uint8 ``(H, W, C)`` to ``(height, width, C)`` (area when shrinking, bilinear when enlarging)."""
-    h, w = img.shape[:2]
-    if (h, w) == (height, width):
-        return img
-    tmp = np.tensordot(_weights(h, height), img.astype(np.float64), axes=(1, 0))      # (height, w, C)
-    out = np.tensordot(tmp, _weights(w, width), axes=(1, 1)).transpose(0, 2, 1)       # (height, width, C)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    a = np.asarray(img, dtype=np.uint8)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.shape[:2] == (height, width):
+        return a
+    from PIL import Image
+    if a.shape[2] == 3:
+        return _as_array(_resize_pil(Image.fromarray(np.ascontiguousarray(a)), height, width))
+    planes = [np.asarray(_resize_pil(Image.fromarray(np.ascontiguousarray(a[:, :, c])), height, width))
+              for c in range(a.shape[2])]
+    return np.stack(planes, axis=2)

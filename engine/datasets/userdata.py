@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Dataset, DatasetError, check_arrays
-from .imageio import IMAGE_EXTENSIONS, read_image, resize
+from .imageio import IMAGE_EXTENSIONS, read_image_scaled
 from .preprocess import build_dataset
 
 LABEL_COLUMNS = ("label", "class", "y", "target")
@@ -54,13 +54,13 @@ def read_image_folder(directory: str | Path, size: int, mixed_sizes: str = "erro
     for i, (f, _) in enumerate(files):
         if progress and i % 50 == 0:
             progress(0.8 * i / len(files), f"reading {f.name}")
-        img = read_image(f)
+        img, full = read_image_scaled(f, size, size)     # decoded straight to size x size
         if first is None:
-            first = (f, img.shape[:2])
-        elif img.shape[:2] != first[1] and mixed_sizes == "error":
-            raise DatasetError(f"{f}: images of mixed sizes: this one is {img.shape[1]}x{img.shape[0]} "
+            first = (f, full)
+        elif full != first[1] and mixed_sizes == "error":
+            raise DatasetError(f"{f}: images of mixed sizes: this one is {full[1]}x{full[0]} "
                                f"but {first[0]} is {first[1][1]}x{first[1][0]}; make them all the same size")
-        images.append(resize(img, size, size))
+        images.append(img)
     channels = max(im.shape[2] for im in images)
     out = np.empty((len(images), size, size, channels), dtype=np.uint8)
     for i, im in enumerate(images):
