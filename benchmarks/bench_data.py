@@ -177,7 +177,7 @@ def old_decoders(tmp: Path):
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     try:
         deleted = git("log", "--diff-filter=D", "-1", "--format=%H", "--", "engine/datasets/jpeg.py").strip()
-        rev = f"{deleted}^" if deleted else "HEAD"
+        rev = git("rev-parse", "--short", f"{deleted}^" if deleted else "HEAD").strip()
         sources = {name: git("show", f"{rev}:engine/datasets/{name}") for name in ("imageio.py", "jpeg.py")}
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"old decoders: not compared (git: {e})")
@@ -193,7 +193,7 @@ def old_decoders(tmp: Path):
         mod = importlib.import_module("old_pure_python_decoders.imageio")
     finally:
         sys.path.remove(str(tmp))
-    print(f"old decoders: engine/datasets/{{imageio,jpeg}}.py at {rev[:12]}")
+    print(f"old decoders: engine/datasets/{{imageio,jpeg}}.py at {rev}")
     return mod
 
 
