@@ -1,5 +1,9 @@
 """The backprop view (pytest-qt, offscreen): stepping, playing, errors, network mode, export."""
+import contextlib
 import json
+import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -130,6 +134,141 @@ def test_open_malformed_and_good_files(view, tmp_path, qtbot):
     assert view.error_label.isHidden() and "mine" in view.walkthrough_names()
     view.go_to_frame(view.frame_count() - 1)
     assert view.frame_state()["out_value"] == "6.00"
+
+
+def _hostile_files(tmp_path):
+    """(file, what its message must say) for broken walkthrough files of every class."""
+    out = []
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    out.append((fifo, "not a regular file"))
+
+    def put(name, text, needle):
+        p = tmp_path / name
+        p.write_text(text if isinstance(text, str) else json.dumps(text), encoding="utf-8")
+        out.append((p, needle))
+
+    def nodes(*ns):
+        return {"name": "h", "title": "H", "nodes": list(ns)}
+    put("deep.json", "[" * 50_000 + "]" * 50_000, "nested more than")
+    put("bigint.json", '{"name": "h", "title": "H", "expression": "x", "values": {"x": ' + "9" * 400 + "}}",
+        "integer of 400 digits")
+    put("bomb.json", nodes({"id": "a", "op": "input", "value": [[1.0]] * 8000},
+                           {"id": "b", "op": "input", "value": [[1.0] * 8000]},
+                           {"id": "f", "op": "mul", "inputs": ["a", "b"]}), "node 'f' (mul) would hold 8000×8000")
+    put("attrs.json", nodes({"id": "x", "op": "input", "value": 1},
+                            {"id": "f", "op": "addc", "inputs": ["x"], "attrs": {"c": [1, 2]}}),
+        "attr 'c' must be a number, got a list")
+    put("where.json", nodes({"id": "x", "op": "input", "value": 1},
+                            {"id": "f", "op": "exp", "inputs": ["x"], "attrs": {"where": False}}), "unknown attr 'where'")
+    put("labels.json", nodes({"id": "s", "op": "input", "value": [[1.0, 2.0]]}, {"id": "y", "op": "const", "value": [5]},
+                             {"id": "f", "op": "softmax_loss", "inputs": ["s", "y"]}), "label 5 is not a class index")
+    put("scores.json", nodes({"id": "s", "op": "input", "value": 2.0}, {"id": "y", "op": "const", "value": [0]},
+                             {"id": "f", "op": "hinge_loss", "inputs": ["s", "y"]}), "the scores must be a matrix")
+    put("expr.json", {"name": "h", "title": "H", "expression": "-" * 1500 + "x", "values": {"x": 1}},
+        "nested too deeply")
+    (tmp_path / "folder.json").mkdir()
+    out.append((tmp_path / "folder.json", "is a folder"))
+    return out
+
+
+def _release_fifo(path) -> None:
+    """If the view ever blocks opening a FIFO, a writer arriving releases it (the test then fails)."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_hostile_files_show_one_line_and_the_view_keeps_working(view, qtbot, tmp_path):
+    view.select_walkthrough("sigmoid-neuron")
+    for path, needle in _hostile_files(tmp_path):
+        before = view.spec
+        release = threading.Timer(5.0, _release_fifo, (path,))
+        release.daemon = True
+        release.start()
+        t0 = time.monotonic()
+        try:
+            with qtbot.waitSignal(view.errorOccurred, timeout=10_000) as sig:
+                assert not view.open_walkthrough(path)
+        finally:
+            release.cancel()
+        assert time.monotonic() - t0 < 4, path.name
+        msg = sig.args[0]
+        assert msg.startswith(f"{path.name}: ") and needle in msg and "\n" not in msg, msg
+        assert view.error_text() == msg and not view.error_label.isHidden()
+        assert view.spec is before                         # the last good graph stays
+        view.step_forward()                                # and it still steps
+    assert view.walkthrough_names().count("h") == 0
+    view.select_walkthrough("simple")
+    assert view.error_label.isHidden() and view.frame == 0
+    for _ in range(view.frame_count() - 1):
+        view.step_forward()
+    assert view.frame_state()["out_value"] == "-12.00"
+
+
+def test_graphs_too_large_to_draw_are_refused_quickly(view, tmp_path):
+    """The engine accepts 500 nodes; the view draws at most MAX_DRAWN_NODES (the layout is slow)."""
+    from gui.backprop.view import MAX_DRAWN_NODES
+    n = 200
+    nodes = [{"id": f"x{i}", "op": "input", "value": 1.0} for i in range(n)]
+    nodes += [{"id": f"s{i}", "op": "add", "inputs": [f"s{i - 1}" if i > 1 else "x0", f"x{i}"]} for i in range(1, n)]
+    p = tmp_path / "wide.json"
+    p.write_text(json.dumps({"name": "wide", "title": "Wide", "nodes": nodes}), encoding="utf-8")
+    before = view.spec
+    t0 = time.monotonic()
+    assert not view.open_walkthrough(p)
+    assert time.monotonic() - t0 < 3
+    assert view.error_text() == (f"wide.json: the graph has {2 * n - 1} nodes; the view draws at most "
+                                 f"{MAX_DRAWN_NODES} (a larger drawing takes too long to lay out)")
+    assert view.spec is before and "wide" not in view.walkthrough_names()
+    # the largest drawable graph of the slowest shape (one input fanning out along a chain) opens
+    k = MAX_DRAWN_NODES // 2
+    nodes = [{"id": "x", "op": "input", "value": 1.0}, {"id": "y", "op": "input", "value": 1.0}]
+    nodes += [{"id": f"s{i}", "op": "add", "inputs": [f"s{i - 1}" if i else "y", "x"]} for i in range(k)]
+    p.write_text(json.dumps({"name": "wide", "title": "Wide", "nodes": nodes}), encoding="utf-8")
+    assert view.open_walkthrough(p) and view.error_label.isHidden()
+
+
+def test_unexpected_loader_errors_are_shown(view, tmp_path, monkeypatch):
+    import gui.backprop.view as view_module
+
+    def boom(path):
+        raise RuntimeError("the loader\nbroke")
+    monkeypatch.setattr(view_module, "load_walkthrough", boom)
+    before = view.spec
+    assert not view.open_walkthrough(tmp_path / "odd.json")
+    assert view.error_text() == "odd.json: could not open it (RuntimeError: the loader broke)"
+    assert view.spec is before
+    view.step_forward()
+    assert view.frame == 1
+
+    def expression_error(path):
+        from engine.expr import ExpressionError
+        raise ExpressionError("x is odd")
+    monkeypatch.setattr(view_module, "load_walkthrough", expression_error)
+    assert not view.open_walkthrough(tmp_path / "odd.json") and view.error_text() == "x is odd"
+
+
+@pytest.mark.parametrize("expression, values, needle", [
+    ("-" * 1999 + "x", "x=1", "nested too deeply"),
+    ("x^" * 999 + "x", "x=1", "nested too deeply"),
+    ("exp(" * 399 + "x" + ")" * 399, "x=1", "nested too deeply"),
+    ("(" * 999 + "x" + ")" * 999, "x=1", "nested too deeply"),
+    ("x", "x=" + "9" * 3000, "too long"),
+    ("x * " + "9" * 1990, "x=1", "too large"),
+    ("+".join(["x"] * 1000), "x=1", "the graph has 1,000 nodes; the view draws at most 150"),
+    ("+".join(f"x{i}" for i in range(200)), ",".join(f"x{i}=1" for i in range(200)), "draws at most 150"),
+])
+def test_hostile_custom_expressions(view, expression, values, needle):
+    assert view.set_expression("(x + y) * z", "x=-2, y=5, z=-4")
+    before = view.spec
+    t0 = time.monotonic()
+    assert not view.set_expression(expression, values)
+    assert time.monotonic() - t0 < 3
+    assert view.error_text().startswith("Expression: ") and needle in view.error_text()
+    assert view.spec is before
+    view.step_forward()
+    assert view.frame == 1
+    assert view.set_expression("x * 2", "x=3") and view.error_label.isHidden()
 
 
 def test_window_and_action(qtbot, tmp_path):

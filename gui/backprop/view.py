@@ -34,6 +34,13 @@ from .graph_scene import GraphScene, GraphSpec
 
 MINIBATCH = 32
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# The layered layout's time grows steeply with long fan-out edges (x + x + … + x: 150 nodes
+# take ~2 s, 300 nodes ~14 s, 1,000 nodes ~70 s), so larger graphs are refused, not drawn.
+MAX_DRAWN_NODES = 150
+
+
+class TooLargeToDraw(ValueError):
+    """The graph has more nodes than the view lays out quickly."""
 
 
 class GraphView(QGraphicsView):
@@ -109,6 +116,14 @@ class HeatmapDialog(QDialog):
             col.addWidget(st)
             row.addLayout(col)
         self.resize(560 * len(arrays), 520)
+
+
+def _one_line(e: BaseException, with_type: bool = False, limit: int = 400) -> str:
+    """An exception as one short line for the error label."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    if with_type and not text.startswith(type(e).__name__):
+        text = f"{type(e).__name__}: {text}"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def array_stats(a: np.ndarray) -> str:
@@ -285,9 +300,9 @@ class BackpropView(QWidget):
     def _load_builtins(self) -> None:
         try:
             self.walkthroughs = load_builtin_walkthroughs()
-        except WalkthroughError as e:     # a broken bundled file must not take the view down
+        except Exception as e:  # noqa: BLE001 — a broken bundled file must not take the view down
             self.walkthroughs = []
-            self._show_error(str(e))
+            self._show_error(_one_line(e, with_type=not isinstance(e, WalkthroughError)))
         self.wt_combo.blockSignals(True)
         self.wt_combo.clear()
         for w in self.walkthroughs:
@@ -316,12 +331,21 @@ class BackpropView(QWidget):
         """Load a walkthrough file from anywhere (File > Open walkthrough).
 
         On a bad file the problem is shown inline (and ``errorOccurred`` emitted) and the
-        current graph stays; returns whether it loaded.
+        current graph stays; returns whether it loaded.  Every error of the loader is caught
+        (an unexpected one is shown with its type), so the view stays usable; a FIFO or
+        device is refused by the loader without being opened.
         """
         try:
             wt = load_walkthrough(path)
-        except WalkthroughError as e:
-            self._show_error(str(e))
+            spec = self._spec_for(wt)
+        except (WalkthroughError, ExpressionError) as e:
+            self._show_error(_one_line(e))
+            return False
+        except TooLargeToDraw as e:
+            self._show_error(f"{Path(path).name}: {e}")
+            return False
+        except Exception as e:  # noqa: BLE001 — the view must survive any file
+            self._show_error(f"{Path(path).name}: could not open it ({_one_line(e, with_type=True)})")
             return False
         for i, w in enumerate(self.walkthroughs):
             if w.name == wt.name and w.source == wt.source:
@@ -339,7 +363,7 @@ class BackpropView(QWidget):
         self.wt_combo.blockSignals(True)
         self.wt_combo.setCurrentIndex(self.walkthroughs.index(wt))
         self.wt_combo.blockSignals(False)
-        self.set_walkthrough(wt)
+        self.set_walkthrough(wt, spec)
         return True
 
     def open_walkthrough_dialog(self) -> None:
@@ -348,12 +372,19 @@ class BackpropView(QWidget):
         if path:
             self.open_walkthrough(path)
 
-    def set_walkthrough(self, wt: Walkthrough) -> None:
-        self.current = wt
-        trace = wt.trace if wt.trace is not None else wt.run()
+    @staticmethod
+    def _spec_for(wt: Walkthrough) -> GraphSpec:
         nodes = wt.nodes()
-        spec = GraphSpec(trace, {n.id: wt.label(n.id) for n in nodes}, wt.gate_labels(),
+        if len(nodes) > MAX_DRAWN_NODES:
+            raise TooLargeToDraw(f"the graph has {len(nodes):,} nodes; the view draws at most "
+                                 f"{MAX_DRAWN_NODES} (a larger drawing takes too long to lay out)")
+        trace = wt.trace if wt.trace is not None else wt.run()
+        return GraphSpec(trace, {n.id: wt.label(n.id) for n in nodes}, wt.gate_labels(),
                          {n.id: n.op.describe for n in nodes if n.op is not None}, title=wt.title)
+
+    def set_walkthrough(self, wt: Walkthrough, spec: GraphSpec | None = None) -> None:
+        spec = spec if spec is not None else self._spec_for(wt)
+        self.current = wt
         self._clear_error()
         self._set_spec(spec)
 
@@ -371,13 +402,14 @@ class BackpropView(QWidget):
     def _run_custom(self) -> bool:
         try:
             wt = walkthrough_from_expression(self.expr_edit.text(), self.values_edit.text())
-        except ExpressionError as e:
-            self._show_error(f"Expression: {e}")
+            spec = self._spec_for(wt)
+        except (ExpressionError, WalkthroughError, TooLargeToDraw) as e:
+            self._show_error(f"Expression: {_one_line(e)}")
             return False
         except Exception as e:  # noqa: BLE001 — the view must survive any input
-            self._show_error(f"Expression: {type(e).__name__}: {e}")
+            self._show_error(f"Expression: {_one_line(e, with_type=True)}")
             return False
-        self.set_walkthrough(wt)
+        self.set_walkthrough(wt, spec)
         return True
 
     # ------------------------------------------------------------------ network
