@@ -522,6 +522,21 @@ def test_affine_shapes(tmp_path):
     assert float(wt.output.value[0, 0]) == 5.5
 
 
+def test_documented_layer_gates_load(tmp_path):
+    """The well-formed counterparts of the files above (FORMAT.md's layer-sized gates) load."""
+    d = doc([{"id": "W", "op": "param", "value": [[1.0, -2.0], [0.5, 0.0]]},
+             {"id": "R", "op": "regularization", "inputs": ["W"], "attrs": {"kind": "l2", "strength": 0.5}}])
+    wt = load_walkthrough(write(tmp_path, "reg.json", d))
+    assert float(wt.output.value) == 0.5 * 5.25
+    np.testing.assert_allclose(wt.trace.grads()[wt.node("W").id], [[1.0, -2.0], [0.5, 0.0]])
+    d = doc([GOOD_X, {"id": "f", "op": "leaky_relu", "inputs": ["x"], "attrs": {"slope": 0.1}},
+             {"id": "g", "op": "mulc", "inputs": ["f"], "attrs": {"c": 10 ** 20}}])
+    assert float(load_walkthrough(write(tmp_path, "attrs.json", d)).output.value) == 1e20
+    d = loss_doc("hinge_loss", [[3.2, 5.1, -1.7]], [0])
+    d["nodes"][-1]["attrs"] = {"margin": 1}
+    assert round(float(load_walkthrough(write(tmp_path, "hinge.json", d)).output.value), 1) == 2.9
+
+
 def test_unexpected_exceptions_become_one_line(monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("something\nbroke")
