@@ -9,13 +9,28 @@ statistics (kept with the experiment so a saved model predicts the same later).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..safeio import read_capped, regular_file_size
+
+# The most classes a dataset may have (CIFAR-100 has 100, ImageNet 1,000). Class names are
+# made for every index below the largest label, so a label of 10^8 must not be believed.
+MAX_CLASSES = 1000
+
 
 class DatasetError(ValueError):
     """A dataset could not be made or read; the message names the file and the problem."""
+
+
+def read_file(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them (:func:`read_capped`),
+    asking the OS for no more than the file holds: a read of ``limit`` bytes allocates them
+    all up front, whatever the file's size."""
+    size = regular_file_size(path, DatasetError, what)
+    return read_capped(path, size if size <= limit else limit, DatasetError, what)
 
 
 @dataclass
@@ -81,7 +96,13 @@ def split_indices(n: int, val_fraction: float, test_fraction: float,
 
 
 def check_arrays(X: np.ndarray, y: np.ndarray, source: str, num_classes: int | None = None) -> None:
-    """Raise :class:`DatasetError` naming ``source`` when X / y are unusable."""
+    """Raise :class:`DatasetError` naming ``source`` when X / y are unusable.
+
+    Labels must be whole numbers in ``0 .. num_classes - 1``; without ``num_classes`` (class
+    names made from the labels) below the number of examples and :data:`MAX_CLASSES`. Each
+    range is checked on the values as they are, before any cast (a uint64 label does not
+    wrap to -1, a float 1.5 is not truncated, 1e300 does not overflow).
+    """
     if X.ndim < 2:
         raise DatasetError(f"{source}: features must be a 2-D array (N, D) or images, got shape {X.shape}")
     if y.ndim != 1:
@@ -90,15 +111,50 @@ def check_arrays(X: np.ndarray, y: np.ndarray, source: str, num_classes: int | N
         raise DatasetError(f"{source}: the dataset is empty")
     if len(X) != len(y):
         raise DatasetError(f"{source}: {len(X)} examples but {len(y)} labels")
-    if np.issubdtype(X.dtype, np.floating) and not np.all(np.isfinite(X)):
-        raise DatasetError(f"{source}: features contain NaN or infinite values")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            pass
-        else:
-            raise DatasetError(f"{source}: labels must be integers, got dtype {y.dtype}")
-    if y.min() < 0:
-        raise DatasetError(f"{source}: labels out of range (minimum {int(y.min())} < 0)")
-    if num_classes is not None and y.max() >= num_classes:
-        raise DatasetError(f"{source}: labels out of range (maximum {int(y.max())} "
-                           f">= {num_classes} classes)")
+    if X.size == 0:
+        raise DatasetError(f"{source}: the examples have no features (shape {X.shape})")
+    if X.dtype.kind not in "biuf":
+        raise DatasetError(f"{source}: features must be numbers, got dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+        i = int(np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))[0])
+        raise DatasetError(f"{source}: features contain NaN or infinite values (example x[{i}])")
+    check_labels(y, source, num_classes)
+
+
+def check_labels(y: np.ndarray, source: str, num_classes: int | None = None, name: str = "y") -> None:
+    """Labels ``y`` (1-D) are whole numbers in range; see :func:`check_arrays`. Errors name
+    ``source``, the offending value and its index ``name[i]``."""
+    if y.dtype.kind not in "iuf":
+        raise DatasetError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        finite = np.isfinite(y)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise DatasetError(f"{source}: label {name}[{i}] = {y[i].item()} is not a number of a class "
+                               "(NaN or infinite)")
+        whole = y == np.round(y)
+        if not whole.all():
+            i = int(np.flatnonzero(~whole)[0])
+            raise DatasetError(f"{source}: label {name}[{i}] = {_num(y[i].item())} is not a whole number")
+    lo_i, hi_i = int(np.argmin(y)), int(np.argmax(y))
+    lo, hi = y[lo_i].item(), y[hi_i].item()        # Python numbers: no wrap-around, no overflow
+    if lo < 0:
+        raise DatasetError(f"{source}: labels out of range: {name}[{lo_i}] = {_num(lo)} < 0")
+    if num_classes is not None:
+        if hi >= num_classes:
+            raise DatasetError(f"{source}: labels out of range: {name}[{hi_i}] = {_num(hi)} >= "
+                               f"{num_classes} classes")
+        return
+    limit = min(len(y), MAX_CLASSES)
+    if hi >= limit:
+        why = (f"more than the {len(y):,} examples" if len(y) <= MAX_CLASSES
+               else f"more than the {MAX_CLASSES:,} allowed")
+        raise DatasetError(f"{source}: label {name}[{hi_i}] = {_num(hi)} would make {_num(hi + 1)} "
+                           f"classes, {why} (labels are class indices 0, 1, 2, ...)")
+
+
+def _num(v) -> str:
+    """A label value as the user wrote it: 7, 1.5, 1e+300."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) and abs(v) < 10**15 else f"{v:g}" if isinstance(v, float) else str(v)

@@ -10,6 +10,13 @@
 
 Images come back as uint8 ``(N, 32, 32, 3)`` (HWC), read with ``np.frombuffer`` and one
 vectorised transpose per batch.
+
+Every size is checked before it is read: a batch file (or archive member) may hold at most
+:data:`MAX_BATCH_BYTES`, a meta file :data:`MAX_META_BYTES`; an archive is scanned for at
+most :data:`MAX_ARCHIVE_MEMBERS` members and :data:`MAX_ARCHIVE_BYTES` of uncompressed data
+(so a bomb of members that are skipped cannot take minutes), and its long-name / pax headers
+are bounded. A Python batch's ``labels`` must be a flat list of ints, one per image, checked
+before any conversion.
 """
 from __future__ import annotations
 
@@ -20,8 +27,14 @@ from typing import Callable
 
 import numpy as np
 
-from .base import DatasetError
+from .base import MAX_CLASSES, DatasetError, read_file
 from .safe_pickle import safe_loads
+
+try:
+    from lzma import LZMAError
+except ImportError:     # a Python built without lzma cannot open .tar.xz anyway
+    class LZMAError(Exception):
+        pass
 
 DEFAULT_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 PY_DIR, BIN_DIR = "cifar-10-batches-py", "cifar-10-batches-bin"
@@ -31,6 +44,52 @@ LAYOUT = {
     "binary": (BIN_DIR, [f"data_batch_{i}.bin" for i in range(1, 6)], "test_batch.bin", "batches.meta.txt"),
 }
 RECORD = 1 + 3072
+# An official Python batch is 31,035,704 bytes, a binary one 30,730,000; a Python 3 rewrite of a
+# Python batch (protocol 2 stores the pixel bytes as UTF-8 text) up to about 62 MB.
+MAX_BATCH_BYTES = 64 << 20
+MAX_META_BYTES = 1 << 20            # the official meta files: 158 and 61 bytes
+MAX_ARCHIVE_MEMBERS = 256           # the official archives: 9 entries
+MAX_ARCHIVE_BYTES = 6 * MAX_BATCH_BYTES + (16 << 20)   # official: about 186 MB uncompressed
+MAX_TAR_HEADER_BYTES = 64 << 10     # a GNU long name or a pax header
+
+
+class _ArchiveLimit(Exception):
+    """An archive's header asks for more than we read; becomes a DatasetError."""
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """TarInfo whose extended headers (GNU long names, pax) are refused beyond a few KB before
+    tarfile reads them whole; sparse members (never in a CIFAR-10 archive) are refused."""
+
+    def _proc_member(self, tf):
+        if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                         tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_TAR_HEADER_BYTES:
+            raise _ArchiveLimit(f"an extended tar header of {self.size:,} bytes (at most "
+                                f"{MAX_TAR_HEADER_BYTES:,})")
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise _ArchiveLimit("a sparse member (not an official CIFAR-10 archive)")
+        return super()._proc_member(tf)
+
+
+def _tar_mode(path: Path) -> str:
+    """The tarfile mode for ``path``'s compression, from its first bytes (``r:*`` would try each
+    and report all four failures)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return "r:*"            # tarfile.open says why
+    if head[:2] == b"\x1f\x8b":
+        return "r:gz"
+    if head[:3] == b"BZh":
+        return "r:bz2"
+    if head == b"\xfd7zXZ\x00":
+        return "r:xz"
+    return "r:"
+
+
+def _cap(name: str) -> int:
+    return MAX_META_BYTES if name.startswith("batches.meta") else MAX_BATCH_BYTES
 
 
 class _Source:
@@ -50,33 +109,50 @@ class _Source:
             wanted = set(LAYOUT[self.fmt][1]) | {LAYOUT[self.fmt][2], LAYOUT[self.fmt][3]}
             members: dict[str, bytes] = {}
             try:
-                with tarfile.open(self.archive, "r:*") as tar:
-                    for m in tar:
+                with tarfile.open(self.archive, _tar_mode(self.archive), tarinfo=_BoundedTarInfo) as tar:
+                    for count, m in enumerate(tar, 1):
                         base = m.name.rsplit("/", 1)[-1]
                         if m.isfile() and base in wanted and base not in members:
+                            if m.size > _cap(base):
+                                raise DatasetError(
+                                    f"{self.archive}: {m.name} declares {m.size:,} bytes, more than a "
+                                    f"CIFAR-10 {'meta file' if _cap(base) == MAX_META_BYTES else 'batch'} "
+                                    f"holds (at most {_cap(base):,})")
                             f = tar.extractfile(m)
-                            data = f.read() if f else b""
+                            data = f.read(m.size) if f else b""
                             if len(data) != m.size:
                                 raise EOFError("member shorter than its header says")
                             members[base] = data
+                            if len(members) == len(wanted):
+                                break
+                        # the next member is found by decompressing past this one: bound both
+                        if count >= MAX_ARCHIVE_MEMBERS:
+                            raise _ArchiveLimit(f"more than {MAX_ARCHIVE_MEMBERS} members before the "
+                                                "CIFAR-10 files")
+                        if tar.offset > MAX_ARCHIVE_BYTES:
+                            raise _ArchiveLimit(f"more than {MAX_ARCHIVE_BYTES >> 20} MB of members "
+                                                "before the CIFAR-10 files")
             except FileNotFoundError:
                 raise DatasetError(f"{self.archive}: no such file") from None
-            except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-                raise DatasetError(f"{self.archive}: corrupt or truncated archive ({e})") from None
+            except _ArchiveLimit as e:
+                raise DatasetError(f"{self.archive}: not a CIFAR-10 archive: {e}") from None
+            except RecursionError:
+                raise DatasetError(f"{self.archive}: corrupt archive (extended headers nested too deep)") from None
+            except (tarfile.TarError, EOFError, zlib.error, LZMAError, OSError) as e:
+                detail = " ".join(str(e).split())       # tarfile's messages may span lines
+                raise DatasetError(f"{self.archive}: corrupt or truncated archive ({detail})") from None
             self._members = members
         return self._members
 
     def read(self, name: str, required: bool = True) -> bytes | None:
         if self.directory is not None:
             path = self.directory / name
-            try:
-                return path.read_bytes()
-            except FileNotFoundError:
+            if not path.exists():
                 if required:
-                    raise DatasetError(f"{path}: missing CIFAR-10 file") from None
+                    raise DatasetError(f"{path}: missing CIFAR-10 file")
                 return None
-            except OSError as e:
-                raise DatasetError(f"{path}: cannot read ({e.strerror or e})") from None
+            what = "a CIFAR-10 meta file" if _cap(name) == MAX_META_BYTES else "a CIFAR-10 batch"
+            return read_file(path, _cap(name), what)
         data = self._load_archive().get(name)
         if data is None and required:
             raise DatasetError(f"{self.archive}: the archive has no {LAYOUT[self.fmt][0]}/{name} "
@@ -96,14 +172,38 @@ def _python_batch(data: bytes, where: str, num_classes: int) -> tuple[np.ndarray
         shape = getattr(X, "shape", None)
         raise DatasetError(f"{where}: 'data' must be a uint8 array of shape (N, 3072), got "
                            f"{type(X).__name__} {getattr(X, 'dtype', '')} {shape}")
-    try:
-        y = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        raise DatasetError(f"{where}: 'labels' must be a list of integers") from None
-    if y.ndim != 1 or len(y) != len(X):
-        raise DatasetError(f"{where}: {len(X)} images but {y.size} labels")
-    _check_labels(y, where, num_classes)
-    return X.reshape(-1, 3, 32, 32), y
+    if X.nbytes > min(len(data), MAX_BATCH_BYTES):   # cannot happen with safe_loads; never trust it
+        raise DatasetError(f"{where}: 'data' declares {len(X):,} images ({X.nbytes:,} bytes) but the "
+                           f"file holds {len(data):,} bytes")
+    if len(X) == 0:
+        raise DatasetError(f"{where}: the batch is empty")
+    # labels: checked as a flat list before numpy sees it (nested lists sharing references
+    # would expand to billions of elements in np.asarray)
+    if not isinstance(labels, list):
+        raise DatasetError(f"{where}: 'labels' must be a list of integers, got {type(labels).__name__}")
+    if len(labels) != len(X):
+        raise DatasetError(f"{where}: {len(X)} images but {len(labels)} labels")
+    for i, v in enumerate(labels):
+        if type(v) is not int:
+            raise DatasetError(f"{where}: 'labels'[{i}] is {_short(v)}, expected an integer")
+    lo, hi = min(labels), max(labels)
+    if lo < 0 or hi >= num_classes:
+        bad = labels.index(lo if lo < 0 else hi)
+        raise DatasetError(f"{where}: labels out of range ('labels'[{bad}] = {_short(labels[bad])}, "
+                           f"expected 0..{num_classes - 1})")
+    return X.reshape(-1, 3, 32, 32), np.array(labels, dtype=np.int64)
+
+
+def _short(v) -> str:
+    """``v`` for a message, never expanded: a nested list's repr could be billions of items
+    long (shared references) and a pickled int millions of digits."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return repr(v) if v.bit_length() <= 64 else f"an integer of {v.bit_length():,} bits"
+    if isinstance(v, (float, bool)) or v is None:
+        return f"{type(v).__name__} {v!r}"
+    if isinstance(v, (str, bytes)):
+        return f"{type(v).__name__} {v[:37]!r}" + ("..." if len(v) > 37 else "")
+    return type(v).__name__ + (f" of {len(v):,} items" if hasattr(v, "__len__") else "")
 
 
 def _binary_batch(data: bytes, where: str, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,9 +239,14 @@ def _class_names(src: _Source) -> list[str]:
         names = meta.get(b"label_names", meta.get("label_names")) if isinstance(meta, dict) else None
         if not isinstance(names, list):
             raise DatasetError(f"{where}: no 'label_names' list in the meta file")
-        names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names]
+        for i, n in enumerate(names):
+            if not isinstance(n, (bytes, str)):
+                raise DatasetError(f"{where}: 'label_names'[{i}] is {_short(n)}, expected a name")
+        names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in names]
     if len(names) < 2:
         raise DatasetError(f"{where}: expected the class names, found {len(names)}")
+    if len(names) > MAX_CLASSES:
+        raise DatasetError(f"{where}: {len(names):,} class names (at most {MAX_CLASSES:,} classes)")
     return names
 
 
@@ -167,10 +272,13 @@ def find_cifar10(path: str | Path, prefer: str = "python") -> _Source:
     p = Path(path).expanduser()
     order = [prefer] + [f for f in ("python", "binary") if f != prefer]
     if p.is_file():
-        with open(p, "rb") as f:
-            head = f.read(2)
-        if head != b"\x1f\x8b" and not tarfile.is_tarfile(p):
-            raise DatasetError(f"{p}: not a CIFAR-10 .tar.gz archive (not gzip or tar data)")
+        try:
+            with open(p, "rb") as f:
+                head = f.read(2)
+            if head != b"\x1f\x8b" and not tarfile.is_tarfile(p):
+                raise DatasetError(f"{p}: not a CIFAR-10 .tar.gz archive (not gzip or tar data)")
+        except OSError as e:
+            raise DatasetError(f"{p}: cannot read ({e.strerror or e})") from None
         fmt = "binary" if "bin" in p.name else "python"
         return _Source(fmt, archive=p)
     if not p.exists():

@@ -3,18 +3,33 @@
 The official ``cifar-10-batches-py`` files are Python 2 pickles (protocol 2) of dicts
 holding lists, byte strings, ints and one NumPy uint8 array, rebuilt through
 ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray`` and ``numpy.dtype``
-(Python 3 writers of protocol 2 add ``_codecs.encode`` for bytes). Those globals, wrapped
+(Python 3 writers of protocol 2 add ``_codecs.encode`` for bytes, ``bytes()`` for b""). Those globals, wrapped
 so that they can only build plain numeric arrays, are the only ones admitted; anything
 else (``os.system``, ``builtins.eval``, ``subprocess``...) is refused before it is called.
+
+Memory is bounded too. Before anything is unpickled the opcodes are scanned
+(:func:`pickletools.genops`): every length a byte string declares must be present in the
+file (CPython allocates ``BINBYTES8`` / ``BYTEARRAY8`` buffers at the declared size before
+reading them), memo indices are bounded (a ``LONG_BINPUT`` of 10^8 would grow the memo to
+that many slots) and so is the number of opcodes, hence of objects built. An array is
+created empty (the shape ``(0,)`` numpy pickles) and its bytes must arrive through
+``__setstate__``, where numpy requires exactly as many as the shape declares: an array
+never holds more than the file does, and never uninitialised memory.
 """
 from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 
 import numpy as np
 
 from .base import DatasetError
+
+# An official batch has about 20,000 opcodes (10,000 labels and file names); a Python 3
+# protocol-2 rewrite of one about 90,000. Each opcode builds at most one small object.
+MAX_PICKLE_OPS = 250_000
+_MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT"}
 
 
 def _text(x):
@@ -35,7 +50,13 @@ class _NdarrayOnly:
 def _safe_reconstruct(subtype, shape, typecode):
     if subtype is not _NdarrayOnly:
         raise pickle.UnpicklingError("refusing to rebuild an array of a type other than numpy.ndarray")
-    return np.ndarray.__new__(np.ndarray, shape, _safe_dtype(typecode))
+    # numpy pickles every array as an empty one, then __setstate__ with the shape and bytes;
+    # any other shape here would allocate memory the file does not hold (uninitialised)
+    if not (shape == 0 or (isinstance(shape, (tuple, list)) and len(shape) == 1 and shape[0] == 0
+                           and type(shape[0]) is int)):
+        raise pickle.UnpicklingError(f"refusing an array created with shape {shape!r}; numpy pickles "
+                                     "arrays as (0,) and then sets their contents")
+    return np.ndarray.__new__(np.ndarray, (0,), _safe_dtype(typecode))
 
 
 def _safe_encode(obj, encoding="utf-8", errors="strict"):
@@ -44,7 +65,17 @@ def _safe_encode(obj, encoding="utf-8", errors="strict"):
     return obj.encode(encoding, errors)
 
 
+def _safe_empty_bytes(*args):
+    """Python 3 writes an empty ``bytes`` at protocol 2 as ``bytes()``: only that is allowed
+    (``bytes(10**9)`` would allocate a gigabyte)."""
+    if args:
+        raise pickle.UnpicklingError("refusing bytes() with arguments (only the empty bytes b'' is allowed)")
+    return b""
+
+
 _ALLOWED = {
+    ("__builtin__", "bytes"): _safe_empty_bytes,
+    ("builtins", "bytes"): _safe_empty_bytes,
     ("numpy.core.multiarray", "_reconstruct"): _safe_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _safe_reconstruct,
     ("numpy", "ndarray"): _NdarrayOnly,
@@ -67,8 +98,28 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("refusing persistent references")
 
 
+def _prescan(data: bytes, source: str) -> None:
+    """Refuse, before unpickling, a pickle whose opcodes would allocate more than it holds."""
+    ops = 0
+    try:
+        for op, arg, pos in pickletools.genops(data):
+            ops += 1
+            if ops > MAX_PICKLE_OPS:
+                raise DatasetError(f"{source}: more than {MAX_PICKLE_OPS:,} pickle operations; not a "
+                                   "CIFAR-10 batch")
+            if op.name in _MEMO_OPS and not (isinstance(arg, int) and 0 <= arg <= MAX_PICKLE_OPS):
+                raise DatasetError(f"{source}: unsafe or corrupt pickle: memo index {arg} at byte {pos} "
+                                   f"(at most {MAX_PICKLE_OPS:,})")
+    except DatasetError:
+        raise
+    except (ValueError, EOFError, UnicodeError, OverflowError, MemoryError) as e:
+        # genops reads every counted string from the data: a length past its end lands here
+        raise DatasetError(f"{source}: corrupt or truncated pickle ({e})") from None
+
+
 def safe_loads(data: bytes, source: str):
     """Unpickle ``data`` (the contents of ``source``) or raise :class:`DatasetError` naming it."""
+    _prescan(data, source)
     try:
         return RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
     except pickle.UnpicklingError as e:
