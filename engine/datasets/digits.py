@@ -10,24 +10,32 @@ from pathlib import Path
 
 import numpy as np
 
+from ..safeio import read_npz
 from .base import Dataset, DatasetError, check_arrays
 from .preprocess import build_dataset
 
 DIGITS_PATH = Path(__file__).resolve().parents[2] / "resources" / "digits.npz"
 DIGITS_MAX = 16
+MAX_DIGITS_BYTES = 16 << 20     # the bundled arrays: 117 KB
 
 
 def read_digits(path: str | Path = DIGITS_PATH) -> tuple[np.ndarray, np.ndarray]:
     """``images: (1797, 8, 8, 1)`` uint8 in 0..16 and ``labels: (1797,)`` int64."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            images, labels = z["images"], z["labels"]
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: the bundled digits file is missing (reinstall the application)") from None
-    except (OSError, ValueError, KeyError) as e:
-        raise DatasetError(f"{path}: the bundled digits file is unreadable ({e})") from None
+    if not path.exists():
+        raise DatasetError(f"{path}: the bundled digits file is missing (reinstall the application)")
+    z = read_npz(path, DatasetError, max_bytes=MAX_DIGITS_BYTES, what="the bundled digits file")
+    if "images" not in z or "labels" not in z:
+        raise DatasetError(f"{path}: the bundled digits file is unreadable (no arrays images and labels; "
+                           "reinstall the application)")
+    images, labels = z["images"], z["labels"]
+    if images.ndim < 1 or images.dtype.kind not in "iu" or images.size != len(images) * 64:
+        raise DatasetError(f"{path}: the bundled digits file is unreadable (images of shape {images.shape}, "
+                           f"dtype {images.dtype}; expected 8x8 integers)")
     check_arrays(images.reshape(len(images), -1), labels, str(path), 10)
+    if images.min() < 0 or images.max() > DIGITS_MAX:
+        raise DatasetError(f"{path}: the bundled digits file is unreadable (pixel values "
+                           f"{images.min()}..{images.max()}, expected 0..{DIGITS_MAX})")
     return images.reshape(-1, 8, 8, 1).astype(np.uint8), labels.astype(np.int64)
 
 
