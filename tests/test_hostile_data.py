@@ -496,6 +496,7 @@ CSV_CASES = [
                                                                   "more than the 1,000 allowed"]),
     ("0,1,2\n1,3\n", ["line 2: ragged row with 2 columns, expected 3"]),
     ("0,1\n1,1e999\n", ["line 2: NaN or infinite value in column 2"]),
+    ("0,1,2\n1,2,-1e300\n", ["line 2, column 3: '-1e300' is beyond the float32 range"]),
     ("1\n2\n", ["needs a label column and at least one feature column"]),
     ("a,b\n", ["empty (only a header)"]),
     ("\n\n", ["the dataset is empty"]),
@@ -618,6 +619,8 @@ def npz_cases(tmp: Path) -> list:
     save("oneclass.npz", ["only one class"], x=np.zeros((4, 5, 5), np.uint8), y=np.zeros(4, int))
     save("count.npz", ["3 examples but 2 labels"], x=x3, y=np.array([0, 1]))
     save("nany.npz", ["NaN or infinite", "x[1]"], x=np.array([[0, 1], [np.inf, 2], [0, 0]]), y=np.array([0, 1, 0]))
+    save("f32.npz", ["x[2, 1] = 1e+300 is beyond the float32 range"], x=np.array([[0, 1], [2, 3], [4, 1e300]]),
+         y=np.array([0, 1, 0]))
     save("keys.npz", ["needs arrays named x and y"], a=x3)
     save("obj.npz", ["Python objects"], x=np.array([[1, 2]], dtype=object), y=np.array([0]))
     (tmp / "junk.npz").write_bytes(b"PK\x03\x04" + os.urandom(100))
@@ -631,7 +634,7 @@ def test_npz_refused_in_one_line(tmp_path):
     cases = npz_cases(tmp_path)
     for path, needles in cases:
         refused(lambda: load_dataset(cfg(name="npz", data_file=str(path))), path.name, *needles)
-    assert len(cases) == 28
+    assert len(cases) == 29
 
 
 def test_npz_declared_sizes_are_not_allocated(tmp_path):

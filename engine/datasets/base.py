@@ -115,10 +115,27 @@ def check_arrays(X: np.ndarray, y: np.ndarray, source: str, num_classes: int | N
         raise DatasetError(f"{source}: the examples have no features (shape {X.shape})")
     if X.dtype.kind not in "biuf":
         raise DatasetError(f"{source}: features must be numbers, got dtype {X.dtype}")
-    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-        i = int(np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))[0])
-        raise DatasetError(f"{source}: features contain NaN or infinite values (example x[{i}])")
+    if X.dtype.kind == "f":
+        _check_values(X.reshape(len(X), -1), source)
     check_labels(y, source, num_classes)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_values(rows: np.ndarray, source: str) -> None:
+    """Float features must be finite and within float32 (training's type: 1e300 would become
+    inf). Checked a few million values at a time, so no full-size temporary is made."""
+    step = max(1, (1 << 22) // rows.shape[1])
+    for start in range(0, len(rows), step):
+        part = rows[start:start + step]
+        if not np.isfinite(part).all():
+            i = start + int(np.flatnonzero(~np.isfinite(part).all(axis=1))[0])
+            raise DatasetError(f"{source}: features contain NaN or infinite values (example x[{i}])")
+        if part.dtype.itemsize > 4 and (part.max() > FLOAT32_MAX or part.min() < -FLOAT32_MAX):
+            i, j = (int(v[0]) for v in np.nonzero(np.abs(part) > FLOAT32_MAX))
+            raise DatasetError(f"{source}: x[{start + i}, {j}] = {part[i, j]:g} is beyond the float32 range "
+                               f"training uses (±{FLOAT32_MAX:.3g})")
 
 
 def check_labels(y: np.ndarray, source: str, num_classes: int | None = None, name: str = "y") -> None:

@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ..safeio import read_npz as read_npz_arrays
-from .base import MAX_CLASSES, Dataset, DatasetError, check_arrays, read_file
+from .base import FLOAT32_MAX, MAX_CLASSES, Dataset, DatasetError, check_arrays, read_file
 from .imageio import IMAGE_EXTENSIONS, read_image_scaled
 from .preprocess import build_dataset
 
@@ -214,6 +214,10 @@ def read_csv(path: str | Path):
                 j = next(j for j, v in enumerate(vals) if not math.isfinite(v))
                 raise DatasetError(f"{path}: line {line}: NaN or infinite value in column {j + (j >= label_col) + 1}"
                                    f" ({_cell(feats[j])})")
+            if vals and max(map(abs, vals)) > FLOAT32_MAX:
+                j = next(j for j, v in enumerate(vals) if abs(v) > FLOAT32_MAX)
+                raise DatasetError(f"{path}: line {line}, column {j + (j >= label_col) + 1}: {_cell(feats[j])} is "
+                                   f"beyond the float32 range training uses (±{FLOAT32_MAX:.3g})")
             values.extend(vals)
             label = row[label_col]
             k = label_ids.get(label)
