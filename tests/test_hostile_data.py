@@ -340,9 +340,9 @@ PICKLE_CASES = [
     (py_batch(GOOD, [0, 1, 2])[:-100], ["corrupt or truncated"]),
     # the state gives fewer bytes than the shape declares
     (py_batch(GOOD, [0, 1, 2]).replace(b"K\x03M\x00\x0c\x86", b"K\x04M\x00\x0c\x86"), ["buffer size"]),
-    (b"\x80\x04\x8e" + struct.pack("<Q", 1 << 31) + b"0123456789.", ["expected 2147483648 bytes"]),
-    (b"\x80\x05\x96" + struct.pack("<Q", 1 << 31) + b"0123456789.", ["bytearray8"]),
-    (b"\x80\x04\x8d" + struct.pack("<Q", 1 << 40) + b"abc.", ["unicodestring8"]),
+    (b"\x80\x04\x8e" + struct.pack("<Q", 1 << 31) + b"0123456789.", ["BINBYTES8 at byte 2 declares 2,147,483,648 bytes but only 11 remain"]),
+    (b"\x80\x05\x96" + struct.pack("<Q", 1 << 31) + b"0123456789.", ["BYTEARRAY8 at byte 2 declares"]),
+    (b"\x80\x04\x8d" + struct.pack("<Q", 1 << 40) + b"abc.", ["BINUNICODE8 at byte 2 declares 1,099,511,627,776 bytes"]),
     (b"\x80\x02N" + b"r" + struct.pack("<I", 100_000_000) + b".", ["memo index 100000000"]),
     (b"\x80\x02Np99999999999\n.", ["memo index"]),
     (b"\x80\x02" + b"]" * (safe_pickle.MAX_PICKLE_OPS + 10) + b".", ["pickle operations"]),
