@@ -448,10 +448,25 @@ def test_cifar_archive_bombs_are_refused_early(tmp_path):
     h = tmp_path / "h.bin.tar.gz"
     h.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(3000))
     refused(lambda: cifar.read_cifar10(h), "h.bin.tar.gz")
+    # 7. the same long name in a bzip2 and an xz archive: recognised without parsing it
+    import bz2
+    import lzma
+    for ext, compress in (("bz2", lambda b: bz2.compress(b, 1)), ("xz", lambda b: lzma.compress(b, preset=0))):
+        x = tmp_path / f"x.bin.tar.{ext}"
+        x.write_bytes(compress(tar_header("././@LongLink", 64 * MB, tarfile.GNUTYPE_LONGNAME) + bytes(64 * MB)))
+        refused(lambda: cifar.read_cifar10(x), x.name, "extended tar header of 67,108,864 bytes")
+        assert peak_mb(lambda: cifar.read_cifar10(x)) < 8
+    j = tmp_path / "plain.tar"
+    j.write_bytes(bytes(2048))
+    refused(lambda: cifar.read_cifar10(j), "plain.tar", "not gzip, bzip2, xz or tar data")
     # the same members with nothing hostile in front still load
     ok = cifar_archive(tmp_path / "ok.bin.tar.gz", members, crc=True)
     X, *_ = cifar.read_cifar10(ok)
     assert X.shape == (30, 32, 32, 3)
+    plain = tmp_path / "plain.bin.tar"
+    plain.write_bytes(members + bytes(1024))
+    Xp, *_ = cifar.read_cifar10(plain)
+    assert np.array_equal(Xp, X)
 
 
 def test_cifar_cli(as_limit, tmp_path):

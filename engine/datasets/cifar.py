@@ -272,13 +272,15 @@ def find_cifar10(path: str | Path, prefer: str = "python") -> _Source:
     p = Path(path).expanduser()
     order = [prefer] + [f for f in ("python", "binary") if f != prefer]
     if p.is_file():
+        # recognised by its first bytes: tarfile.is_tarfile would parse the first header with
+        # the stock TarInfo, reading a GNU long name of any size (from a bz2/xz bomb) whole
         try:
             with open(p, "rb") as f:
-                head = f.read(2)
-            if head != b"\x1f\x8b" and not tarfile.is_tarfile(p):
-                raise DatasetError(f"{p}: not a CIFAR-10 .tar.gz archive (not gzip or tar data)")
+                head = f.read(512)
         except OSError as e:
             raise DatasetError(f"{p}: cannot read ({e.strerror or e})") from None
+        if _tar_mode(p) == "r:" and head[257:262] != b"ustar":
+            raise DatasetError(f"{p}: not a CIFAR-10 .tar.gz archive (not gzip, bzip2, xz or tar data)")
         fmt = "binary" if "bin" in p.name else "python"
         return _Source(fmt, archive=p)
     if not p.exists():
