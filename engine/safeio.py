@@ -66,11 +66,11 @@ def read_capped(path: str | os.PathLike, limit: int, error: type[Exception], wha
         raise error(f"{p}: too large for {what} ({_mb(size)}; at most {_mb(limit)})")
     try:
         with open(p, "rb") as f:
-            data = f.read(limit + 1)
+            data = f.read(size + 1)     # not limit + 1: Python allocates what it is asked for
     except OSError as e:
         raise error(f"{p}: cannot read ({e.strerror or e})") from None
-    if len(data) > limit:      # the file grew while we looked
-        raise error(f"{p}: too large for {what} (more than {_mb(limit)})")
+    if len(data) > min(size, limit):    # the file grew while we looked
+        raise error(f"{p}: changed while it was read (it grew past {_mb(size)})")
     return data
 
 

@@ -5,7 +5,6 @@ import os
 import threading
 import time
 
-import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")

@@ -2,7 +2,6 @@
 preprocessing, and bad input. No Qt, no network (downloads: tests/test_data_download.py)."""
 from __future__ import annotations
 
-import gzip
 import os
 import pickle
 import sys

@@ -18,7 +18,7 @@ import pytest
 
 from engine import expr as E
 from engine import walkthroughs as W
-from engine.expr import ExpressionError, evaluate, parse_expression, parse_values
+from engine.expr import ExpressionError, evaluate, parse_values
 from engine.walkthroughs import WalkthroughError, load_walkthrough, walkthrough_from_dict, walkthrough_from_expression
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,12 +9,9 @@ statistics (kept with the experiment so a saved model predicts the same later).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from ..safeio import read_capped, regular_file_size
 
 # The most classes a dataset may have (CIFAR-100 has 100, ImageNet 1,000). Class names are
 # made for every index below the largest label, so a label of 10^8 must not be believed.
@@ -23,14 +20,6 @@ MAX_CLASSES = 1000
 
 class DatasetError(ValueError):
     """A dataset could not be made or read; the message names the file and the problem."""
-
-
-def read_file(path: str | os.PathLike, limit: int, what: str) -> bytes:
-    """The bytes of the regular file ``path``, at most ``limit`` of them (:func:`read_capped`),
-    asking the OS for no more than the file holds: a read of ``limit`` bytes allocates them
-    all up front, whatever the file's size."""
-    size = regular_file_size(path, DatasetError, what)
-    return read_capped(path, size if size <= limit else limit, DatasetError, what)
 
 
 @dataclass

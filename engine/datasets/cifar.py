@@ -27,7 +27,8 @@ from typing import Callable
 
 import numpy as np
 
-from .base import MAX_CLASSES, DatasetError, read_file
+from ..safeio import read_capped
+from .base import MAX_CLASSES, DatasetError
 from .safe_pickle import safe_loads
 
 try:
@@ -152,7 +153,7 @@ class _Source:
                     raise DatasetError(f"{path}: missing CIFAR-10 file")
                 return None
             what = "a CIFAR-10 meta file" if _cap(name) == MAX_META_BYTES else "a CIFAR-10 batch"
-            return read_file(path, _cap(name), what)
+            return read_capped(path, _cap(name), DatasetError, what)
         data = self._load_archive().get(name)
         if data is None and required:
             raise DatasetError(f"{self.archive}: the archive has no {LAYOUT[self.fmt][0]}/{name} "

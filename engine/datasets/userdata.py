@@ -30,8 +30,9 @@ from typing import Callable
 
 import numpy as np
 
+from ..safeio import read_capped
 from ..safeio import read_npz as read_npz_arrays
-from .base import FLOAT32_MAX, MAX_CLASSES, Dataset, DatasetError, check_arrays, read_file
+from .base import FLOAT32_MAX, MAX_CLASSES, Dataset, DatasetError, check_arrays
 from .imageio import IMAGE_EXTENSIONS, read_image_scaled
 from .preprocess import build_dataset
 
@@ -168,7 +169,7 @@ class _Lines:
 def read_csv(path: str | Path):
     """``(X float64 (N, D), y int64 (N,), class_names)`` from a CSV file."""
     path = Path(path).expanduser()
-    data = read_file(path, MAX_CSV_BYTES, "a CSV file")
+    data = read_capped(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

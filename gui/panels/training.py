@@ -2,7 +2,7 @@
 seed; Train/Pause, Step, Reset; progress with steps per second and time left."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QProgressBar,
                                QPushButton)
 
 from engine.config import OPTIMIZERS, SCHEDULES
