@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
                      MAX_IMAGE_SIZE, MAX_SAMPLES, MAX_SEED, MAX_SUBSAMPLE, MAX_UNITS, OPTIMIZERS,
@@ -274,24 +275,57 @@ def cmd_walkthrough(a: argparse.Namespace, out, err) -> int:
     return 0
 
 
+def _join_dash_values(argv: list[str]) -> list[str]:
+    """``--expr "-x^2"``: argparse takes a value starting with ``-`` for an option; join it."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--expr" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append("--expr=" + argv[i + 1])
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None, out=None, err=None) -> int:
+    """Run one command; every failure is one line on ``err`` (status 2; 3 for a bug)."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
-    try:
-        a = parser.parse_args(argv)
-        if a.command == "train":
-            return cmd_train(a, out, err)
-        if a.command == "walkthrough":
-            return cmd_walkthrough(a, out, err)
-        parser.print_help(out)
-        return 0
-    except UsageError as e:
-        print(str(e), file=err)
-    except (ConfigError, DatasetError, ExperimentError, ExpressionError) as e:
-        cmd = getattr(locals().get("a"), "command", None) or "backprop-studio"
-        print(f"backprop-studio {cmd}: error: {e}", file=err)
-    except KeyboardInterrupt:
-        print("backprop-studio: interrupted", file=err)
-        return 130
+    argv = _join_dash_values(list(sys.argv[1:] if argv is None else argv))
+    cmd = "backprop-studio"
+    with warnings.catch_warnings():
+        # NumPy's overflow warnings say nothing a diverging run does not say better.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+        if "--quiet" in argv:
+            warnings.simplefilter("ignore")
+        try:
+            a = parser.parse_args(argv)
+            cmd = f"backprop-studio {a.command}" if a.command else cmd
+            if a.command == "train":
+                return cmd_train(a, out, err)
+            if a.command == "walkthrough":
+                return cmd_walkthrough(a, out, err)
+            parser.print_help(out)
+            return 0
+        except UsageError as e:
+            print(_one_line(e), file=err)
+        except (ConfigError, DatasetError, ExperimentError, ExpressionError) as e:
+            print(f"{cmd}: error: {_one_line(e)}", file=err)
+        except MemoryError:
+            print(f"{cmd}: error: not enough memory for this input", file=err)
+        except KeyboardInterrupt:
+            print("backprop-studio: interrupted", file=err)
+            return 130
+        except Exception as e:  # noqa: BLE001 - a bug: one line, the traceback on request
+            if os.environ.get("BACKPROP_STUDIO_DEBUG"):
+                raise
+            print(f"{cmd}: internal error ({type(e).__name__}: {_one_line(e)}); "
+                  "run again with BACKPROP_STUDIO_DEBUG=1 for the details", file=err)
+            return 3
     return 2
