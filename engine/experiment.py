@@ -413,14 +413,14 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
             raise ExperimentError(f"{path}: the field weights must name a file in the experiment's own "
                                   f"folder (a plain file name), not {wname[:200]!r}")
         wpath = path.parent / wname
-        exp.weights, exp.stats = _load_weights(wpath)
+        exp.weights, exp.stats = _load_weights(wpath, path)
         exp.weights_file = wpath
     return exp
 
 
-def _load_weights(wpath: Path) -> tuple[dict, dict]:
+def _load_weights(wpath: Path, json_path: Path) -> tuple[dict, dict]:
     if not os.path.lexists(wpath):
-        raise ExperimentError(f"{wpath}: the weights file is missing")
+        raise ExperimentError(f"{wpath}: the weights file that {json_path.name} names is missing")
     arrays = safeio.read_npz(wpath, ExperimentError, max_bytes=MAX_WEIGHTS_BYTES,
                              what="an experiment's weights file")
     weights, stats = {}, {}

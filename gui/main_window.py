@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QScrollArea, QTabWidget)
 
 from engine.config import ConfigError, ExperimentConfig, TOY_DATASETS
-from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment
+from engine.datasets import DatasetError
+from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment, weights_mismatch
 
 from . import style
 from .controller import TrainingController
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.redraw_count = 0
         self.last_error = ""
-        self._pending_weights = None
+        self._pending_open = None   # (path, Experiment, previous config) until its dataset has loaded
 
         # views
         self.tabs = QTabWidget()
@@ -345,6 +346,12 @@ class MainWindow(QMainWindow):
         self._jobs.pop(job_id, None)
         if job_id != self._job_id or self._closing:
             return
+        pending, self._pending_open = self._pending_open, None
+        if pending is not None and pending[1].weights is not None:
+            problem = self._weights_problem(pending[1], dataset)
+            if problem:     # nothing of the experiment is taken: the previous one stays, whole
+                self._abandon_open(pending, problem)
+                return
         was = self.controller.running
         self.controller.stop_and_wait()
         self._dataset_cfg = cfg
@@ -352,14 +359,13 @@ class MainWindow(QMainWindow):
         self.state.version += 1
         self.dataset_panel.show_dataset(dataset)
         self._rebuild(f"Loaded {dataset.summary()}")
-        weights, self._pending_weights = self._pending_weights, None
-        if weights is not None and self.controller.trainer is not None:
+        if pending is not None and pending[1].weights is not None and self.controller.trainer is not None:
             try:
-                self.controller.trainer.model.set_params(weights)
+                self.controller.trainer.model.set_params(pending[1].weights)
                 self.controller.publish_now()
-                self.show_status("Opened the experiment with its trained weights")
+                self.show_status(f"Opened {pending[0]} with its trained weights")
             except ConfigError as e:
-                self.show_error(f"The saved weights do not fit: {e}", title="Weights not loaded")
+                self.show_error(str(weights_mismatch(pending[1], e)), title="Weights not loaded")
         self._call_hooks()
         self.dataset_changed.emit(dataset)
         if was and not self.controller.running:
@@ -369,6 +375,10 @@ class MainWindow(QMainWindow):
         self._jobs.pop(job_id, None)
         if job_id != self._job_id or self._closing:
             return
+        pending, self._pending_open = self._pending_open, None
+        if pending is not None:     # an experiment being opened: its dataset failed, it is not opened
+            self._cfg = pending[2]
+            msg = f"{msg}\n\nThe experiment {pending[0]} was not opened."
         self.dataset_panel.set_progress(0.0, "")
         if self._dataset_cfg is None and cfg.name not in TOY_DATASETS:
             # nothing loaded yet (e.g. the remembered dataset is gone): fall back to the demo
@@ -624,48 +634,91 @@ class MainWindow(QMainWindow):
                 d.show()
 
     # ================================================================== experiment files
-    def save_experiment(self, path: str) -> Path:
+    def save_experiment(self, path: str) -> Path | None:
+        """Save the configuration, weights, statistics and history (engine.experiment's atomic save:
+        a file that is not an experiment, or an input of the run, is never replaced). On failure a
+        message says why, the files on disk are as they were, and None is returned."""
         c = self.controller
         if c.running:
             c.stop_and_wait()
         t = c.trainer
-        results = {}
-        if t is not None and t.steps:
-            results = t.summary()
-        exp = Experiment(self._cfg.copy(), weights=t.model.copy_params() if t else None,
-                         stats=dict(self.state.dataset.stats) if self.state.dataset else {},
-                         results=results, history=t.history.to_dict() if t else {})
-        out = save_experiment(path, exp)
+        try:
+            results = t.summary() if t is not None and t.steps else {}
+            exp = Experiment(self._cfg.copy(), weights=t.model.copy_params() if t else None,
+                             stats=dict(self.state.dataset.stats) if self.state.dataset else {},
+                             results=results, history=t.history.to_dict() if t else {})
+            protect = [self._cfg.dataset.data_file, self._cfg.dataset.data_dir]
+            if self._dataset_cfg is not None:
+                protect += [self._dataset_cfg.data_file, self._dataset_cfg.data_dir]
+            out = save_experiment(path, exp, protect=protect)
+        except ExperimentError as e:
+            self.show_error(f"{e}\n\nNothing was saved.", title="Not saved")
+            return None
+        except Exception as e:  # a bug must not lose the window, nor be silent
+            self.show_error(f"{path}: could not be saved ({type(e).__name__}: {e})\n\nNothing was saved.",
+                            title="Not saved")
+            return None
         self.show_status(f"Saved the experiment to {out}")
         return out
 
-    def open_experiment(self, path: str) -> None:
-        exp = load_experiment(path)
+    def open_experiment(self, path: str) -> bool:
+        """Open an experiment file: its configuration at once, its weights when its dataset has
+        loaded. Any error is shown as a message and the current experiment stays as it was
+        (also when its dataset cannot be loaded or its weights do not fit the model)."""
+        try:
+            exp = load_experiment(path)
+        except (ExperimentError, ConfigError, DatasetError, OSError) as e:
+            self.show_error(f"{e}\n\nThe current experiment stays.", title="Not opened")
+            return False
+        except Exception as e:  # a loader's bug: a message, not a traceback
+            self.show_error(f"{path}: could not be opened ({type(e).__name__}: {e})\n\n"
+                            "The current experiment stays.", title="Not opened")
+            return False
         self.controller.stop_and_wait()
-        self._pending_weights = exp.weights
+        previous = self._pending_open[2] if self._pending_open is not None else self._cfg
+        self._pending_open = (str(path), exp, previous)
         self._cfg = exp.config
         self.undo_stack.clear()
         self._reload_panels()
         self.load_dataset()
+        return True
+
+    def _weights_problem(self, exp: Experiment, dataset) -> str:
+        """Why ``exp``'s weights cannot be used with ``dataset`` ("" if they can), naming the file."""
+        from engine.models import build_model
+        try:
+            model = build_model(dataset.num_features, dataset.num_classes, exp.config.model,
+                                exp.config.loss, exp.config.seed)
+            model.set_params(exp.weights)
+        except ConfigError as e:
+            return str(weights_mismatch(exp, e))
+        except Exception as e:  # pragma: no cover - a model builder's bug
+            return f"{exp.weights_file}: the saved weights cannot be used ({type(e).__name__}: {e})"
+        return ""
+
+    def _abandon_open(self, pending, problem: str) -> None:
+        """The experiment being opened cannot be used: back to the previous configuration, whose
+        dataset and network are still loaded."""
+        self._cfg = pending[2]
+        self.undo_stack.clear()
+        self._reload_panels()
+        self.dataset_panel.set_progress(0.0, "")
+        if self.state.dataset is not None:
+            self.dataset_panel.show_dataset(self.state.dataset)
+        self.show_error(f"{problem}\n\nThe experiment {pending[0]} was not opened; the current one stays.",
+                        title="Not opened")
 
     def save_experiment_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the experiment", self.settings.value("last_dir", ""),
                                               "Experiments (*.json)")
-        if path:
-            try:
-                self.save_experiment(path)
-                self.settings.setValue("last_dir", str(Path(path).parent))
-            except ExperimentError as e:
-                self.show_error(str(e), title="Not saved")
+        if path and self.save_experiment(path) is not None:
+            self.settings.setValue("last_dir", str(Path(path).parent))
 
     def open_experiment_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", self.settings.value("last_dir", ""),
                                               "Experiments (*.json)")
-        if path:
-            try:
-                self.open_experiment(path)
-            except ExperimentError as e:
-                self.show_error(str(e), title="Not opened")
+        if path and self.open_experiment(path):
+            self.settings.setValue("last_dir", str(Path(path).parent))
 
     # ================================================================== export
     def export_view(self, path: str, kind: str) -> None:
