@@ -52,24 +52,12 @@ def _bounded_int(field: str, lo: int, hi: int, unit: str = ""):
 
 
 def _positive_int_list(text: str) -> list[int]:
+    """``--hidden 100,50``: layer sizes, each a whole number in 1..MAX_UNITS; "" or 0 = none."""
     text = text.strip()
     if text in ("", "0"):
         return []
-    out = []
-    for part in text.split(","):
-        if len(part.strip().lstrip("+-")) > 30:
-            raise argparse.ArgumentTypeError(f"--hidden layer sizes are at most {MAX_UNITS}; "
-                                             f"got a number of {len(part.strip())} digits")
-        try:
-            v = int(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--hidden must be layer sizes like 100,50; got {part[:40]!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"--hidden layer sizes must be positive; got {v}")
-        if v > MAX_UNITS:
-            raise argparse.ArgumentTypeError(f"--hidden layer sizes are at most {MAX_UNITS} units; got {v}")
-        out.append(v)
-    return out
+    size = _bounded_int("each --hidden layer size", 1, MAX_UNITS, "units")
+    return [size(part) for part in text.split(",")]
 
 
 def _finite_float(text: str) -> float:

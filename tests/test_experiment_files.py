@@ -412,7 +412,7 @@ def test_corrupt_experiment_json_is_one_line(tmp_path):
     (["--seed", "-1"], "--seed"),
     (["--seed", str(2**63)], "--seed"),
     (["--data-seed", "-5"], "--data-seed"),
-    (["--hidden", "99999999999999999999"], "100000"),
+    (["--hidden", "99999999999999999999"], "1..100,000"),
     (["--hidden", "1" + "0" * 5000], "--hidden"),
     (["--epochs", "9" * 4000], "--epochs"),
     (["--batch-size", "10000000"], "1,000,000"),
