@@ -16,7 +16,6 @@ import io
 import os
 import pickle
 import struct
-import subprocess
 import sys
 import tarfile
 import time
@@ -29,6 +28,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+import cli_harness  # noqa: E402
 import data_helpers as H  # noqa: E402
 
 from engine.config import DatasetConfig  # noqa: E402
@@ -162,45 +162,29 @@ def reconstruct_only(shape) -> bytes:
 @pytest.fixture(scope="module")
 def as_limit() -> int:
     """300 MB above the address space a trivial CLI run peaks at (VmPeak of that child)."""
-    code = ("import runpy, sys\nsys.argv = ['main.py', 'train', '--dataset', 'spiral', '--epochs', '0', '--quiet']\n"
-            "try:\n    runpy.run_path('main.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmPeak')][0], file=sys.stderr)")
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to measure the address space")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    base = int(r.stderr.strip().splitlines()[-1]) * 1024
-    return base + 300 * MB
+    return cli_harness.address_limit()
 
 
 def run_cli(limit: int, tmp_path: Path, *args: str, timeout: float = 10.0):
-    """``main.py train ... --epochs 0 --quiet`` with RLIMIT_AS = ``limit``: (code, stderr, seconds)."""
-    env = dict(os.environ, BACKPROP_STUDIO_DATA=str(tmp_path / "cache"), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1")
-    t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "main.py", "train", *args, "--epochs", "0", "--quiet"],
-                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stderr, time.monotonic() - t0
+    """``main.py train ... --epochs 0 --quiet`` with RLIMIT_AS = ``limit``."""
+    return cli_harness.run_cli("train", *args, "--epochs", "0", "--quiet", limit=limit, timeout=timeout,
+                               env={"BACKPROP_STUDIO_DATA": str(tmp_path / "cache")})
 
 
 def assert_one_line(result, name: str, *needles: str):
-    code, err, seconds = result
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1, err[-2000:]
-    assert name in lines[0], lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert seconds < 5, f"{seconds:.1f} s: {lines[0]}"
+    cli_harness.assert_one_line(result, name, *needles)
 
 
 def test_the_harness_accepts_a_good_run_and_sees_tracebacks(as_limit, tmp_path):
-    code, err, _ = run_cli(as_limit, tmp_path, "--dataset", "digits")
-    assert code == 0, err
+    r = run_cli(as_limit, tmp_path, "--dataset", "digits")
+    assert r.code == 0, r.stderr
     p = tmp_path / "x.csv"
     p.write_text("0,1\n1,2\n")
     # a limit below the baseline: the harness must see the failure (not a clean one line)
-    code, err, _ = run_cli(as_limit - 300 * MB - 120 * MB, tmp_path, "--dataset", "csv", "--data-file", str(p))
-    assert code != 0
+    r = run_cli(as_limit - 300 * MB - 120 * MB, tmp_path, "--dataset", "csv", "--data-file", str(p))
+    assert r.code != 0
 
 
 # ==================================================================================== IDX
