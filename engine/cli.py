@@ -21,6 +21,7 @@ from .datasets import DatasetError, load_dataset
 from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path,
                          load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
+from .safeio import one_line
 from .trainer import Trainer
 
 
@@ -276,10 +277,6 @@ def _join_dash_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def main(argv: list[str] | None = None, out=None, err=None) -> int:
     """Run one command; every failure is one line on ``err`` (status 2; 3 for a bug)."""
     out = out or sys.stdout
@@ -302,9 +299,9 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
             parser.print_help(out)
             return 0
         except UsageError as e:
-            print(_one_line(e), file=err)
+            print(one_line(e), file=err)
         except (ConfigError, DatasetError, ExperimentError, ExpressionError) as e:
-            print(f"{cmd}: error: {_one_line(e)}", file=err)
+            print(f"{cmd}: error: {one_line(e)}", file=err)
         except MemoryError:
             print(f"{cmd}: error: not enough memory for this input", file=err)
         except KeyboardInterrupt:
@@ -313,7 +310,7 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
         except Exception as e:  # noqa: BLE001 - a bug: one line, the traceback on request
             if os.environ.get("BACKPROP_STUDIO_DEBUG"):
                 raise
-            print(f"{cmd}: internal error ({type(e).__name__}: {_one_line(e)}); "
+            print(f"{cmd}: internal error ({type(e).__name__}: {one_line(e)}); "
                   "run again with BACKPROP_STUDIO_DEBUG=1 for the details", file=err)
             return 3
     return 2

@@ -115,13 +115,6 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically: a new temporary file beside it, flushed, renamed."""
-    path = Path(path)
-    tmp = _new_temp(path, data, mode)
-    _replace(tmp, path)
-
-
 def _new_temp(path: Path, data: bytes, mode: int | None) -> Path:
     """A new, flushed temporary file ``.<name>.<8 hex>.tmp`` beside ``path`` holding ``data``."""
     for _ in range(100):

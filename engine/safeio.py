@@ -38,6 +38,11 @@ BOMB_MIN_BYTES = 16 << 20    # ... once it declares more than this (small member
 MAX_NPZ_MEMBERS = 10_000
 
 
+def one_line(text) -> str:
+    """``text`` with every run of white space (newlines too) folded to one space."""
+    return " ".join(str(text).split())
+
+
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n:,} bytes"
 

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
+from ..safeio import one_line
 from .base import DatasetError
 
 ProgressFn = Callable[[float, str], None]
@@ -136,12 +137,8 @@ def _seconds(x: float) -> str:
     return f"{x:.0f}" if x >= 10 else f"{x:.2g}"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _fail(url: str, problem: str) -> DatasetError:
-    return DatasetError(_one_line(f"download of {url} {problem}"))
+    return DatasetError(one_line(f"download of {url} {problem}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +164,7 @@ def check_base_url(base: str, origin: str = "the download address") -> str:
         elif parts.query or parts.fragment or "@" in parts.netloc:
             why = "it may not carry a query, fragment or user name"
     if why:
-        raise DatasetError(_one_line(f"{origin} {text!r} cannot be used: {why}"))
+        raise DatasetError(one_line(f"{origin} {text!r} cannot be used: {why}"))
     return text
 
 
@@ -328,7 +325,7 @@ def _explain(e: BaseException, timeout: float) -> str:
                     "(use an https mirror)")
         return f"was redirected to {e.new}, which is not an http(s) address; refused"
     if isinstance(e, urllib.error.HTTPError):
-        reason = _one_line(str(e.reason))
+        reason = one_line(str(e.reason))
         if 300 <= e.code < 400:
             if "infinite loop" in reason:
                 return f"failed: redirect loop (the server answered {e.code} over and over)"
@@ -398,7 +395,7 @@ def _new_part(target_dir: Path, filename: str) -> tuple[int, Path]:
 
 def _not_official(path: Path, remote: Remote, digest: str | None) -> DatasetError:
     what = f"MD5 {digest}, expected {remote.md5}" if digest else "not a regular file"
-    return DatasetError(_one_line(f"{path} already exists and is not the official {remote.filename} "
+    return DatasetError(one_line(f"{path} already exists and is not the official {remote.filename} "
                                   f"({what}); it was left as it is: move or delete it, then try again"))
 
 
