@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
 TOY_DATASETS = ("spiral", "circles", "xor", "gaussians", "moons")
-IMAGE_DATASETS = ("digits", "cifar10", "mnist", "fashion-mnist")
+IMAGE_DATASETS = ("digits", "cifar10-4k", "cifar10", "mnist", "fashion-mnist")
 FILE_DATASETS = ("folder", "csv", "npz")
 DATASETS = TOY_DATASETS + IMAGE_DATASETS + FILE_DATASETS
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")

@@ -594,6 +594,7 @@ class MainWindow(QMainWindow):
         self._act(v, "Restore the default &layout", self.restore_default_layout)
         h = mb.addMenu("&Help")
         self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._act(h, "&About Backprop Studio", self.show_about)
 
     def keyPressEvent(self, ev) -> None:  # Space etc. also reach here when a child doesn't want them
         super().keyPressEvent(ev)
@@ -609,6 +610,23 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in self.SHORTCUTS)
         box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
+    ABOUT_TEXT = (
+        "<b>Backprop Studio</b>: neural networks from one lecture, trained live.<br><br>"
+        "<b>Bundled data</b> (details and licences: resources/DATASETS.md)<br>"
+        "&bull; <i>digits</i>: UCI \"Optical Recognition of Handwritten Digits\", "
+        "E. Alpaydin and C. Kaynak, 1998, CC BY 4.0.<br>"
+        "&bull; <i>cifar10-4k</i>: the first 4,000 images of CIFAR-10 (A. Krizhevsky, \"Learning "
+        "Multiple Layers of Features from Tiny Images\", 2009, www.cs.toronto.edu/~kriz/cifar.html), "
+        "from the sprite sheets of the ConvNetJS CIFAR-10 demo by Andrej Karpathy "
+        "(github.com/karpathy/convnetjs).<br><br>"
+        "CIFAR-10, MNIST and Fashion-MNIST can be downloaded on request.")
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Information, "About Backprop Studio", self.ABOUT_TEXT,
                           QMessageBox.Ok, self)
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()

@@ -43,6 +43,9 @@ def load_dataset(cfg: DatasetConfig, progress: ProgressFn | None = None, *,
     if cfg.name == "digits":
         from .digits import load_digits
         return load_digits(cfg, progress)
+    if cfg.name == "cifar10-4k":
+        from .cifar10_4k import load_cifar10_4k
+        return load_cifar10_4k(cfg, progress)
     if cfg.name == "cifar10":
         from .official import load_cifar10
         return load_cifar10(cfg, progress, cache_dir, base_url)

@@ -1,6 +1,7 @@
 """Dataset panel: toy 2-D sets (type, classes, points, noise, seed, regenerate), the bundled
-digits, CIFAR-10 / MNIST / Fashion-MNIST (folder or download), an image folder, CSV/NPZ; split
-sizes, subsampling, preprocessing; a preview (scatter for 2-D, sample images per class)."""
+digits and CIFAR-10 subset (cifar10-4k), CIFAR-10 / MNIST / Fashion-MNIST (folder or download),
+an image folder, CSV/NPZ; split sizes, subsampling, preprocessing; a preview (scatter for 2-D,
+sample images per class)."""
 from __future__ import annotations
 
 import numpy as np
