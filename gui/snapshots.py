@@ -22,6 +22,8 @@ from engine.trainer import Trainer
 PUBLISH_INTERVAL = 1.0 / 40.0   # snapshots a second: enough that each of the ~33 redraw ticks has a fresh one
 GRID_SIZE = 90
 GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second
+PRED_MAX = 3000              # live predictions: at most this many validation examples
+PRED_CHUNK = 200             # … re-predicted this many per snapshot, in turn (a full pass every few frames)
 
 LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
 
@@ -43,6 +45,7 @@ class Snapshot:
     params: dict                             # copies of the weights
     grid: np.ndarray | None = None           # (G, G, C) class probabilities, when freshly computed
     grid_extent: tuple | None = None         # (x0, x1, y0, y1)
+    preds: np.ndarray | None = None          # (N, C) class probabilities of the first N validation examples
     running: bool = True
     diverged: bool = False
     reason: str = ""
@@ -167,6 +170,10 @@ class GridScorer:
 
     def probabilities(self, params: dict, model_cfg) -> np.ndarray:
         """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
+        return self.probabilities_flat(params, model_cfg).reshape(self.n, self.n, -1)
+
+    def probabilities_flat(self, params: dict, model_cfg) -> np.ndarray:
+        """Softmax of the scores, ``(points, C)`` float32, a new array."""
         s = self.scores_t(params, model_cfg)
         top = s[0].copy()
         for row in s[1:]:
@@ -177,7 +184,40 @@ class GridScorer:
         for row in s[1:]:
             total += row
         s /= total
-        return np.ascontiguousarray(s.T).reshape(self.n, self.n, -1)
+        return np.ascontiguousarray(s.T)
+
+
+class LivePredictions:
+    """Class probabilities of the first :data:`PRED_MAX` validation examples (training ones if
+    there is no validation split), for the Predictions view while it is shown and training runs.
+
+    A full pass on CIFAR-sized inputs (800 × 3,072 through an MLP) costs about as much as a
+    couple of training steps, too much 30 times a second; so each call re-predicts the next
+    :data:`PRED_CHUNK` examples in turn and returns all of them, every prediction at most a
+    few frames old.  The first call predicts them all."""
+
+    def __init__(self, data):
+        X, y = data.X_val[:PRED_MAX], data.y_val[:PRED_MAX]
+        if len(y) == 0:
+            X, y = data.X_train[:PRED_MAX], data.y_train[:PRED_MAX]
+        self.y = np.asarray(y)
+        self._chunks = [GridScorer(X[i:i + PRED_CHUNK], n=0) for i in range(0, len(y), PRED_CHUNK)]
+        self._probs: np.ndarray | None = None
+        self._next = 0
+
+    def update(self, params: dict, model_cfg) -> np.ndarray:
+        """``(N, C)`` float32 probabilities (a new array), ``PRED_CHUNK`` of them from ``params``."""
+        if not self._chunks:
+            return np.zeros((0, 0), np.float32)
+        if self._probs is None or self._probs.shape[1] != params[f"b{len(params) // 2}"].shape[0]:
+            self._probs = np.concatenate([c.probabilities_flat(params, model_cfg) for c in self._chunks])
+            self._next = 0
+        else:
+            k = self._next
+            self._probs[k * PRED_CHUNK:k * PRED_CHUNK + len(self._chunks[k].pts)] = \
+                self._chunks[k].probabilities_flat(params, model_cfg)
+            self._next = (k + 1) % len(self._chunks)
+        return self._probs.copy()
 
 
 class SnapshotMaker:
@@ -195,6 +235,8 @@ class SnapshotMaker:
         self.want_grid = threading.Event()   # set by the window while the regions view is shown
         self.want_grid.set()
         self._grid_t = 0.0
+        self.want_preds = threading.Event()  # set by the window while the predictions view is shown
+        self._live_preds: LivePredictions | None = None
 
     @property
     def scorer(self) -> GridScorer | None:
@@ -203,15 +245,27 @@ class SnapshotMaker:
         return self._scorer
 
     def with_grid(self, snap: Snapshot) -> Snapshot:
-        """``snap`` with the decision regions of its weights, if the regions view wants them.
+        """``snap`` with the decision regions of its weights if the regions view wants them, and
+        the validation predictions if the predictions view wants them.
 
-        In process mode the training process never spends its core on grids: the window
+        In process mode the training process never spends its core on these: the window
         process's relay thread calls this (on the other core) for the newest snapshot."""
-        if self.pts is None or snap.diverged or not self.want_grid.is_set():
+        if snap.diverged:
             return snap
+        extra = {}
         with np.errstate(all="ignore"):
-            grid = self.scorer.probabilities(snap.params, self.trainer.model.model_cfg)
-        return dataclasses.replace(snap, grid=grid, grid_extent=self.extent)
+            if self.pts is not None and self.want_grid.is_set():
+                extra.update(grid=self.scorer.probabilities(snap.params, self.trainer.model.model_cfg),
+                             grid_extent=self.extent)
+            if self.want_preds.is_set():
+                extra["preds"] = self.predictions(snap.params)
+        return dataclasses.replace(snap, **extra) if extra else snap
+
+    def predictions(self, params: dict) -> np.ndarray:
+        """The live validation predictions for ``params`` (see :class:`LivePredictions`)."""
+        if self._live_preds is None:
+            self._live_preds = LivePredictions(self.trainer.data)
+        return self._live_preds.update(params, self.trainer.model.model_cfg)
 
     def sync_sent(self) -> None:
         """Mark the trainer's whole history as sent (it arrived from the training process)."""
@@ -245,6 +299,9 @@ class SnapshotMaker:
             with np.errstate(all="ignore"):
                 w.fields["grid"] = self.scorer.probabilities(t.model.params, t.model.model_cfg)
             self._grid_t = now
+        if not t.diverged and self.want_preds.is_set():
+            with np.errstate(all="ignore"):
+                w.fields["preds"] = self.predictions(t.model.params)
         return w.snapshot()
 
 

@@ -144,3 +144,35 @@ def test_a_large_dataset_reaches_the_training_process_exactly():
     there.load_state_dict(state)
     for k, v in here.model.params.items():
         np.testing.assert_array_equal(there.model.params[k], v)
+
+
+def test_live_predictions_are_the_models_own_and_refresh_in_turns():
+    """The Predictions view's live probabilities: after one full pass they are the model's own
+    (to float32 rounding); later calls re-predict one chunk each, so after as many calls as there
+    are chunks every example reflects the newest weights."""
+    from gui import snapshots
+    cfg = ExperimentConfig()
+    cfg.dataset.samples, cfg.dataset.val_fraction = 400, 0.5          # 600 validation points: 3 chunks
+    cfg.model.hidden, cfg.model.activations, cfg.model.dtype = [8], ["tanh"], "float64"
+    t = Trainer.from_config(cfg, load_dataset(cfg.dataset))
+    maker = SnapshotMaker(t, run_id=1)
+    maker.want_grid.clear()
+    snap = maker.make(running=True, sps=0.0)
+    assert snap.preds is None                                         # not wanted: not computed
+    maker.want_preds.set()
+    X, n = t.data.X_val, len(t.data.y_val)
+    assert n > 2 * snapshots.PRED_CHUNK
+    first = maker.make(running=True, sps=0.0).preds
+    np.testing.assert_allclose(first, t.model.probabilities(X), atol=1e-5)
+    old = t.model.probabilities(X)
+    for _ in range(20):
+        t.step()
+    new = t.model.probabilities(X)
+    assert np.abs(new - old).max() > 1e-3
+    chunks = -(-n // snapshots.PRED_CHUNK)
+    p = maker.make(running=True, sps=0.0).preds                      # one chunk is new, the rest old
+    np.testing.assert_allclose(p[:snapshots.PRED_CHUNK], new[:snapshots.PRED_CHUNK], atol=1e-5)
+    np.testing.assert_allclose(p[snapshots.PRED_CHUNK:], old[snapshots.PRED_CHUNK:], atol=1e-5)
+    for _ in range(chunks - 1):
+        p = maker.with_grid(maker.make_wire(running=True, sps=0.0).snapshot()).preds   # the relay's path
+    np.testing.assert_allclose(p, new, atol=1e-5)
