@@ -154,6 +154,10 @@ def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> None:
         raise UsageError("backprop-studio train: --epochs must be 0 or more")
 
 
+def _loss_text(v: float) -> str:
+    return f"{v:.4f}" if abs(v) < 1e5 else f"{v:.4g}"
+
+
 def _json_safe(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
@@ -212,9 +216,11 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
             trainer.model.set_params(weights)
         except ConfigError as e:
             raise weights_mismatch(loaded, e) from None
+        trainer.compute_initial()
         say("[model] weights loaded from the experiment file")
     say(f"[model] {trainer.model.describe()}")
     epochs = cfg.optim.epochs if cfg.optim.epochs >= 0 else 0
+    say(f"[train] step 0 loss {_loss_text(trainer.initial[0])} ({trainer.sanity_check()})")
     t_last = [time.monotonic()]
 
     def on_step(r):

@@ -20,6 +20,7 @@ from .models import Network, build_model
 from .optim import make_optimizer, random_weights_like, scheduled_lr
 
 SEARCH_OPTIMIZERS = ("random-search", "random-local-search")
+INITIAL_EXAMPLES = 1000   # the step-0 loss is measured on at most this many training examples
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,44 @@ def divergence_reason(loss: float, step: int, lr: float, *, data_loss: float = m
             f"{lr:g} is probably too large, try a smaller one (e.g. {lr / 10:g})")
 
 
+def expected_initial_loss(loss: str, num_classes: int, margin: float = 1.0) -> float:
+    """The data loss of weights so small that every score is about 0: softmax gives every class
+    probability 1/C, so −log(1/C) = ln C; the SVM's every wrong class costs max(0, 0 − 0 + Δ) = Δ,
+    so (C − 1)·Δ."""
+    if loss == "svm":
+        return (num_classes - 1) * float(margin)
+    return math.log(num_classes)
+
+
+def sanity_check(loss: str, num_classes: int, margin: float, initial_data_loss: float,
+                 init: str = "") -> str:
+    """One line comparing the step-0 data loss with the lecture's sanity check.
+
+    ``loss`` is "softmax" or "svm", ``margin`` the SVM's Δ (ignored for softmax),
+    ``initial_data_loss`` the data loss before any update (``Trainer.initial[1]``) and
+    ``init`` (optional) the initialisation's name, used to say why the loss is far off.
+    "Near" means within 10 % of the expected value (or 0.05 when that is larger): small weights
+    (0.0001·randn) land within about 0.01 of it, Xavier/He weights on real data usually not.
+    """
+    expected = expected_initial_loss(loss, num_classes, margin)
+    if loss == "svm":
+        head = f"sanity check: small-weight SVM starts near (C−1)·Δ = {expected:.2f}"
+    else:
+        head = f"sanity check: small-weight softmax starts near ln {num_classes} = {expected:.2f}"
+    if not math.isfinite(initial_data_loss):
+        return f"{head}; here the loss is not finite — check the data and the settings"
+    here = f"here {initial_data_loss:.2f}" if abs(initial_data_loss) < 1e5 else f"here {initial_data_loss:.3g}"
+    if abs(initial_data_loss - expected) <= max(0.1 * expected, 0.05):
+        return f"{head}; {here}"
+    if initial_data_loss > expected:
+        if init == "small":
+            why = "small weights on large inputs still give large scores (preprocess the inputs)"
+        else:
+            why = f"the weights are not small{f' ({init} init)' if init else ''}, so the scores are not all near 0"
+        return f"{head}; {here} — far from it: {why}"
+    return f"{head}; {here} — below it: these weights already fit the data (trained or loaded)"
+
+
 class Trainer:
     def __init__(self, model: Network, data: Dataset, cfg: ExperimentConfig):
         self.model = model
@@ -98,7 +137,27 @@ class Trainer:
             raise ConfigError(f"the model has {model.num_classes} outputs but {data.name} has {data.num_classes} classes")
         if len(data.y_train) == 0:
             raise ConfigError(f"{data.name} has no training examples")
+        self.initial: tuple[float, float, float] = (math.nan, math.nan, math.nan)
         self._begin()
+        self.compute_initial(from_init=True)
+
+    def compute_initial(self, *, from_init: bool = False) -> tuple[float, float, float]:
+        """``(loss, data loss, reg loss)`` of the current weights, before any update, on at most
+        the first :data:`INITIAL_EXAMPLES` training examples (no gradients). Stored in
+        :attr:`initial`; call it again after putting other weights in with ``model.set_params``
+        (construction and :meth:`reset` call it themselves, with ``from_init=True``: the weights
+        are the configured initialisation, which :meth:`sanity_check` may then name)."""
+        self._initial_from_init = from_init
+        n = min(len(self.data.y_train), INITIAL_EXAMPLES)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.initial = self.model.loss(self.data.X_train[:n], self.data.y_train[:n], grads=False)
+        return self.initial
+
+    def sanity_check(self) -> str:
+        """:func:`sanity_check` of this run's loss settings and :attr:`initial`."""
+        lc = self.cfg.loss
+        return sanity_check(lc.loss, self.model.num_classes, lc.margin, self.initial[1],
+                            self.cfg.model.init if self._initial_from_init else "")
 
     def _begin(self) -> None:
         """A fresh run of the current weights: counters, history, optimizer state, minibatch order."""
@@ -251,6 +310,7 @@ class Trainer:
         fresh = build_model(self.model.input_dim, self.model.num_classes, self.cfg.model, self.cfg.loss, self.cfg.seed)
         self.model.set_params(fresh.params)
         self._begin()
+        self.compute_initial(from_init=True)
 
     # -------------------------------------------------------------- state transfer
     _STATE_FIELDS = ("base_lr", "batch_size", "steps", "samples_seen", "diverged", "reason", "_pos",
@@ -266,6 +326,7 @@ class Trainer:
                 "rng": self.rng.bit_generator.state,
                 "perm": self._perm.copy(),
                 "history": self.history.to_dict(),
+                "initial": list(self.initial),
                 **{k: getattr(self, k) for k in self._STATE_FIELDS}}
 
     def load_state_dict(self, state: dict) -> None:
@@ -281,6 +342,10 @@ class Trainer:
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
         for k in self._STATE_FIELDS:
             setattr(self, k, state[k])
+        if state.get("initial") is not None:
+            self.initial = tuple(float(v) for v in state["initial"])
+        else:
+            self.compute_initial()
 
     def fit(self, epochs: int, on_step=None, should_stop=None) -> None:
         """Train ``epochs`` epochs (stops early on divergence or when ``should_stop()``)."""
@@ -300,5 +365,6 @@ class Trainer:
         return {"train_accuracy": tr[3], "val_accuracy": va[3], "test_accuracy": te[3],
                 "final_loss": tr[0], "data_loss": tr[1], "reg_loss": tr[2],
                 "val_loss": va[0], "steps": self.steps, "epochs": round(self.epoch, 4),
-                "seconds": round(self.seconds, 4), "diverged": self.diverged, "reason": self.reason,
+                "seconds": round(self.seconds, 4),
+                "initial_loss": self.initial[0], "initial_data_loss": self.initial[1], "diverged": self.diverged, "reason": self.reason,
                 "parameters": self.model.num_params}

@@ -175,3 +175,13 @@ def test_main_py_entry_point_runs_the_cli():
     r = subprocess.run([sys.executable, "main.py", "train", "--lr", "zero"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_first_train_line_is_the_step0_loss_with_its_sanity_check():
+    code, out, err = run("train", "--dataset", "cifar10-4k", "--hidden", "0", "--init", "small", "--loss", "svm",
+                         "--preprocess", "standardize", "--epochs", "0")
+    assert code == 0, err
+    first = next(line for line in err.splitlines() if line.startswith("[train]"))
+    doc = last_json(out)
+    assert first.startswith(f"[train] step 0 loss {doc['initial_loss']:.4f} (sanity check: small-weight SVM")
+    assert "(C−1)·Δ = 9.00" in first and doc["initial_data_loss"] == pytest.approx(9.0, abs=0.05)

@@ -195,3 +195,62 @@ def test_state_dict_continues_a_run_exactly(opt):
     for k in a.model.params:
         np.testing.assert_array_equal(a.model.params[k], b.model.params[k])
     assert a.history.to_dict() == b.history.to_dict()
+
+
+# ---------------------------------------------------------------- step 0: the initial loss and its sanity check
+from engine.trainer import INITIAL_EXAMPLES, expected_initial_loss, sanity_check  # noqa: E402
+
+
+def cifar_trainer(loss, preprocess="standardize", init="small", hidden=()):
+    cfg = ExperimentConfig(dataset=DatasetConfig(name="cifar10-4k", preprocess=preprocess),
+                           model=ModelConfig(hidden=list(hidden), activations=["relu"] * len(hidden), init=init),
+                           loss=LossConfig(loss=loss)).validate()
+    return Trainer.from_config(cfg, load_dataset(cfg.dataset))
+
+
+@pytest.mark.parametrize("loss,expected,tol", [("softmax", math.log(10), 0.01), ("svm", 9.0, 0.05)])
+def test_step0_loss_of_small_weights_is_the_lectures_sanity_check(loss, expected, tol):
+    t = cifar_trainer(loss)
+    total, data_loss, reg_loss = t.initial
+    assert data_loss == pytest.approx(expected, abs=tol)
+    assert total == pytest.approx(data_loss + reg_loss) and 0 <= reg_loss < 1e-3
+    line = t.sanity_check()
+    assert line.startswith("sanity check: small-weight") and f"here {data_loss:.2f}" in line
+    assert ("ln 10 = 2.30" if loss == "softmax" else "(C−1)·Δ = 9.00") in line and "far" not in line
+    # the same numbers as a direct evaluation of the first training examples, before any update
+    n = min(INITIAL_EXAMPLES, len(t.data.y_train))
+    assert t.initial == pytest.approx(t.model.loss(t.data.X_train[:n], t.data.y_train[:n], grads=False))
+    assert t.steps == 0 and not t.history.loss
+
+
+def test_step0_far_from_the_check_says_why():
+    raw = cifar_trainer("softmax", preprocess="none", init="he", hidden=[20])
+    assert raw.initial[1] > 10 * math.log(10)
+    assert "far from it: the weights are not small (he init)" in raw.sanity_check()
+    assert "preprocess the inputs" in cifar_trainer("softmax", preprocess="none").sanity_check()
+
+
+def test_sanity_check_rule():
+    assert expected_initial_loss("svm", 3, 2.0) == 4.0 and expected_initial_loss("softmax", 3, 1.0) == math.log(3)
+    assert sanity_check("softmax", 10, 1.0, 2.31) == "sanity check: small-weight softmax starts near ln 10 = 2.30; here 2.31"
+    assert sanity_check("svm", 10, 1.0, 8.99) == "sanity check: small-weight SVM starts near (C−1)·Δ = 9.00; here 8.99"
+    assert "far from it" in sanity_check("svm", 10, 1.0, 12.0, "xavier") and "xavier" in sanity_check("svm", 10, 1.0, 12.0, "xavier")
+    assert "already fit" in sanity_check("softmax", 10, 1.0, 0.4)
+    assert "not finite" in sanity_check("softmax", 10, 1.0, math.nan)
+
+
+def test_initial_follows_reset_new_weights_and_state():
+    t = small_trainer()
+    first = t.initial
+    t.fit(5)
+    assert t.initial == first                      # training does not move the step-0 loss
+    trained = t.model.copy_params()
+    t.reset()
+    assert t.initial == pytest.approx(first)
+    t.model.set_params(trained)
+    t.compute_initial()
+    assert t.initial[0] < 0.5 * first[0]           # the loaded (trained) weights' loss
+    assert "already fit" in t.sanity_check() and "tanh init" not in t.sanity_check()
+    other = small_trainer()
+    other.load_state_dict(t.state_dict())
+    assert other.initial == t.initial
