@@ -10,6 +10,7 @@ from engine.config import DatasetConfig  # noqa: E402
 from engine.datasets import load_dataset  # noqa: E402
 from gui.labs import LabsWidget  # noqa: E402
 from gui.labs.common import export_plot  # noqa: E402
+from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,34 @@ def test_default_dataset_loads_without_argument(qtbot):
     assert [lab.title for lab in w.labs] == ["Score function", "Losses & regularization", "Overfitting",
                                              "Optimization", "Loss landscape", "Activations"]
     w.shutdown()
+
+
+def _lab_texts(lab) -> str:
+    from PySide6.QtWidgets import QLabel
+    return "\n".join(w.text() for w in lab.findChildren(QLabel))
+
+
+def test_labs_in_the_window_get_its_dataset_while_the_demo_trains(qtbot, window):
+    """Issue 13: opened while the start-up demo (the spiral) trains, every lab said "no dataset
+    loaded" — the window holds its hooks back from tabs while training runs, and the labs are
+    created without a dataset.  Every sub-tab, shown through the window, has the window's set."""
+    w = window
+    w.toggle_training()
+    assert w.controller.running
+    w.tabs.setCurrentWidget(w.labs_widget)
+    lw = w.labs_widget
+    ds = w.current_dataset()
+    assert ds.name == "spiral"
+    for i in range(lw.tabs.count()):
+        lw.tabs.setCurrentIndex(i)
+        lab = lw._built[i]
+        assert lab is not None and lab.isVisible()
+        assert lab.dataset is ds, type(lab).__name__
+        text = _lab_texts(lab).lower()
+        assert "no dataset" not in text and "load a dataset" not in text, type(lab).__name__
+    assert lw.model is not None     # a snapshot of the window's network
+    w.toggle_training()
+    lw.shutdown()
 
 
 def test_score_lab(labs, qtbot, tmp_path, spiral):

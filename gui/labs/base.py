@@ -1,6 +1,8 @@
-"""The base of every lab tab: a title, a Reset button, dataset / model hooks."""
+"""The base of every lab tab: a title, a Reset button, dataset / model hooks, and the
+``first_result`` signal (the lab's first meaningful frame is drawn)."""
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from .common import big_font, label, row
@@ -8,9 +10,15 @@ from .common import big_font, label, row
 
 class Lab(QWidget):
     """One lab.  Subclasses build their body into ``self.body`` (a QVBoxLayout), keep
-    their plots in ``self.plots`` ({name: PlotWidget}) and implement :meth:`reset`."""
+    their plots in ``self.plots`` ({name: PlotWidget}) and implement :meth:`reset`.
+
+    A lab shows its default result when it is first shown (computed in the background where it
+    takes time) and calls :meth:`_mark_result` once that first meaningful frame is drawn:
+    ``has_result`` becomes True and ``first_result`` is emitted (once).  Tests and
+    ``benchmarks/bench_labs.py`` wait on it."""
 
     title = "Lab"
+    first_result = Signal()
     blurb = ""
 
     def __init__(self, parent=None):
@@ -18,6 +26,7 @@ class Lab(QWidget):
         self.dataset = None
         self.model = None
         self.plots: dict = {}
+        self.has_result = False
         outer = QVBoxLayout(self)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setFont(big_font(-1))
@@ -28,6 +37,13 @@ class Lab(QWidget):
         outer.addLayout(row(head, self.reset_button, stretch=False))
         self.body = QVBoxLayout()
         outer.addLayout(self.body, 1)
+
+    def _mark_result(self) -> None:
+        """The first meaningful frame is drawn: set ``has_result`` and emit ``first_result``
+        (once; later calls do nothing)."""
+        if not self.has_result:
+            self.has_result = True
+            self.first_result.emit()
 
     # hooks ------------------------------------------------------------------
     def reset(self) -> None:  # pragma: no cover - overridden

@@ -102,11 +102,36 @@ class LabsWidget(QWidget):
 
     def _build_shown(self, *_):
         if self.isVisible() and self.tabs.currentIndex() >= 0:
+            self._sync_from_host()
             self._build(self.tabs.currentIndex())
 
     def showEvent(self, event):  # noqa: N802
         self._build_shown()
         super().showEvent(event)
+
+    def _sync_from_host(self) -> None:
+        """Take the window's dataset (and a model snapshot, if the labs have none yet) when it
+        is not the one the labs have.
+
+        The main window hands its dataset to a tab through ``set_dataset`` when the tab is shown —
+        but not while training runs (so a lab is not restarted under the lecturer's hands), and
+        the window creates this widget without a dataset (``load_default=False``).  Opened while
+        the demo trains, every lab said "no dataset loaded".  A dataset the labs never had
+        restarts nothing, so the labs ask for it themselves when they are shown."""
+        host = self.window()
+        if host is self or not hasattr(host, "current_dataset"):
+            return
+        try:
+            d = host.current_dataset()
+            if d is not None and d is not self.dataset:
+                self._apply_dataset(d)
+            if self.model is None and hasattr(host, "current_model_snapshot"):
+                m = host.current_model_snapshot()
+                if m is not None:
+                    self.set_model(m)
+        except Exception:  # noqa: BLE001  (the window's hooks will deliver them later)
+            import traceback
+            traceback.print_exc()
 
     @property
     def labs(self) -> list:
@@ -141,6 +166,8 @@ class LabsWidget(QWidget):
         self._apply_dataset(dataset)
 
     def _apply_dataset(self, dataset) -> None:
+        if dataset is self.dataset:
+            return          # (already given: the labs' work is not redone)
         self.dataset = dataset
         for lab in self._built:
             if lab is not None:
