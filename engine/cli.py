@@ -16,7 +16,8 @@ import warnings
 
 from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
                      MAX_IMAGE_SIZE, MAX_SAMPLES, MAX_SEED, MAX_SUBSAMPLE, MAX_UNITS, OPTIMIZERS,
-                     PREPROCESS, REGULARIZERS, SCHEDULES, ConfigError, ExperimentConfig)
+                     PREPROCESS, REGULARIZERS, SCHEDULES, ConfigError, ExperimentConfig, apply_defaults,
+                     dataset_defaults, describe_defaults)
 from .datasets import DatasetError, load_dataset
 from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path,
                          load_experiment, save_experiment, weights_mismatch)
@@ -123,7 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> None:
+# the flag that sets each configuration path the per-dataset defaults may fill in
+_FLAG_OF = {"dataset.preprocess": "--preprocess", "optim.lr": "--lr", "optim.epochs": "--epochs",
+            "optim.batch_size": "--batch-size", "loss.reg_strength": "--reg-strength", "model.init": "--init"}
+
+
+def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> set[str]:
+    """Put the flags given into ``cfg``; returns the configuration paths they set ("optim.lr", …)."""
+    given = set()
     d, m, l, o = cfg.dataset, cfg.model, cfg.loss, cfg.optim
     pairs = [(d, "name", a.dataset), (d, "classes", a.classes), (d, "samples", a.samples),
              (d, "noise", a.noise), (d, "seed", a.data_seed), (d, "data_dir", a.data_dir),
@@ -134,11 +142,14 @@ def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> None:
              (l, "loss", a.loss), (l, "margin", a.margin), (l, "reg", a.reg), (l, "reg_strength", a.reg_strength),
              (o, "optimizer", a.optimizer), (o, "lr", a.lr), (o, "schedule", a.schedule),
              (o, "batch_size", a.batch_size), (o, "epochs", a.epochs), (cfg, "seed", a.seed)]
+    section = {id(d): "dataset.", id(m): "model.", id(l): "loss.", id(o): "optim.", id(cfg): ""}
     for obj, name, value in pairs:
         if value is not None:
             setattr(obj, name, value)
+            given.add(section[id(obj)] + name)
     if a.hidden is not None:
         m.hidden = a.hidden
+        given.add("model.hidden")
     if a.activation is not None:
         acts = [s.strip() for s in a.activation.split(",") if s.strip()]
         for s in acts:
@@ -152,6 +163,9 @@ def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> None:
         m.activations = [m.activations[0] if m.activations else "relu"] * len(m.hidden)
     if a.epochs is not None and a.epochs < 0:
         raise UsageError("backprop-studio train: --epochs must be 0 or more")
+    if a.activation is not None:
+        given.add("model.activations")
+    return given
 
 
 def _loss_text(v: float) -> str:
@@ -193,12 +207,19 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
         cfg, weights = loaded.config, loaded.weights
     else:
         cfg = ExperimentConfig()
-    _apply_flags(cfg, a)
+    given = _apply_flags(cfg, a)
+    applied = {}
+    if not a.config:    # an experiment file is taken as it is
+        applied = apply_defaults(cfg, dataset_defaults(cfg.dataset.name), keep=given)
     cfg.validate()
     protect = _save_protect(cfg, a, loaded)
     if a.save:      # refuse a bad --save before training, not after
         check_save_target(a.save, protect)
     say = (lambda msg: None) if a.quiet else (lambda msg: print(msg, file=err, flush=True))
+    if applied:
+        flags = " / ".join(_FLAG_OF.get(p, p) for p in applied)
+        say(f"[config] image-set defaults for {cfg.dataset.name}: {describe_defaults(applied)} "
+            f"(override with {flags})")
 
     last = [0.0]
 
@@ -236,7 +257,7 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     if trainer.diverged:
         say(f"[train] stopped: {trainer.reason}")
     result = trainer.summary()
-    result.update({"dataset": data.name, "model": trainer.model.describe()})
+    result.update({"dataset": data.name, "model": trainer.model.describe(), "defaults_applied": applied})
     if a.save:
         path = save_experiment(a.save, Experiment(cfg, trainer.model.copy_params(), dict(data.stats),
                                                   results=_json_safe(dict(result)),
