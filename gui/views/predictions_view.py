@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .. import style
+from .tiles import CategoryAxis, TileGrid, label_font
 
 MAX_EVAL = 3000
 GALLERY = 6
+UNIT = QRectF(0, 0, 1, 1)   # a tile's content fills its unit square
+GALLERY_CHARS = 12     # a class name in the gallery: at most this many characters
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, c: int) -> np.ndarray:
@@ -32,10 +37,19 @@ class PredictionsView(QWidget):
         self.caption = QLabel("Predictions appear once a dataset and a model are ready.")
         lay.addWidget(self.caption)
         self.glw = style.live_view(pg.GraphicsLayoutWidget())
-        lay.addWidget(self.glw, 1)
+        # every name readable at any font scale: when the tab is smaller than that needs (a large
+        # scale with the panels shown), it scrolls rather than squeezing the names together
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.scroll.setWidget(self.glw)
+        lay.addWidget(self.scroll, 1)
         self.cmap = style.sequential_cmap()
         self.confusion = None
         self.accuracy = None
+        self.gallery = []
+        self.gallery_grid = None
+        self._scatter_key = None
 
     # hooks the window calls
     def set_dataset(self, d) -> None:
@@ -46,57 +60,130 @@ class PredictionsView(QWidget):
         self.model = m
         self._dirty = True
 
-    def _build(self, c: int, names, gallery: bool) -> None:
+    def restyle(self) -> None:
+        """A new font scale or theme: rebuilt (labels measured again) at the next refresh."""
+        self._key = None
+        self._dirty = True
+
+    def _build(self, c: int, names, gallery: bool, points: bool = False) -> None:
         g = self.glw
         g.clear()
-        cm = g.addPlot(row=0, col=0, rowspan=1)
+        fm = QFontMetricsF(label_font())
+        # Confusion matrix: names of the true classes on the left, of the predicted classes under
+        # it (upright when they would crowd), each cell at least a text line high so no name
+        # overprints its neighbour, at any font scale.
+        left, bottom = CategoryAxis("left"), CategoryAxis("bottom")
+        cm = g.addPlot(row=0, col=0, axisItems={"left": left, "bottom": bottom})
         style.style_plot(cm, "Confusion matrix (validation)", "true class", "predicted class")
         cm.showGrid(x=False, y=False)
         cm.invertY(True)
         cm.setAspectLocked(True)
+        cm.setMouseEnabled(False, False)
+        cm.setMenuEnabled(False)
+        cm.hideButtons()
+        counts = QFontMetricsF(label_font(-2)).horizontalAdvance("000") + 8
+        cell = max(fm.height() * 1.1, counts)
+        cm.vb.setMinimumSize(c * cell, c * cell)
         img = pg.ImageItem(axisOrder="row-major")
         img.setLookupTable(self.cmap.getLookupTable(nPts=256))
         cm.addItem(img)
-        ticks = [[(k + 0.5, str(n)[:8]) for k, n in enumerate(names)]]
-        cm.getAxis("left").setTicks(ticks)
-        cm.getAxis("bottom").setTicks(ticks)
+        cm.setRange(xRange=(0, c), yRange=(0, c), padding=0.02)
+        for ax in (left, bottom):
+            ax.set_categories([k + 0.5 for k in range(c)], names)
         texts = []
         if c <= 12:
             for i in range(c):
                 row = []
                 for j in range(c):
                     t = pg.TextItem("", anchor=(0.5, 0.5), color=style.FG)
+                    t.setFont(label_font(-2))
                     t.setPos(j + 0.5, i + 0.5)
                     cm.addItem(t)
                     row.append(t)
                 texts.append(row)
+        # Accuracy per class: a horizontal bar beside each row of the matrix (the same true
+        # class, named once on the matrix's left), its value written at its end.
         acc = g.addPlot(row=0, col=1)
-        style.style_plot(acc, "Accuracy per class", "accuracy", "class")
-        acc.setYRange(0, 1.05)
-        acc.setXRange(-0.6, c - 0.4, padding=0)   # every class's bar, not just the first
-        acc.disableAutoRange()
-        acc.setPreferredWidth(420)
-        acc.setMinimumWidth(300)
-        acc.getAxis("bottom").setTicks([[(k, str(n)[:8]) for k, n in enumerate(names)]])
-        bars = pg.BarGraphItem(x=np.arange(c), height=np.zeros(c), width=0.7,
+        style.style_plot(acc, "Accuracy per class", "", "accuracy")
+        acc.invertY(True)           # row k of the matrix: the same y, the same direction
+        acc.setYLink(cm)
+        acc.hideAxis("left")
+        acc.setXRange(0, 1.3, padding=0)
+        acc.setMouseEnabled(False, False)
+        acc.setMenuEnabled(False)
+        acc.hideButtons()
+        acc.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
+        acc.setPreferredWidth(fm.horizontalAdvance("100%") * 5)
+        acc.setMinimumWidth(fm.horizontalAdvance("100%") * 3)
+        bars = pg.BarGraphItem(x0=np.zeros(c), y=np.arange(c) + 0.5, height=0.7, width=np.zeros(c),
                                brushes=[pg.mkBrush(style.class_color(k)) for k in range(c)])
         acc.addItem(bars)
-        g.ci.layout.setColumnStretchFactor(0, 1)
+        values = []
+        for k in range(c):
+            t = pg.TextItem("", anchor=(0, 0.5), color=style.FG)
+            t.setFont(label_font(-2))
+            t.setPos(0.02, k + 0.5)
+            acc.addItem(t)
+            values.append(t)
+        g.ci.layout.setColumnStretchFactor(0, 3)
         g.ci.layout.setColumnStretchFactor(1, 1)
-        gal = g.addLayout(row=1, col=0, colspan=2)
+        # Gallery: as many examples as fit in one row, each with the same size; on 2-D data each
+        # is its point (ringed) on a small scatter of the validation set
+        vb = g.addViewBox(row=1, col=0, colspan=2, enableMouse=False)
+        widest = max([fm.horizontalAdvance(f"✗ {n[:GALLERY_CHARS]}") for n in names] +
+                     [fm.horizontalAdvance(f"{n[:GALLERY_CHARS]} 100%") for n in names])
+        grid = TileGrid(vb, GALLERY, label_lines=4, label_above=True, font_extra=-1.0,
+                        min_col_width=widest + 4, one_row=True)
+        gh = grid.label_h + fm.height() * (4 if points else 3) + 3 * TileGrid.GAP
+        vb.setMinimumHeight(gh)
+        vb.setMaximumHeight(gh * 1.6)
         cells = []
         for i in range(GALLERY):
-            lab = gal.addLabel("", row=0, col=i, size=f"{style.font_pt(-2):.0f}pt")
-            vb = gal.addViewBox(row=1, col=i, lockAspect=True, enableMouse=False)
-            vb.invertY(True)
             im = pg.ImageItem(axisOrder="row-major")
-            vb.addItem(im)
-            cells.append((lab, vb, im))
+            im.setParentItem(grid.groups[i])
+            cells.append(im)
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 1)
         self.confusion = (cm, img, texts)
-        self.accuracy = (acc, bars)
+        self.accuracy = (acc, bars, values)
+        lay = g.ci.layout
+        lay.invalidate()
+        m = lay.effectiveSizeHint(Qt.MinimumSize)
+        self.glw.setMinimumSize(int(m.width()) + 8, int(m.height()) + 8)
         self.gallery = cells
+        self.gallery_grid = grid
+        self._scatter_key = None
+
+    def _gallery_scatter(self, d, X, y, idx, c) -> None:
+        """2-D data: each gallery tile shows the validation points (faint, in their class's colour)
+        and the example itself, large and ringed."""
+        key = (id(d), tuple(int(i) for i in idx))
+        if self._scatter_key == key:
+            return
+        self._scatter_key = key
+        lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
+        span = np.where(hi - lo > 0, hi - lo, 1.0)
+        u = 0.06 + 0.88 * (X[:, :2] - lo) / span
+        u[:, 1] = 1.0 - u[:, 1]                     # y up, as in the Decision regions view
+        rgb = style.class_rgb(c)
+        faint = [pg.mkBrush(*(255 * rgb[k]).astype(int), 90) for k in range(c)]
+        for g in self.gallery_grid.groups:
+            for child in list(g.childItems()):
+                if isinstance(child, (pg.ScatterPlotItem, QGraphicsRectItem)):
+                    child.setParentItem(None)
+                    if child.scene() is not None:
+                        child.scene().removeItem(child)
+        for g, i in zip(self.gallery_grid.groups, idx):
+            frame = QGraphicsRectItem(0, 0, 1, 1)
+            frame.setPen(pg.mkPen(style.MUTED, width=1, cosmetic=True))
+            frame.setParentItem(g)
+            bg = pg.ScatterPlotItem(u[:, 0], u[:, 1], size=max(3.0, style.line_px(1.3)), pen=None,
+                                    brush=[faint[k] for k in y])
+            bg.setParentItem(g)
+            me = pg.ScatterPlotItem([u[i, 0]], [u[i, 1]], size=style.line_px(5),
+                                    pen=pg.mkPen(style.FG, width=style.line_px(0.8)),
+                                    brush=pg.mkBrush(style.class_color(int(y[i]))))
+            me.setParentItem(g)
 
     def refresh(self) -> bool:
         if not self._dirty or self.model is None or self.dataset is None:
@@ -112,9 +199,13 @@ class PredictionsView(QWidget):
         with np.errstate(all="ignore"):
             P = m.probabilities(X)
         pred = P.argmax(axis=1)
-        key = (c, tuple(d.class_names), d.name)
+        raw = d.raw_val if d.raw_val is not None and len(d.raw_val) >= len(y) else None
+        shape = tuple(d.input_shape)
+        image = raw is not None or (len(shape) == 3 and int(np.prod(shape)) <= X.shape[1])
+        points = not image and X.shape[1] >= 2
+        key = (c, tuple(d.class_names), d.name, points, style.SCALE)
         if key != self._key:
-            self._build(c, d.class_names, True)
+            self._build(c, d.class_names, True, points)
             self._key = key
         M = confusion_matrix(y, pred, c)
         cm, img, texts = self.confusion
@@ -125,36 +216,42 @@ class PredictionsView(QWidget):
             for j, t in enumerate(row):
                 t.setText(str(M[i, j]))
         per_class = np.where(rows[:, 0] > 0, np.diag(M) / np.maximum(rows[:, 0], 1), 0.0)
-        self.accuracy[1].setOpts(height=per_class)
+        _, bars, values = self.accuracy
+        bars.setOpts(width=per_class)
+        for k, t in enumerate(values):
+            t.setText(f"{per_class[k]:.0%}")
+            t.setPos(per_class[k] + 0.02, k + 0.5)
         total = float(np.mean(pred == y)) if len(y) else float("nan")
+        what = "probabilities (softmax of the scores)"
         self.caption.setText(f"{len(y)} validation examples: accuracy {total:.1%}. "
-                             "Rows: true class; columns: predicted class.")
-        # gallery: evenly spread samples, the top-3 probabilities under each
+                             "Rows: true class; columns: predicted class. Bars: each true class's accuracy. "
+                             f"Gallery: the true class, then the top 3 {what}" +
+                             (" — each example ringed on the data." if points else "."))
+        # gallery: evenly spread samples, the top-3 probabilities over each
         idx = np.linspace(0, len(y) - 1, min(GALLERY, len(y))).astype(int) if len(y) else []
-        raw = d.raw_val if d.raw_val is not None and len(d.raw_val) >= len(y) else None
-        shape = tuple(d.input_shape)
-        for cell, i in zip(self.gallery, idx):
-            lab, vb, im = cell
+        grid = self.gallery_grid
+        for k, (im, i) in enumerate(zip(self.gallery, idx)):
             top = np.argsort(-P[i])[:3]
             ok = pred[i] == y[i]
             mark = "✓" if ok else "✗"
-            lines = [f"{mark} true: {d.class_names[y[i]][:10]}"] + \
-                    [f"{d.class_names[k][:10]} {P[i, k]:.0%}" for k in top]
-            lab.setText("<br>".join(lines), color="#81c784" if ok else "#ff8a65")
+            lines = [f"{mark} {d.class_names[y[i]][:GALLERY_CHARS]}"] + \
+                    [f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:.0%}" for j in top]
+            grid.set_label(k, "\n".join(lines), "#81c784" if ok else "#ff8a65")
+            if points:
+                im.hide()
+                continue
             if raw is not None:
                 a = np.asarray(raw[i], dtype=np.float32)
-            elif len(shape) == 3 and int(np.prod(shape)) <= X.shape[1]:
+            else:
                 a = X[i, :int(np.prod(shape))].reshape(shape)
-            else:  # 2-D point: a swatch in the colour of its predicted class
-                a = np.ones((4, 4, 3), np.float32) * style.class_rgb(c)[pred[i]]
-                lab.setText(f"({X[i, 0]:.2f}, {X[i, 1]:.2f})<br>" + "<br>".join(lines),
-                            color="#81c784" if ok else "#ff8a65")
-                im.setImage(a, levels=(0.0, 1.0), autoLevels=False)
-                continue
             if a.ndim == 3 and a.shape[2] == 1:
                 a = a[:, :, 0]
             lo, hi = float(a.min()), float(a.max())
-            im.setImage(np.ascontiguousarray(a), levels=(lo, hi if hi > lo else lo + 1), autoLevels=False)
+            im.show()
+            im.setImage(np.ascontiguousarray(a), levels=(lo, hi if hi > lo else lo + 1), autoLevels=False,
+                        rect=UNIT)
+        if points:
+            self._gallery_scatter(d, X, y, idx, c)
         return True
 
     def export_item(self):

@@ -7,11 +7,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
+from .tiles import TileGrid
 
 MAX_UNITS = 64
+UNIT = QRectF(0, 0, 1, 1)   # a template fills its tile's unit square
 
 
 def template_images(W1: np.ndarray, input_shape, rgb_as_color: bool = True):
@@ -52,24 +55,26 @@ class WeightTemplatesView(QWidget):
         self.rgb_box = QCheckBox("colour templates (RGB)")
         self.rgb_box.setChecked(True)
         self.rgb_box.toggled.connect(lambda _: self._force())
-        top.addWidget(self.caption, 1)
         top.addWidget(self.rgb_box)
+        top.addStretch(1)
         lay.addLayout(top)
+        lay.addWidget(self.caption)
         self.glw = style.live_view(pg.GraphicsLayoutWidget())
         lay.addWidget(self.glw, 1)
         self.cmap = style.diverging_cmap()
         self.items: list[pg.ImageItem] = []
         self.heat = None
         self.bar = None
+        self.grid = None
 
     def _force(self):
         self._drawn = -1
         self._key = None
         self.refresh()
 
-    def _build(self, key, n: int, names: list[str], heat: bool) -> None:
+    def _build(self, key, n: int, names: list[str], heat: bool, slide: bool = True) -> None:
         self.glw.clear()
-        self.items, self.heat, self.bar = [], None, None
+        self.items, self.heat, self.bar, self.grid = [], None, None, None
         if heat:
             p = self.glw.addPlot(row=0, col=0)
             style.style_plot(p, "", "input feature", "")
@@ -82,16 +87,19 @@ class WeightTemplatesView(QWidget):
             self.bar.setImageItem(img, insert_in=p)
             self._levels, self._ticks_key = 0.0, None
             return
-        cols = max(1, int(math.ceil(math.sqrt(n * 1.6))))
+        # one size for every template, in a grid like the slide's, each name under its picture
+        vb = self.glw.addViewBox(row=0, col=0, enableMouse=False)
+        self.grid = TileGrid(vb, n, slide=slide)
         for i in range(n):
-            vb = self.glw.addViewBox(row=(i // cols) * 2 + 1, col=i % cols, lockAspect=True, enableMouse=False)
-            vb.invertY(True)
             img = pg.ImageItem(axisOrder="row-major")
-            vb.addItem(img)
+            img.setParentItem(self.grid.groups[i])
             self.items.append(img)
-            lab = pg.LabelItem(names[i] if i < len(names) else "", color=style.FG, size=f"{style.font_pt(-1):.0f}pt")
-            self.glw.addItem(lab, row=(i // cols) * 2, col=i % cols)
+            self.grid.set_label(i, names[i] if i < len(names) else "")
         self._key = key
+
+    def restyle(self) -> None:
+        """A new font scale or theme: labels and layout are rebuilt at the next refresh."""
+        self._force()
 
     def refresh(self) -> bool:
         st = self.state
@@ -111,9 +119,9 @@ class WeightTemplatesView(QWidget):
                    "reshaped to the image. Blue = negative weight, red = positive.")
         else:
             K = min(K, MAX_UNITS)
-            names = [f"unit {k + 1}" for k in range(K)]
+            names = [str(k + 1) for k in range(K)]
             cap = (f"First layer of the MLP: the weights into {min(W1.shape[1], MAX_UNITS)} of its "
-                   f"{W1.shape[1]} hidden units, each reshaped to the image.")
+                   f"{W1.shape[1]} hidden units (numbered), each reshaped to the image.")
         imgs, m = template_images(W1[:, :K], d.input_shape, rgb)
         heat = imgs is None
         if heat:
@@ -121,7 +129,7 @@ class WeightTemplatesView(QWidget):
                    + ("class" if linear else "hidden unit") + "; blue negative, red positive.")
         key = (heat, K, D, tuple(d.input_shape), rgb)
         if key != self._key:
-            self._build(key, K, names, heat)
+            self._build(key, K, names, heat, slide=linear)
             self._key = key
         self.caption.setText(cap)
         if heat:
@@ -146,10 +154,10 @@ class WeightTemplatesView(QWidget):
         lut = None if colour else self.cmap.getLookupTable(nPts=256)
         for k, item in enumerate(self.items):
             if colour:
-                item.setImage(imgs[k], levels=(0.0, 1.0), autoLevels=False)
+                item.setImage(imgs[k], levels=(0.0, 1.0), autoLevels=False, rect=UNIT)
             else:
                 item.setLookupTable(lut)
-                item.setImage(imgs[k], levels=(-m, m), autoLevels=False)
+                item.setImage(imgs[k], levels=(-m, m), autoLevels=False, rect=UNIT)
         return True
 
     def export_item(self):

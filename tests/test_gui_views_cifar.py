@@ -1,0 +1,125 @@
+"""The views at CIFAR scale (issue 13): with cifar10-4k loaded and a linear SVM trained a little,
+the ten weight templates have one size and readable names, and the confusion matrix, the
+accuracy bars and the gallery never overprint a label — at font scale 1 and 2."""
+from __future__ import annotations
+
+import copy
+import itertools
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
+
+
+def _overlaps(rects):
+    """Pairs of rectangles (with their names) that overlap by more than half a pixel."""
+    out = []
+    for (a, na), (b, nb) in itertools.combinations(rects, 2):
+        i = a.intersected(b)
+        if i.width() > 0.5 and i.height() > 0.5:
+            out.append((na, nb))
+    return out
+
+
+def _load_cifar_linear_svm(qtbot, w, steps=40):
+    w._cfg.dataset.name = "cifar10-4k"
+    w._cfg.dataset.preprocess = "mean"
+    m = copy.deepcopy(w._cfg.model)
+    m.hidden, m.activations, m.init = [], [], "small"
+    w._cfg.model = m
+    w._cfg.loss.loss, w._cfg.loss.reg_strength = "svm", 1e3
+    w._cfg.optim.lr, w._cfg.optim.batch_size = 1e-7, 100
+    w._reload_panels()
+    with qtbot.waitSignal(w.dataset_changed, timeout=20000):
+        w.load_dataset()
+    t = w.controller.trainer
+    for _ in range(steps):
+        t.step()
+    w.controller.publish_now()
+
+
+def _show(qtbot, w, view):
+    w.tabs.setCurrentWidget(view)
+    qtbot.wait(30)
+    w._redraw(force=True)
+    qtbot.wait(30)
+    w.grab()          # paints every item (the axes draw, and measure, their names when painted)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_cifar_templates_one_size_and_labels_apart_at_scale(qtbot, window, scale):
+    from gui import style
+    w = window
+    _load_cifar_linear_svm(qtbot, w)
+    names = list(w.current_dataset().class_names)
+    try:
+        w.set_scale(scale)
+        _show(qtbot, w, w.templates_view)
+        v = w.templates_view
+        grid = v.grid
+        assert grid is not None and len(v.items) == 10
+        assert (grid.rows, grid.cols) in ((2, 5), (1, 10))            # the slide's grid
+        tiles = grid.tile_rects()
+        assert len(tiles) == 10 and tiles[0].width() > 40
+        for r in tiles:      # one size for all, square
+            assert abs(r.width() - tiles[0].width()) < 0.5 and abs(r.height() - tiles[0].height()) < 0.5
+            assert abs(r.width() - r.height()) < 0.5
+        labels = grid.label_rects()
+        rects = [(r, f"tile {i}") for i, r in enumerate(tiles)] + [(r, names[i]) for i, r in enumerate(labels)]
+        assert not _overlaps(rects)
+        for i, t in enumerate(grid.labels):                # each name under its own tile
+            assert labels[i].top() >= tiles[i].bottom() - 0.5
+            assert abs(labels[i].center().x() - tiles[i].center().x()) < 1.0
+            shown = t.textItem.toPlainText()
+            assert shown == names[i] or (shown.endswith("…") and t.toolTip() == names[i]
+                                         and names[i].startswith(shown[:-1]))
+        if scale == 1.0:
+            assert [t.textItem.toPlainText() for t in grid.labels] == names
+        # the images themselves fill the tiles
+        for item, r in zip(v.items, tiles):
+            assert abs(item.sceneBoundingRect().width() - r.width()) < 1.0
+    finally:
+        w.set_scale(1.0)
+    assert style.SCALE == 1.0
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_cifar_confusion_matrix_and_accuracy_labels_do_not_overprint(qtbot, window, scale):
+    w = window
+    _load_cifar_linear_svm(qtbot, w)
+    names = list(w.current_dataset().class_names)
+    try:
+        w.set_scale(scale)
+        _show(qtbot, w, w.predictions_view)
+        v = w.predictions_view
+        cm = v.confusion[0]
+        left, bottom = cm.getAxis("left"), cm.getAxis("bottom")
+        for ax in (left, bottom):
+            assert [t for _, t in ax.drawn] == names          # every name, whole
+            assert not _overlaps(ax.drawn), ax.orientation
+        assert bottom.upright                                  # CIFAR's names stand up under the columns
+        # every name sits at its own row / column of the matrix
+        img = v.confusion[1]
+        box = img.sceneBoundingRect()
+        cell = box.width() / 10
+        for k, (r, _) in enumerate(bottom.drawn):
+            assert abs(r.center().x() - (box.left() + (k + 0.5) * cell)) < 1.5
+        for k, (r, _) in enumerate(left.drawn):
+            assert abs(r.center().y() - (box.top() + (k + 0.5) * cell)) < 1.5
+            assert r.right() <= box.left()
+        # the accuracy bars: one per row, their values apart from each other and from the names
+        _, bars, values = v.accuracy
+        vr = [(t.textItem.mapRectToScene(t.textItem.boundingRect()), t.textItem.toPlainText()) for t in values]
+        assert all(s.endswith("%") for _, s in vr)
+        assert not _overlaps(vr + left.drawn + bottom.drawn)
+        # the gallery: labels apart, tiles of one size, nothing over a picture
+        g = v.gallery_grid
+        assert g.shown >= 2
+        tiles = g.tile_rects()
+        assert all(abs(r.width() - tiles[0].width()) < 0.5 for r in tiles)
+        assert not _overlaps([(r, f"tile {i}") for i, r in enumerate(tiles)] +
+                             [(r, f"label {i}") for i, r in enumerate(g.label_rects())])
+    finally:
+        w.set_scale(1.0)
