@@ -68,6 +68,10 @@ def test_labs_in_the_window_get_its_dataset_while_the_demo_trains(qtbot, window)
         text = _lab_texts(lab).lower()
         assert "no dataset" not in text and "load a dataset" not in text, type(lab).__name__
     assert lw.model is not None     # a snapshot of the window's network
+    # the image-only part says the loaded set is 2-D points and shows bundled CIFAR-10 instead
+    score = lw.lab("ScoreLab")
+    qtbot.waitUntil(lambda: score.has_result, timeout=20_000)
+    assert "spiral is 2-D points" in score.image_note.text() and score.scorer[0].name == "cifar10-4k"
     w.toggle_training()
     lw.shutdown()
 
@@ -85,15 +89,30 @@ def test_score_lab(labs, qtbot, tmp_path, spiral):
     x[0] = 0
     np.testing.assert_allclose(lab.scores(), L.score_function(L.SCORE_PRESETS[1].W, x, L.SCORE_PRESETS[1].b))
     assert lab.preset.currentText().startswith("Custom")
-    # a real example scored by a linear model, and a non-linear model is refused politely
-    m = L.linear_model_for(spiral.X_train, 3, scale=1.0)
+    # the real-image part: on the spiral (2-D points) it says so and shows a bundled CIFAR-10 image,
+    # 32×32×3 → 3072 numbers, scored by a 10×3072 W into 10 scores (computed in the background)
+    qtbot.waitUntil(lambda: lab.has_result, timeout=20_000)
+    assert lab.scorer[0].name == "cifar10-4k"
+    assert "2-D points" in lab.image_note.text() and "CIFAR-10" in lab.image_note.text()
+    assert "32×32×3 → x of 3072 numbers, W of 10×3072" in lab.shape_label.text()
+    r = lab.real
+    assert r["W"].shape == (10, 3072) and r["x"].shape == (3072,)
+    np.testing.assert_allclose(r["scores"], r["W"] @ r["x"] + r["b"])
+    np.testing.assert_allclose(lab.bars.opts["height"], r["scores"])
+    assert r["predicted"] == int(np.argmax(r["scores"])) == r["label"]   # it opens on an image it gets right
+    assert lab.real_img.isVisible() and lab.real_item.image.shape == (32, 32, 3)
+    lab.index.setValue(r["index"] + 1)
+    assert lab.real["index"] == r["index"] + 1
+    # a linear model of the loaded image set: its own W scores the image
+    digits = load_dataset(DatasetConfig(name="digits"))
+    m = L.linear_model_for(digits.X_train, 10, scale=0.01)
+    labs.set_dataset(digits)
     labs.set_model(m)
-    h = lab.bars.opts["height"]
-    np.testing.assert_allclose(h, m.scores(spiral.X_train[:1])[0])
-    from engine.config import LossConfig, ModelConfig
-    from engine.models import Network
-    labs.set_model(Network(2, 3, ModelConfig(hidden=[4], activations=["relu"]), LossConfig()))
-    assert "not linear" in lab.real_info.text()
+    qtbot.waitUntil(lambda: lab.scorer is not None and lab.scorer[0] is digits and "current model" in lab.real_info.text(),
+                    timeout=20_000)
+    i = lab.index.value()
+    np.testing.assert_allclose(lab.real["scores"], m.scores(digits.X_train[i:i + 1].astype(m.dtype))[0], rtol=1e-5)
+    assert not lab.image_note.isVisible()
     lab.reset()
     np.testing.assert_allclose(lab.scores(), [-96.8, 437.9, 60.75])
     _render(labs, lab, tmp_path, "score")

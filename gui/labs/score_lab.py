@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QSpinBox, QVBox
 from engine import labs as L
 
 from .base import Lab
-from .common import (COLORS, MatrixEditor, big_font, export_button, fmt, label, make_plot, row)
+from .common import (COLORS, JobRunner, MatrixEditor, big_font, export_button, fmt, label, make_plot,
+                     row)
 
 
 class ScoreLab(Lab):
@@ -79,34 +80,54 @@ class ScoreLab(Lab):
         top.setColumnStretch(2, 2)
         top.setColumnStretch(3, 2)
 
-        # a real image of the loaded dataset, scored by the current linear model
-        box = QGroupBox("A real image of the loaded dataset, scored with the current model's W")
+        # a real image (CIFAR-10 by default), scored by a 10×3072 W — computed in the background
+        self.real_box = QGroupBox("A real image: f(x) = W x + b")
+        box = self.real_box
         box.setFont(big_font(-1))
         bl = QGridLayout(box)
         self.index = QSpinBox()
         self.index.setFont(big_font())
         self.index.setRange(0, 0)
-        self.index.valueChanged.connect(self._update_real)
+        self.index.valueChanged.connect(self._show_real)
+        self.index.valueChanged.connect(lambda _v: setattr(self, "_index_touched", True))
+        self._index_touched = False
+        self.shape_label = label("", 2, True)
         self.real_info = label("", -1)
+        self.image_note = label("", -1)
+        self.image_note.setStyleSheet("color: #b35900;")
         bl.addLayout(row(label("Training image #"), self.index), 0, 0)
-        bl.addWidget(self.real_info, 0, 1)
+        bl.addWidget(self.shape_label, 0, 1)
         self.real_img = pg.PlotWidget(background="w")
-        self.real_img.setFixedSize(220, 220)
+        self.real_img.setFixedSize(300, 300)
         self.real_img.hideAxis("left")
         self.real_img.hideAxis("bottom")
+        self.real_img.setMouseEnabled(False, False)
         self.real_img.getViewBox().invertY(True)
         self.real_img.getViewBox().setAspectLocked(True)
         self.real_item = pg.ImageItem(axisOrder="row-major")
         self.real_img.addItem(self.real_item)
-        bl.addWidget(self.real_img, 1, 0)
-        self.real_scores = make_plot("Class scores", "class", "score")
+        bl.addWidget(self.real_img, 1, 0, 2, 1)
+        self.real_scores = make_plot("The class scores W x + b", "", "score")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=COLORS[0])
         self.real_scores.addItem(self.bars)
         self.plots["real_scores"] = self.real_scores
         bl.addWidget(self.real_scores, 1, 1)
-        bl.addWidget(export_button(self.real_scores, "real_image_scores"), 2, 1)
+        self.score_list = label("", -1)
+        bl.addWidget(self.score_list, 1, 2)
+        bl.addWidget(self.real_info, 2, 1, 1, 2)
+        bl.addWidget(self.image_note, 3, 0, 1, 3)
+        bl.addWidget(export_button(self.real_scores, "real_image_scores"), 4, 1)
         bl.setColumnStretch(1, 1)
         self.body.addWidget(box, 1)
+        self.runner = JobRunner(self)
+        self.runners = [self.runner]
+        self.runner.finished.connect(self._scorer_ready)
+        self.runner.failed.connect(lambda m: self.real_info.setText(
+            "" if m == "cancelled" else f"Could not prepare the image part: {m}"))
+        self._pending = None
+        self._first_right = None    # the first training image the W scores right
+        self.scorer = None          # (image set, W (C, D), b, transform, how) once computed
+        self.real = None            # the image shown: dict(x=, scores=, label=, ...)
 
         for ed in (self.pixels, self.W, self.b):
             ed.edited.connect(self._on_edit)
@@ -117,8 +138,10 @@ class ScoreLab(Lab):
     def reset(self) -> None:
         self.preset.setCurrentIndex(0)
         self._apply_preset(0)
-        self.index.setValue(0)
-        self._update_real()
+        self.index.setValue(self._first_right or 0)
+        self._index_touched = False
+        if self.scorer is None and not self.runner.busy:
+            self._prepare_real()        # the default result, computed in the background
 
     def _apply_preset(self, i: int) -> None:
         if i >= len(L.SCORE_PRESETS):
@@ -185,56 +208,108 @@ class ScoreLab(Lab):
     # ------------------------------------------------------------------ a real image
     def set_dataset(self, dataset) -> None:
         super().set_dataset(dataset)
-        n = 0 if dataset is None else len(dataset.y_train)
-        self.index.setRange(0, max(0, n - 1))
-        self._update_real()
+        self._prepare_real()
 
     def set_model(self, network) -> None:
         super().set_model(network)
-        self._update_real()
+        self._prepare_real()
 
-    def _update_real(self) -> None:
-        d, m = self.dataset, self.model
-        if d is None or len(d.y_train) == 0:
-            self.real_info.setText("No dataset loaded.")
-            self.real_item.clear()
-            self.bars.setOpts(x=[], height=[])
+    def _prepare_real(self) -> None:
+        """In the background: the image set (the window's if it is one, else the bundled
+        CIFAR-10) and the W, b to score it with — the current model's when it is a linear
+        classifier of that image set, else one made from the class means."""
+        dataset, model = self.dataset, self.model
+        key = (id(dataset), id(model) if getattr(model, "is_linear", False) else None)
+        if (self.scorer is not None and self.scorer[5] == key) or (self.runner.busy and self._pending == key):
+            return
+        self._pending = key
+        self.real_info.setText("Preparing the image part…")
+
+        def work(job):
+            from engine import lecture_tables as T
+            from .image_data import image_set_for
+            d, note = image_set_for(dataset)
+            if job.cancelled:
+                from engine.labs import Cancelled
+                raise Cancelled("cancelled")
+            D, C = d.num_features, d.num_classes
+            if (model is not None and d is dataset and getattr(model, "is_linear", False)
+                    and model.input_dim == D and model.num_classes == C):
+                W = np.asarray(model.params["W1"], dtype=np.float64).T      # the lecture's (C, D)
+                b = np.asarray(model.params["b1"], dtype=np.float64).ravel()
+                return dict(d=d, note=note, W=W, b=b, mu=None, scale=1.0, key=key,
+                            how="W, b: the current model's (a linear classifier of this image set).")
+            raw = d.preprocess == "none" and float(np.max(d.X_train[:200])) > 1.5
+            scale = 255.0 if raw else 1.0
+            W, b, mu = T.class_mean_classifier(d.X_train, d.y_train, C, scale=scale)
+            why = ("" if model is None or getattr(model, "is_linear", False) and d is dataset
+                   else " (the window's model does not take these images)")
+            xs = "the pixels / 255" if raw else "the image's numbers"
+            how = (f"W, b{why}: each row of W is a class's mean training image minus the mean image, "
+                   f"b = −½‖row‖², x = {xs} minus the mean image — so the highest score is the "
+                   "nearest class mean. Train a linear classifier on an image set to score with its W.")
+            # open on an image this W gets right (the point: the correct class scores highest)
+            n = min(len(d.y_train), 200)
+            _, s = T.class_mean_scores(W, b, mu, d.X_train[:n], scale=scale)
+            right = np.flatnonzero(s.argmax(axis=1) == d.y_train[:n])
+            return dict(d=d, note=note, W=W, b=b, mu=mu, scale=scale, key=key, how=how,
+                        first_right=int(right[0]) if len(right) else None)
+
+        self.runner.start(work)
+
+    def _scorer_ready(self, r: dict) -> None:
+        d = r["d"]
+        self.scorer = (d, r["W"], r["b"], (r["mu"], r["scale"]), r["how"], r["key"])
+        self.image_note.setText(r["note"])
+        self.image_note.setVisible(bool(r["note"]))
+        n = len(d.y_train)
+        self.index.blockSignals(True)
+        self.index.setRange(0, max(0, n - 1))
+        self._first_right = r.get("first_right")
+        if not self._index_touched and r.get("first_right") is not None:
+            self.index.setValue(r["first_right"])
+        self.index.blockSignals(False)
+        self._show_real()
+        self._mark_result()
+
+    def _show_real(self) -> None:
+        if self.scorer is None:
+            return
+        d, W, b, (mu, scale), how, _ = self.scorer
+        if len(d.y_train) == 0:
+            self.real_info.setText("The image set has no training images.")
             return
         i = min(self.index.value(), len(d.y_train) - 1)
-        x = d.X_train[i]
+        x = np.asarray(d.X_train[i], dtype=np.float64)
+        xp = x if mu is None else (x - mu) / scale
+        s = W @ xp + b
         yi = int(d.y_train[i])
         names = list(d.class_names)
-        info = f"label: <b>{names[yi]}</b>"
-        if len(d.input_shape) == 3:
-            raw = d.raw_train[i] if d.raw_train is not None else x.reshape(d.input_shape)
-            img = np.asarray(raw, dtype=np.float32)
-            if img.shape[-1] == 1:
-                img = img[..., 0]
-            lo, hi = float(img.min()), float(img.max())
-            self.real_item.setImage(np.ascontiguousarray(img), levels=(lo, hi if hi > lo else lo + 1))
-            self.real_img.getViewBox().autoRange(padding=0)
-            info += f"; {d.input_shape[0]}×{d.input_shape[1]}×{d.input_shape[2]} → a column of {x.size} numbers"
-        else:
-            self.real_item.clear()
-            info += f"; point x = ({', '.join(fmt(float(v), 3) for v in x)})"
-        if m is None:
-            info += ". <i>No model yet: train or create one to see its scores.</i>"
-            self.bars.setOpts(x=[], height=[])
-        elif not m.is_linear:
-            info += (f". <i>The current model is not linear ({m.describe()}); this lab scores with a "
-                     "single W — choose a linear classifier (no hidden layers).</i>")
-            self.bars.setOpts(x=[], height=[])
-        elif m.input_dim != x.size:
-            info += f". <i>The model takes {m.input_dim} inputs, this image has {x.size}.</i>"
-            self.bars.setOpts(x=[], height=[])
-        else:
-            s = m.scores(x[None, :].astype(m.dtype))[0].astype(np.float64)
-            k = int(np.argmax(s))
-            info += (f"; predicted: <b>{names[k] if k < len(names) else k}</b> (score {s[k]:.4g}); "
-                     "green bar: the correct class")
-            brushes = [pg.mkBrush(COLORS[2] if j == yi else COLORS[0]) for j in range(len(s))]
-            self.bars.setOpts(x=np.arange(len(s)), height=s, brushes=brushes)
-            ax = self.real_scores.getPlotItem().getAxis("bottom")
-            ax.setTicks([[(j, names[j] if j < len(names) else str(j)) for j in range(len(s))]])
-            self.real_scores.getPlotItem().enableAutoRange()
-        self.real_info.setText(info)
+        C, D = W.shape
+        shape = "×".join(str(v) for v in d.input_shape)
+        self.real_box.setTitle(f"A real image of {d.name}: f(x) = W x + b")
+        self.shape_label.setText(f"{shape} → x of {D} numbers, W of {C}×{D}, b of {C} → {C} scores")
+        raw = d.raw_train[i] if d.raw_train is not None else x.reshape(d.input_shape)
+        img = np.asarray(raw, dtype=np.float32)
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        lo, hi = (0.0, 255.0) if np.asarray(raw).dtype == np.uint8 else (float(img.min()), float(img.max()))
+        self.real_item.setImage(np.ascontiguousarray(img), levels=(lo, hi if hi > lo else lo + 1))
+        self.real_img.getViewBox().setRange(xRange=(0, img.shape[1]), yRange=(0, img.shape[0]), padding=0)
+        k = int(np.argmax(s))
+        brushes = [pg.mkBrush(COLORS[2] if j == yi else (COLORS[1] if j == k else COLORS[0])) for j in range(C)]
+        self.bars.setOpts(x=np.arange(C), height=s, brushes=brushes)
+        ax = self.real_scores.getPlotItem().getAxis("bottom")
+        ax.setTicks([[(j, names[j][:5] if j < len(names) else str(j)) for j in range(C)]])
+        self.real_scores.getPlotItem().enableAutoRange()
+        order = np.argsort(-s)
+        lines = []
+        for j in order:
+            mark = " ← correct" if j == yi else ""
+            txt = f"{names[j]}: {s[j]:.2f}{mark}"
+            lines.append(f"<b>{txt}</b>" if j == k else txt)
+        self.score_list.setText("<br>".join(lines))
+        verdict = "right" if k == yi else "wrong"
+        self.real_info.setText(f"label: <b>{names[yi]}</b>; highest score: <b>{names[k]}</b> ({verdict}; "
+                               f"green bar: the correct class, red: the highest if it is another).<br>{how}")
+        self.real = dict(index=i, x=xp, scores=s, label=yi, predicted=k, W=W, b=b, names=names)
