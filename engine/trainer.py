@@ -21,6 +21,8 @@ from .optim import make_optimizer, random_weights_like, scheduled_lr
 
 SEARCH_OPTIMIZERS = ("random-search", "random-local-search")
 INITIAL_EXAMPLES = 1000   # the step-0 loss is measured on at most this many training examples
+GROWTH_LIMIT = 100.0      # a loss this many times its step-1 value ...
+GROWTH_STEPS = 3          # ... on this many minibatches in a row is a diverging run
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,23 @@ def sanity_check(loss: str, num_classes: int, margin: float, initial_data_loss: 
             why = f"the weights are not small{f' ({init} init)' if init else ''}, so the scores are not all near 0"
         return f"{head}; {here} — far from it: {why}"
     return f"{head}; {here} — below it: these weights already fit the data (trained or loaded)"
+
+
+def growth_reason(first: float, first_step: int, loss: float, step: int, lr: float,
+                  input_max: float = 0.0) -> str:
+    """Why a finite loss that grew far above its start stopped the run: the learning rate (and
+    unpreprocessed inputs, when they are large)."""
+    smaller = f"{lr / 10:.3g}"
+    text = (f"the loss grew from {_num(first)} at step {first_step} to {_num(loss)} at step {step} "
+            f"(over {GROWTH_LIMIT:g}×) — the learning rate {lr:g} is probably too large; try {smaller}")
+    if input_max > 100:
+        text += (f"; the inputs are not preprocessed (|x| up to {input_max:.3g}): "
+                 "try preprocess standardize")
+    return text
+
+
+def _num(v: float) -> str:
+    return f"{v:.2f}" if abs(v) < 1e4 else f"{v:.2g}"
 
 
 class Trainer:
@@ -251,11 +270,29 @@ class Trainer:
                                             cfg=self.cfg, input_max=float(np.abs(X).max()) if X.size else 0.0)
             self.seconds += time.perf_counter() - t0
             return self._result(loss, data_loss, reg_loss, (), False, lr)
+        if self.optimizer is not None and self._grew_too_much():
+            self.diverged = True
+            X = self.data.X_train
+            self.reason = growth_reason(h.loss[0], h.step[0], loss, self.steps, lr,
+                                        float(np.abs(X).max()) if X.size else 0.0)
+            self.seconds += time.perf_counter() - t0
+            return self._result(loss, data_loss, reg_loss, changed, False, lr)
         if epoch_end:
             self._epochs_done += 1
             self.evaluate_epoch()
         self.seconds += time.perf_counter() - t0
         return self._result(loss, data_loss, reg_loss, changed, epoch_end, lr)
+
+    def _grew_too_much(self) -> bool:
+        """The last :data:`GROWTH_STEPS` minibatch losses all exceed :data:`GROWTH_LIMIT` times the
+        first step's loss (itself at least the small-weight loss ln C or (C−1)·Δ, so that a run
+        starting from trained weights near 0 is not stopped by ordinary minibatch noise)."""
+        losses = self.history.loss
+        if len(losses) <= GROWTH_STEPS:
+            return False
+        lc = self.cfg.loss
+        floor = max(expected_initial_loss(lc.loss, self.model.num_classes, lc.margin), 0.1)
+        return min(losses[-GROWTH_STEPS:]) > GROWTH_LIMIT * max(losses[0], floor)
 
     def _search_step(self, X, y):
         """Random search: a fresh random W; random local search: W + step·randn.

@@ -185,3 +185,12 @@ def test_first_train_line_is_the_step0_loss_with_its_sanity_check():
     doc = last_json(out)
     assert first.startswith(f"[train] step 0 loss {doc['initial_loss']:.4f} (sanity check: small-weight SVM")
     assert "(C−1)·Δ = 9.00" in first and doc["initial_data_loss"] == pytest.approx(9.0, abs=0.05)
+
+
+def test_a_loss_growing_far_above_its_start_stops_the_run_exit_1():
+    code, out, err = run("train", "--dataset", "cifar10-4k", "--preprocess", "none", "--lr", "0.1", "--epochs", "3")
+    doc = last_json(out)
+    assert code == 1 and doc["diverged"] and doc["steps"] < 20
+    assert "the loss grew from" in doc["reason"] and "(over 100×) — the learning rate 0.1 is probably too large; " \
+        "try 0.01" in doc["reason"]
+    assert f"[train] stopped: {doc['reason']}" in err
