@@ -119,18 +119,50 @@ def test_score_lab(labs, qtbot, tmp_path, spiral):
 
 
 def test_loss_lab(labs, tmp_path):
+    from engine import lecture_tables as T
     lab = labs.lab("LossLab")
+    assert lab.has_result
     S, y = lab.scores_and_labels()
     np.testing.assert_allclose(S, L.LOSS_SCORES)
     np.testing.assert_array_equal(y, [0, 1, 2])
+    # examples are named by their correct class (the slide's classes: cat, dog, bird)
+    heads = [lab.table.horizontalHeaderItem(i).text() for i in range(3)]
+    assert heads == ["cat image", "dog image", "bird image"]
     np.testing.assert_allclose(lab.losses, [2.9, 0, 12.9])
     assert lab.mean == pytest.approx(5.2667, abs=1e-4)
     assert "5.267" in lab.mean_label.text()
+    # the hinge walkthrough covers every example and the mean
+    text = lab.steps.toPlainText()
+    for name, li in (("cat image", "2.9"), ("dog image", "0"), ("bird image", "12.9")):
+        assert name in text
+    assert "L1 = 2.9 + 0 = 2.9" in text and "L2 = 0 + 0 = 0" in text and "L3 = 6.3 + 6.6 = 12.9" in text
+    assert "(2.9 + 0 + 12.9) / 3 = 5.267" in text
     lab.loss_kind.setCurrentIndex(1)
     assert lab.losses[0] == pytest.approx(2.04, abs=5e-3)
     html = lab.steps.toPlainText()
     assert "0.89" in html and "log" in html and "24.53" in html
+    assert html.count("normalise") == 3 and "L3 = −ln(" in html and "/ 3 = " + f"{lab.mean:.4g}" in html
+    # the lecture's 10-class CIFAR table: three images, scores −3.45 … 6.14, named by their labels
+    lab.loss_kind.setCurrentIndex(0)
+    lab.apply_preset(1)
+    S, y = lab.scores_and_labels()
+    assert S.shape == (3, 10) and S[0, 0] == -3.45 and S[2, 9] == 6.14
+    np.testing.assert_array_equal(y, [3, 1, 6])
+    assert [lab.table.horizontalHeaderItem(i).text() for i in range(3)] == \
+        ["cat image", "automobile image", "frog image"]
+    assert lab.table.verticalHeaderItem(9).text() == "truck"
+    np.testing.assert_allclose(lab.losses, T.walkthrough(T.LOSS_CIFAR10.scores, y, "svm")["losses"])
+    np.testing.assert_allclose(lab.losses, [10.58, 0.27, 71.91], atol=1e-9)
+    text = lab.steps.toPlainText()
+    assert "max(0, 6.14 − (−4.34) + 1) = 11.48" in text and "/ 3 = 27.59" in text
+    assert lab.preset.currentIndex() == 1
+    # relabelling an example renames it and leaves the preset
+    lab.label_boxes[0].setCurrentIndex(5)
+    assert lab.table.horizontalHeaderItem(0).text() == "dog image"
+    assert lab.preset.currentText().startswith("Custom")
+    lab.apply_preset(0)
     # edit a score → the table follows the engine
+    lab.loss_kind.setCurrentIndex(1)
     lab.table.item(0, 0).setText("10")
     S, y = lab.scores_and_labels()
     assert lab.mean == pytest.approx(L.softmax_table(S, y).mean)
@@ -140,6 +172,8 @@ def test_loss_lab(labs, tmp_path):
     assert lab.reg_values == (1.0, 1.0, 0.25)
     lab.n_examples.setValue(4)
     assert lab.scores_and_labels()[0].shape == (4, 3)
+    lab.n_classes.setValue(10)
+    assert lab.scores_and_labels()[0].shape == (4, 10)
     lab.reset()
     np.testing.assert_allclose(lab.losses, [2.9, 0, 12.9])
     _render(labs, lab, tmp_path, "losses")

@@ -1,6 +1,7 @@
 """``LabsWidget``: a QTabWidget of the lecture labs in the lecture's order."""
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from .common import big_font
@@ -45,6 +46,15 @@ class _FitScroll(QScrollArea):
     def __init__(self):
         super().__init__()
         self.setFrameShape(QScrollArea.NoFrame)
+
+    def setWidget(self, w):  # noqa: N802
+        super().setWidget(w)
+        w.installEventFilter(self)   # a lab whose minimum size grows (a 10-row table) is refitted
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if event.type() == QEvent.LayoutRequest and obj is self.widget():
+            self.fit()
+        return super().eventFilter(obj, event)
 
     def fit(self) -> None:
         w, vp = self.widget(), self.maximumViewportSize()

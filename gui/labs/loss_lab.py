@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox
                                QPushButton, QSpinBox, QTextBrowser, QVBoxLayout)
 
 from engine import labs as L
+from engine import lecture_tables as T
 
 from .base import Lab
 from .common import COLORS, MatrixEditor, big_font, export_button, label, make_plot, row
@@ -32,15 +33,23 @@ class LossLab(Lab):
         # ---- score table: rows = classes, columns = examples (as on the slide)
         self.n_examples = QSpinBox()
         self.n_classes = QSpinBox()
-        for sb, lo, hi in ((self.n_examples, 1, 8), (self.n_classes, 2, 6)):
+        for sb, lo, hi in ((self.n_examples, 1, 8), (self.n_classes, 2, 10)):
             sb.setRange(lo, hi)
             sb.setFont(big_font())
         self.n_examples.setValue(3)
         self.n_classes.setValue(3)
         self.n_examples.valueChanged.connect(self._resize)
         self.n_classes.valueChanged.connect(self._resize)
-        self.table = MatrixEditor(L.LOSS_SCORES.T, row_names=L.LOSS_CLASSES,
-                                  col_names=L.LOSS_EXAMPLE_NAMES, digits=6)
+        self.preset = QComboBox()
+        self.preset.setFont(big_font())
+        for p in T.LOSS_PRESETS:
+            self.preset.addItem(p.name)
+        self.preset.addItem("Custom (edited)")
+        self.preset.activated.connect(self.apply_preset)
+        self._classes = list(T.LOSS_3CLASS.classes)     # class names of the current table
+        self._loading = False
+        self.table = MatrixEditor(T.LOSS_3CLASS.scores.T, row_names=T.LOSS_3CLASS.classes,
+                                  col_names=T.LOSS_3CLASS.example_names, digits=6)
         self.table.edited.connect(self._update)
         self.labels_row = QHBoxLayout()
         self.label_boxes: list[QComboBox] = []
@@ -49,6 +58,7 @@ class LossLab(Lab):
         self.loss_kind.addItems(["Multiclass SVM (hinge) loss", "Softmax (cross-entropy) loss"])
         self.loss_kind.currentIndexChanged.connect(self._update)
         left = QVBoxLayout()
+        left.addLayout(row(label("Table:"), self.preset))
         left.addLayout(row(label("Examples:"), self.n_examples, label("Classes:"), self.n_classes,
                            label("Loss:"), self.loss_kind))
         left.addWidget(label("Scores s = f(xᵢ; W)   (one column per example — edit any cell):", -1))
@@ -113,31 +123,55 @@ class LossLab(Lab):
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
-        for sb in (self.n_examples, self.n_classes):
-            sb.blockSignals(True)
-            sb.setValue(3)
-            sb.blockSignals(False)
-        self.table.set_values(L.LOSS_SCORES.T)
-        self.table.setVerticalHeaderLabels(list(L.LOSS_CLASSES))
-        self.table.setHorizontalHeaderLabels(list(L.LOSS_EXAMPLE_NAMES))
-        self._rebuild_labels(list(L.LOSS_LABELS))
         self.loss_kind.setCurrentIndex(0)
+        self.apply_preset(0)
         self.reg_x.set_values(L.REG_X[None, :])
         self.reg_w.set_values(L.REG_W1[None, :])
         self.lam.setValue(1.0)
-        self._update()
         self._update_reg()
+        self._mark_result()
+
+    def preset_at(self, i: int):
+        return T.LOSS_PRESETS[i] if 0 <= i < len(T.LOSS_PRESETS) else None
+
+    def apply_preset(self, i: int) -> None:
+        """One of the lecture's tables: its scores, classes and labels (examples named by label)."""
+        p = self.preset_at(i)
+        if p is None:
+            return
+        self._loading = True
+        try:
+            self._classes = list(p.classes)
+            N, C = p.scores.shape
+            for sb, v in ((self.n_examples, N), (self.n_classes, C)):
+                sb.blockSignals(True)
+                sb.setValue(v)
+                sb.blockSignals(False)
+            self.table.set_values(p.scores.T)
+            self.table.setVerticalHeaderLabels(self._classes)
+            self._rebuild_labels(list(p.labels))
+        finally:
+            self._loading = False
+        self.preset.setCurrentIndex(i)
+        self._update()
 
     def class_names(self) -> list[str]:
         C = self.n_classes.value()
-        base = list(L.LOSS_CLASSES)
+        base = self._classes
         return [base[k] if k < len(base) else f"class {k}" for k in range(C)]
+
+    def example_names(self) -> list[str]:
+        """Each example named by its correct class ("cat image"), as the labels say now."""
+        return T.example_names(self.class_names(), [cb.currentIndex() for cb in self.label_boxes])
 
     def _rebuild_labels(self, labels: list[int]) -> None:
         while self.labels_row.count():
             it = self.labels_row.takeAt(0)
-            if it.widget():
-                it.widget().deleteLater()
+            w = it.widget()
+            if w is not None:
+                w.hide()
+                w.setParent(None)
+                w.deleteLater()
         self.label_boxes = []
         self.labels_row.addWidget(label("correct class:", -1, wrap=False))
         names = self.class_names()
@@ -149,6 +183,7 @@ class LossLab(Lab):
             cb.currentIndexChanged.connect(self._update)
             self.label_boxes.append(cb)
             self.labels_row.addWidget(cb)
+        self.labels_row.addStretch(1)
 
     def _resize(self) -> None:
         N, C = self.n_examples.value(), self.n_classes.value()
@@ -157,13 +192,15 @@ class LossLab(Lab):
         r, c = min(C, old.shape[0]), min(N, old.shape[1])
         new[:r, :c] = old[:r, :c]
         labels = [cb.currentIndex() for cb in self.label_boxes][:N]
-        labels += [0] * (N - len(labels))
+        labels += [min(len(labels), C - 1)] * (N - len(labels))
         labels = [min(y, C - 1) for y in labels]
-        self.table.set_values(new)
-        self.table.setVerticalHeaderLabels(self.class_names())
-        names = list(L.LOSS_EXAMPLE_NAMES)
-        self.table.setHorizontalHeaderLabels([names[i] if i < len(names) else f"example {i + 1}" for i in range(N)])
-        self._rebuild_labels(labels)
+        self._loading = True
+        try:
+            self.table.set_values(new)
+            self.table.setVerticalHeaderLabels(self.class_names())
+            self._rebuild_labels(labels)
+        finally:
+            self._loading = False
         self._update()
 
     def scores_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
@@ -171,55 +208,73 @@ class LossLab(Lab):
         return self.table.values().T, np.array([cb.currentIndex() for cb in self.label_boxes], dtype=int)
 
     # ------------------------------------------------------------------ the tables
+    def _matching_preset(self, S, y):
+        for k, p in enumerate(T.LOSS_PRESETS):
+            if (S.shape == p.scores.shape and np.allclose(S, p.scores) and np.array_equal(y, p.labels)
+                    and self.class_names() == list(p.classes)):
+                return k, p
+        return len(T.LOSS_PRESETS), None
+
     def _update(self) -> None:
-        if len(self.label_boxes) != self.table.columnCount():
+        if self._loading or len(self.label_boxes) != self.table.columnCount():
             return
         S, y = self.scores_and_labels()
+        ex_names = self.example_names()
+        self.table.setHorizontalHeaderLabels(ex_names)
         if not np.all(np.isfinite(S)):
             self.mean_label.setText("Fix the red cells (numbers only).")
             return
         names = self.class_names()
-        lecture = S.shape == L.LOSS_SCORES.shape and np.allclose(S, L.LOSS_SCORES) and np.array_equal(y, L.LOSS_LABELS)
-        ex_names = [self.table.horizontalHeaderItem(i).text() for i in range(S.shape[0])]
+        k, preset = self._matching_preset(S, y)
+        self.preset.setCurrentIndex(k)
+        lecture3 = preset is T.LOSS_3CLASS
+        N = len(y)
         if self.loss_kind.currentIndex() == 0:
             t = L.hinge_table(S, y)
             losses, mean = t.losses, t.mean
             html = ["<h3>Multiclass SVM: Lᵢ = Σ<sub>j≠yᵢ</sub> max(0, s<sub>j</sub> − s<sub>yᵢ</sub> + 1)</h3>"]
-            for i in range(len(y)):
+            for i in range(N):
                 sy = S[i, y[i]]
-                html.append(f"<p><b>{ex_names[i]}</b> (correct: {names[y[i]]}, s<sub>y</sub> = {_n(sy)})<br>")
-                syp = f"({_n(sy)})" if sy < 0 else _n(sy)
-                parts = [f"max(0, {_n(S[i, j])} − {syp} + 1) = {_n(t.terms[i, j])}"
+                html.append(f"<p><b>{i + 1}. {ex_names[i]}</b> (correct class {names[y[i]]}, "
+                            f"s<sub>y</sub> = {_n(sy, 4)})<br>")
+                syp = f"({_n(sy, 4)})" if sy < 0 else _n(sy, 4)
+                parts = [f"max(0, {_n(S[i, j], 4)} − {syp} + 1) = {_n(t.terms[i, j], 4)}"
                          for j in range(S.shape[1]) if j != y[i]]
                 html.append("<br>".join("&nbsp;&nbsp;" + p for p in parts))
-                html.append(f"<br>&nbsp;&nbsp;<b>Lᵢ = {' + '.join(_n(t.terms[i, j]) for j in range(S.shape[1]) if j != y[i])}"
-                            f" = {_n(losses[i])}</b></p>")
+                html.append(f"<br>&nbsp;&nbsp;<b>L<sub>{i + 1}</sub> = "
+                            f"{' + '.join(_n(t.terms[i, j], 4) for j in range(S.shape[1]) if j != y[i])}"
+                            f" = {_n(losses[i], 4)}</b></p>")
         else:
             t = L.softmax_table(S, y)
             losses, mean = t.losses, t.mean
             html = ["<h3>Softmax: Lᵢ = −ln( e<sup>s<sub>yᵢ</sub></sup> / Σ<sub>j</sub> e<sup>s<sub>j</sub></sup> )</h3>"]
-            for i in range(len(y)):
-                html.append(f"<p><b>{ex_names[i]}</b> (correct: {names[y[i]]})</p>")
+            for i in range(N):
+                html.append(f"<p><b>{i + 1}. {ex_names[i]}</b> (correct class {names[y[i]]})</p>")
                 html.append("<table border='1' cellpadding='4' cellspacing='0'><tr><th>class</th><th>score s</th>"
                             "<th>exp: eˢ</th><th>normalise: eˢ / Σ</th></tr>")
                 for j in range(S.shape[1]):
                     mark = " ←" if j == y[i] else ""
-                    html.append(f"<tr><td>{names[j]}{mark}</td><td>{_n(S[i, j])}</td><td>{_n(t.exp[i, j], 4)}</td>"
+                    html.append(f"<tr><td>{names[j]}{mark}</td><td>{_n(S[i, j], 4)}</td><td>{_n(t.exp[i, j], 4)}</td>"
                                 f"<td>{t.probs[i, j]:.2f}</td></tr>")
-                html.append(f"</table><p>Σ eˢ = {_n(t.sums[i], 5)};&nbsp; <b>Lᵢ = −ln({t.probs[i, y[i]]:.4g}) = "
-                            f"{_n(losses[i], 4)}</b>&nbsp; (log₁₀ would give {_n(t.losses_log10[i], 3)})</p>")
-            if lecture:
+                html.append(f"</table><p>Σ eˢ = {_n(t.sums[i], 5)};&nbsp; <b>L<sub>{i + 1}</sub> = "
+                            f"−ln({t.probs[i, y[i]]:.4g}) = {_n(losses[i], 4)}</b>&nbsp; "
+                            f"(log₁₀ would give {_n(t.losses_log10[i], 3)})</p>")
+            if lecture3:
                 html.append("<p style='color:#b35900'>⚠ The slide writes L = −log(0.13) = 0.89 for the cat image: "
                             "that is the base-10 logarithm. The softmax loss uses the natural log: "
                             f"−ln(0.13) = {_n(losses[0], 3)}.</p>")
-        if lecture and self.loss_kind.currentIndex() == 0:
+        terms = " + ".join(_n(v, 4) for v in losses)
+        html.append(f"<h3>The loss over the {N} examples: the mean</h3><p><b>L = (1/N) Σ Lᵢ = ({terms}) / {N} "
+                    f"= {_n(mean, 4)}</b></p>")
+        if preset is not None and self.loss_kind.currentIndex() == 0 and lecture3:
             html.append("<p>✓ The slide's values: 2.9, 0, 12.9; mean (2.9 + 0 + 12.9) / 3 ≈ 5.27.</p>")
+        elif preset is T.LOSS_CIFAR10:
+            html.append(f"<p>{preset.note}</p>")
         self.steps.setHtml("".join(html))
         self.losses, self.mean = losses, mean
-        self.mean_label.setText(f"L = (1/N) Σ Lᵢ = ({' + '.join(_n(v) for v in losses)}) / {len(losses)} "
-                                f"= <b>{_n(mean, 4)}</b>")
-        self.loss_bars.setOpts(x=np.arange(len(losses)), height=losses)
-        self.loss_plot.getPlotItem().getAxis("bottom").setTicks([[(i, ex_names[i]) for i in range(len(losses))]])
+        self.mean_label.setText(f"L = (1/N) Σ Lᵢ = ({terms}) / {N} = <b>{_n(mean, 4)}</b>")
+        self.loss_bars.setOpts(x=np.arange(N), height=losses)
+        self.loss_plot.getPlotItem().getAxis("bottom").setTicks([[(i, ex_names[i]) for i in range(N)]])
         self.loss_plot.getPlotItem().enableAutoRange()
 
     def _update_reg(self) -> None:
