@@ -34,3 +34,47 @@ def test_render_each_view_to_png(qtbot, window, tmp_path):
         assert (img.width(), img.height()) == (1600, 1000)
         written.append(path)
     assert len(written) >= 4
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_loss_legends_sit_outside_the_plotted_data(qtbot, window, scale):
+    """The legends are rows above their plots: never over the data area, so never over a curve,
+    as training starts (when the curves fill the top of the plot) and later; and they fit their
+    view (no entry cut off) at font scale 1 and 2."""
+    import numpy as np
+    w = window
+    v = w.loss_view
+    try:
+        w.set_scale(scale)
+        w.tabs.setCurrentWidget(v)
+        for n in (3, 40):
+            t = w.controller.trainer
+            while t.steps < n:
+                w.step_once()
+            w._redraw(force=True)
+            qtbot.wait(30)
+            w.grab()
+            for plot, legend, view in ((v.loss_plot, v.loss_legend, v.loss_w), (v.acc_plot, v.acc_legend, v.acc_w)):
+                assert legend.items
+                data = plot.vb.sceneBoundingRect()
+                box = legend.sceneBoundingRect()
+                assert box.height() > 0 and not box.intersects(data), (box, data)
+                assert box.bottom() <= data.top() and 0 <= box.left() and box.right() <= view.width() + 0.5
+                for _, label in legend.items:        # every entry inside the legend's own box
+                    r = label.sceneBoundingRect()
+                    assert box.contains(r.center()) and r.right() <= view.width() + 0.5
+            # the curves' points are inside the data area (and so nowhere near the legend)
+            x, y = v.c_smooth.getData()
+            assert x is not None and len(x) >= 2
+            for xi, yi in zip(x, y):
+                if np.isfinite(yi):
+                    p = v.loss_plot.vb.mapViewToScene(pg_point(xi, yi))
+                    assert v.loss_plot.vb.sceneBoundingRect().adjusted(-1, -1, 1, 1).contains(p)
+                    assert not v.loss_legend.sceneBoundingRect().contains(p)
+    finally:
+        w.set_scale(1.0)
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+    return QPointF(float(x), float(y))

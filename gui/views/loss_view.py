@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
@@ -14,12 +16,49 @@ from .history import Decimated, HistoryBuffer
 def _add(plot: pg.PlotItem, item):
     """``item`` on ``plot``, with its entry in the plot's legend."""
     plot.addItem(item)
-    plot.legend.addItem(item, item.name())
+    plot.legend_row.addItem(item, item.name())
     return item
 
 
 def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0) -> FastCurve:
     return _add(plot, FastCurve(style.pen(color, factor), name))
+
+
+def legend_above(glw: pg.GraphicsLayoutWidget, plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in its own row above ``plot`` (``glw``'s layout: title row 0, legend row 1, plot
+    row 2): outside the data area, so it never covers a curve.  :func:`fit_legend` sets how
+    many entries share a row."""
+    leg = pg.LegendItem(offset=None, colCount=1, labelTextSize=f"{style.font_pt(-1):.0f}pt",
+                        horSpacing=int(style.font_pt(2)), verSpacing=-2)
+    glw.addItem(leg, row=1, col=0)
+    plot.legend_row = leg
+    return leg
+
+
+def fit_legend(leg: pg.LegendItem, width: float) -> None:
+    """As many entries a row as fit ``width`` pixels (at least one); in a view too narrow for
+    even one, the names are shortened with "…" (the legend's tooltip has them whole)."""
+    if not leg.items:
+        return
+    full = getattr(leg, "full_names", None)
+    if full is None:
+        full = leg.full_names = [lab.text for _, lab in leg.items]
+        leg.setToolTip("\n".join(full))
+    font = QFont()
+    size = leg.opts.get("labelTextSize") or f"{style.font_pt(-1):.0f}pt"
+    font.setPointSizeF(float(str(size).rstrip("pt")))
+    fm = QFontMetricsF(font)
+    sample = max(s.boundingRect().width() for s, _ in leg.items)
+    pad = leg.layout.horizontalSpacing() + 16
+    widest = max(fm.horizontalAdvance(n) for n in full) + sample + pad
+    cols = max(1, min(len(leg.items), int(width // widest)))
+    room = max(20.0, width - sample - pad)
+    for (_, lab), name in zip(leg.items, full):
+        shown = name if cols > 1 or fm.horizontalAdvance(name) <= room else fm.elidedText(name, Qt.ElideRight, room)
+        if shown != lab.text:
+            lab.setText(shown)
+    leg.setColumnCount(cols)
+    leg.updateSize()
 
 
 class LossView(QWidget):
@@ -52,20 +91,26 @@ class LossView(QWidget):
         plots.addWidget(self.loss_w, 3)
         plots.addWidget(self.acc_w, 2)
         lay.addLayout(plots, 1)
-        self.loss_plot = self.loss_w.addPlot(row=0, col=0)
-        self.acc_plot = self.acc_w.addPlot(row=0, col=0)
-        self.restyle()
+        # title, legend and plot in three rows: the legend sits above its plot, where no curve
+        # can go (inside the plot it covered the curves as training started)
+        self.loss_title = self.loss_w.addLabel("Loss", row=0, col=0)
+        self.acc_title = self.acc_w.addLabel("Accuracy", row=0, col=0)
+        self.loss_plot = self.loss_w.addPlot(row=2, col=0)
+        self.acc_plot = self.acc_w.addPlot(row=2, col=0)
         lp, ap = self.loss_plot, self.acc_plot
-        lp.addLegend(offset=(-10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
-        ap.addLegend(offset=(-10, -10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
+        self.loss_legend = legend_above(self.loss_w, lp)
+        self.acc_legend = legend_above(self.acc_w, ap)
+        self.restyle()
+        for view in (self.loss_w, self.acc_w):
+            view.installEventFilter(self)
         # The per-step loss is noisy: its range per block is a band of bars (filled rectangles,
         # the cheapest thing to paint), with a thick running mean on top that reads well on a
         # projector; data loss is a thin line of block means (it differs from the total only by
         # the regularization loss, drawn on its own).
-        self.c_band = _add(lp, BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "total loss (minibatch range)"))
-        self.c_data = _curve(lp, "#b8a456", "data loss (minibatch mean)", 0.0)
+        self.c_band = _add(lp, BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "loss per minibatch (range)"))
+        self.c_data = _curve(lp, "#b8a456", "data loss", 0.0)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization loss", 1.0)
-        self.c_smooth = _curve(lp, style.CURVE["loss"], "total loss (running mean)", 1.2)
+        self.c_smooth = _curve(lp, style.CURVE["loss"], "loss (running mean)", 1.2)
         # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
         self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 0.8)
         self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 0.8)
@@ -78,18 +123,38 @@ class LossView(QWidget):
         ap.setYRange(0, 1.02, padding=0)
         self._xmax = 0.0
         self._ymax = 0.0
-        for p in (lp, ap):   # the legends never change: paint them from a cache, text included
-            style.cache_static(p.legend)
+        for leg in (self.loss_legend, self.acc_legend):   # they never change: paint them from a cache
+            style.cache_static(leg)
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
         self._proxy = pg.SignalProxy(lp.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
 
     def restyle(self) -> None:
-        style.style_plot(self.loss_plot, "Loss", "loss", "step")
-        style.style_plot(self.acc_plot, "Accuracy", "accuracy", "step")
+        style.style_plot(self.loss_plot, "", "loss", "step")
+        style.style_plot(self.acc_plot, "", "accuracy", "step")
         for p in (self.loss_plot, self.acc_plot):   # grids are repainted every frame: too costly live
             p.showGrid(x=False, y=False)
+        for label, text in ((self.loss_title, "Loss"), (self.acc_title, "Accuracy")):
+            label.setText(text, color=style.FG, size=f"{style.font_pt(2):.0f}pt")
+        size = f"{style.font_pt(-1):.0f}pt"
+        for leg in (self.loss_legend, self.acc_legend):
+            leg.setLabelTextSize(size)
+            names = getattr(leg, "full_names", None) or [lab.text for _, lab in leg.items]
+            for (_, label), name in zip(leg.items, names):    # (the size applies to new text only)
+                label.setText(name, size=size, color=style.FG)
+            leg.updateSize()
+        self.fit_legends()
+
+    def fit_legends(self) -> None:
+        """Entries per legend row for the widths there are."""
+        for leg, view in ((self.loss_legend, self.loss_w), (self.acc_legend, self.acc_w)):
+            fit_legend(leg, view.width() - 20)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if ev.type() == QEvent.Resize:
+            self.fit_legends()
+        return False
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
