@@ -1,9 +1,12 @@
 """The lecture labs' GUI (pytest-qt, offscreen): numbers shown match the engine and the
 lecture; background jobs finish without blocking; each lab renders to a PNG under tmp_path."""
-import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
+
+import gui  # noqa: E402,F401  (before NumPy, as in the app: one BLAS thread — the labs' small products
+#                               run several times slower with OpenBLAS threads fighting on 2 cores)
+import numpy as np  # noqa: E402
 
 from engine import labs as L  # noqa: E402
 from engine.config import DatasetConfig  # noqa: E402
@@ -180,13 +183,29 @@ def test_loss_lab(labs, tmp_path):
 
 
 def test_overfit_lab_trains_off_thread(labs, qtbot, tmp_path):
-    lab = labs.lab("OverfitLab")
+    i = [c.__name__ for c in labs._classes].index("OverfitLab")
+    # first shown: the default preset ("over-fitting") trains at once, drawing partial results
+    labs.tabs.setCurrentIndex(i)
+    lab = labs._built[i]
+    assert lab.preset.currentText() == "over-fitting" and lab.runner.busy
+    qtbot.waitUntil(lambda: lab.has_result, timeout=20_000)
+    assert len(lab.last["epoch"]) >= 5 and lab.last["grid"].shape == (100, 100)
+    qtbot.waitUntil(lambda: lab.point is not None, timeout=30_000)
+    over = lab.point
+    assert lab.last["final"] and len(lab.last["train_loss"]) == 400
+    # the point: training fitted, validation clearly worse, its loss rising again after its lowest
+    assert over["train_acc"] - over["val_acc"] >= 0.1 and over["val_rise"] > 1.5
+    assert "Over-fitting" in lab.status.text() and lab.train_button.isEnabled()
+    # the same network with L2: the train/validation loss gap at least halved, validation loss lower
+    lab.preset.setCurrentText("over-fitting + L2")
+    with qtbot.waitSignal(lab.runner.finished, timeout=30_000):
+        lab.start()
+    l2 = lab.point
+    assert l2["loss_gap"] <= 0.55 * over["loss_gap"] and l2["val_loss"] < over["val_loss"]
     lab.preset.setCurrentText("good fit")
     with qtbot.waitSignal(lab.runner.finished, timeout=30_000):
         lab.start(epochs=20)
-    assert lab.last["final"] and len(lab.last["train_loss"]) == 20
-    assert lab.last["grid"].shape == (100, 100)
-    assert lab.train_button.isEnabled()
+    assert len(lab.last["train_loss"]) == 20
     _render(labs, lab, tmp_path, "overfit")
     lab.reset()
     assert lab.last is None

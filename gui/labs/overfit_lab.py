@@ -2,7 +2,10 @@
 over-fit (with and without L2); training vs validation curves beside the decision regions.
 
 Training runs on the labs' QThreadPool (never the GUI thread), publishing copies of the
-history and the decision grid at most ~10 times a second."""
+history and the decision grid about four times a second (the first after a few epochs), so the
+curves grow while it trains.  The default preset ("over-fitting") trains when the lab is first
+shown; choosing another preset trains it.  Presets: :mod:`engine.lecture_tables` (each about
+0.25 s of training on one core)."""
 from __future__ import annotations
 
 import time
@@ -12,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QGridLayout, QProgressBar, QPushButton, QSpinBox
 
 from engine import labs as L
+from engine import lecture_tables as T
 from engine.datasets import load_dataset
 from engine.trainer import Trainer
 
@@ -38,7 +42,7 @@ class OverfitLab(Lab):
         super().__init__(parent)
         self.preset = QComboBox()
         self.preset.setFont(big_font())
-        self.preset.addItems(list(L.OVERFIT_PRESETS))
+        self.preset.addItems(list(T.OVERFIT_PRESETS))
         self.preset.setCurrentText("over-fitting")
         self.seed = QSpinBox()
         self.seed.setFont(big_font())
@@ -58,14 +62,18 @@ class OverfitLab(Lab):
         self.desc = label("", -1)
         self.body.addWidget(self.desc)
         self.preset.currentTextChanged.connect(self._describe)
+        self.preset.activated.connect(lambda _i: self.start())     # a preset chosen → it trains
 
         grid = QGridLayout()
         self.curves = make_plot("Loss: training vs validation", "epoch", "loss")
         add_legend(self.curves)
         self.train_curve = self.curves.plot([], [], pen=pen(COLORS[0]), name="training loss")
         self.val_curve = self.curves.plot([], [], pen=pen(COLORS[1]), name="validation loss")
+        self.val_min = pg.ScatterPlotItem(size=16, symbol="o", brush=pg.mkBrush(COLORS[1]),
+                                          pen=pg.mkPen("k", width=1.5))
+        self.curves.addItem(self.val_min)
         self.acc = make_plot("Accuracy", "epoch", "accuracy")
-        add_legend(self.acc)
+        add_legend(self.acc).setOffset((-10, -10))     # bottom right: the curves live near the top
         self.train_acc = self.acc.plot([], [], pen=pen(COLORS[0]), name="training")
         self.val_acc = self.acc.plot([], [], pen=pen(COLORS[1], style=pg.QtCore.Qt.DashLine), name="validation")
         self.acc.setYRange(0, 1.02)
@@ -95,11 +103,13 @@ class OverfitLab(Lab):
         self.runner.failed.connect(self._failed)
         self.runner.progress.connect(lambda f, m: self.progress.setValue(int(100 * f)))
         self.last = None
+        self.point = None
+        self._started = False
         self._describe()
 
     def _describe(self) -> None:
         name = self.preset.currentText()
-        hidden, reg, strength, epochs, _ = L.OVERFIT_PRESETS[name]
+        hidden, reg, strength, epochs, _opt, _lr = T.OVERFIT_PRESETS[name]
         regs = "no regularization" if reg == "none" else f"{reg.upper()} regularization λ = {strength:g}"
         self.desc.setText(f"<b>{name}</b>: MLP 2 → {' → '.join(str(h) + ' (ReLU)' for h in hidden)} → 3, "
                           f"{regs}, {epochs} epochs full-batch, on a noisy spiral with 30 points per class "
@@ -116,12 +126,20 @@ class OverfitLab(Lab):
         self.region_img.clear()
         self.train_pts.setData([])
         self.val_pts.setData([])
-        self.status.setText("Choose a preset and press Train.")
+        self.val_min.setData([])
+        self.status.setText("Choose a preset: it trains (Train runs it again, with the seed).")
         self.last = None
+        self.point = None
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if not self._started:       # the default result, when the lab is first shown
+            self._started = True
+            self.start()
 
     def start(self, epochs: int | None = None) -> None:
         name = self.preset.currentText()
-        cfg = L.overfit_config(name, seed=self.seed.value(), epochs=epochs or None)
+        cfg = T.overfit_config(name, seed=self.seed.value(), epochs=epochs or None)
         total = cfg.optim.epochs
 
         def work(job):
@@ -129,7 +147,7 @@ class OverfitLab(Lab):
             tr = Trainer.from_config(cfg, data)
             X = np.concatenate([data.X_train, data.X_val])
             lo, hi = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
-            last_pub = 0.0
+            last_pub = time.perf_counter()
 
             def publish(final=False):
                 h = tr.history
@@ -140,18 +158,23 @@ class OverfitLab(Lab):
                                  Xtr=data.X_train.copy(), ytr=data.y_train.copy(),
                                  Xva=data.X_val.copy(), yva=data.y_val.copy(), final=final))
 
+            first = True
             while tr.epoch < total and not job.cancelled:
                 res = tr.step()
                 if res.diverged:
                     raise RuntimeError(res.reason)
-                if time.perf_counter() - last_pub > 0.1:
+                # the first frame after a few epochs, then about four a second
+                if (first and tr.epoch >= 5) or time.perf_counter() - last_pub > 0.25:
+                    first = False
                     last_pub = time.perf_counter()
                     publish()
                     job.progress(tr.epoch / total)
             publish(final=True)
             job.progress(1.0)
-            return dict(epochs=tr.epoch, stopped=job.cancelled)
+            return dict(epochs=tr.epoch, stopped=job.cancelled, point=T.overfit_point(tr.history))
 
+        self._started = True
+        self.point = None
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.setText(f"Training “{name}”…")
@@ -174,6 +197,10 @@ class OverfitLab(Lab):
         self.train_pts.setData(pos=p["Xtr"], brush=brushes)
         self.val_pts.setData(pos=p["Xva"], pen=[pg.mkPen(COLORS[int(k)], width=3) for k in p["yva"]])
         if ep:
+            j = int(np.argmin(p["val_loss"]))
+            self.val_min.setData([ep[j]], [p["val_loss"][j]])
+            self._mark_result()
+        if ep:
             self.status.setText(
                 f"epoch {ep[-1]:.0f}: training loss {p['train_loss'][-1]:.3f}, validation loss {p['val_loss'][-1]:.3f} "
                 f"(lowest {min(p['val_loss']):.3f}); accuracy {p['train_acc'][-1]:.0%} training, "
@@ -186,7 +213,23 @@ class OverfitLab(Lab):
         msg = self.status.text()
         if result.get("stopped"):
             msg += " — stopped."
+        else:
+            self.point = q = result["point"]
+            msg = (f"<b>{self.preset.currentText()}</b>, after {result['epochs']:.0f} epochs: accuracy "
+                   f"<b>{q['train_acc']:.0%}</b> training vs <b>{q['val_acc']:.0%}</b> validation; loss "
+                   f"{q['train_loss']:.3f} training vs {q['val_loss']:.3f} validation (lowest {q['min_val_loss']:.3f}, "
+                   "● on the curve).<br>" + self._verdict(q))
         self.status.setText(msg)
+
+    @staticmethod
+    def _verdict(q: dict) -> str:
+        if q["train_acc"] < 0.75:
+            return "Under-fitting: the model cannot even fit its training points."
+        if q["val_rise"] > 1.3 and q["loss_gap"] > 0.5:
+            return (f"Over-fitting: the training loss keeps falling while the validation loss rose to "
+                    f"{q['val_rise']:.1f}× its lowest — the regions bend around single noisy points.")
+        return ("The validation loss stays near its lowest: the model fits the pattern, not the noise "
+                f"(training − validation loss gap {q['loss_gap']:.2f}).")
 
     def _failed(self, msg: str) -> None:
         self.train_button.setEnabled(True)
