@@ -12,7 +12,6 @@ import numpy  # noqa: F401,E402  (gui/__init__ has set the BLAS thread count)
 import engine.experiment  # noqa: F401,E402
 import engine.trainer  # noqa: F401,E402
 
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 
@@ -37,14 +36,10 @@ def create_window(restore: bool = True):
     # the decision regions, or trains, with BACKPROP_STUDIO_TRAINING=thread): when it wants the
     # GIL it must not wait the default 5 ms switch interval each time (a frame would stutter).
     sys.setswitchinterval(SWITCH_INTERVAL)
-    style.configure_pyqtgraph()
-    f = QFont(app.font())
-    f.setPointSizeF(style.font_pt())
-    if app.font().pointSizeF() != f.pointSizeF():
-        app.setFont(f)
-    sheet = style.stylesheet()
-    if app.styleSheet() != sheet:   # re-polishing every widget is slow: only when it changed
-        app.setStyleSheet(sheet)
+    # pyqtgraph's defaults, the font, palette and style sheet of the current theme and scale
+    # (only what changed: re-polishing every widget is slow); the window then restores the
+    # remembered theme and scale
+    style.apply(app, notify=False)
     return MainWindow(restore=restore)
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, QPainter, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabWidget)
 
@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
                 sc.setEnabled(False)
         self.add_view_tab(self.backprop_view, "Backprop")
         self.add_view_tab(self.labs_widget, "Labs")
+        self._style_tab_bar()
 
         # panels
         self.dataset_panel = DatasetPanel(self)
@@ -587,6 +588,14 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         self._act(v, "&Larger fonts and lines", lambda: self.set_scale(style.SCALE * 1.15), "Ctrl+=")
         self._act(v, "&Smaller fonts and lines", lambda: self.set_scale(style.SCALE / 1.15), "Ctrl+-")
+        th = v.addMenu("&Theme")
+        self.theme_actions = {}
+        group = QActionGroup(self)
+        for name, text in (("dark", "&Dark (projector, dim room)"), ("light", "&Light (bright room)")):
+            a = self._act(th, text, lambda _=False, n=name: self.set_theme(n), checkable=True)
+            a.setChecked(style.THEME == name)
+            group.addAction(a)
+            self.theme_actions[name] = a
         self._act(v, "&Full screen", self.toggle_full_screen, "F11")
         v.addSeparator()
         for dock in self.docks.values():
@@ -635,14 +644,64 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def set_scale(self, scale: float) -> None:
-        style.SCALE = max(0.6, min(3.0, scale))
-        app = QApplication.instance()
-        app.setStyleSheet(style.stylesheet())
-        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view):
-            if hasattr(v, "restyle"):
-                v.restyle()
-        self.templates_view._force()
+        """Every font, line and marker in every tab ``scale`` times its size (Ctrl+= / Ctrl+-)."""
+        style.set_scale(scale)
+        self._restyle()
         self.show_status(f"Scale {style.SCALE:.2f}×")
+
+    def set_theme(self, name: str) -> None:
+        """View > Theme: "dark" or "light", at once in every tab (remembered on closing)."""
+        style.set_theme(name)
+        self._restyle()
+        self.show_status(f"{name.capitalize()} theme")
+
+    def _restyle(self) -> None:
+        """Hand gui.style's scale and theme to the application (fonts, palette, style sheet), the
+        views (their restyle()), the plots of the labs and the backprop view (both follow
+        style.notifier().changed, which style.apply emits)."""
+        style.apply(QApplication.instance())
+        for name, a in getattr(self, "theme_actions", {}).items():
+            a.setChecked(name == style.THEME)
+        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view,
+                  *self._extra_tabs):
+            if hasattr(v, "restyle"):
+                try:
+                    v.restyle()
+                except Exception as e:  # a faulty view must not take the window down
+                    self.show_error(f"{type(v).__name__}.restyle failed: {e}")
+        self._retheme_graphics()
+        self._style_tab_bar()
+        if hasattr(self.templates_view, "_force"):
+            self.templates_view._force()
+        self._redraw(force=True)
+
+    def _retheme_graphics(self) -> None:
+        """Every pyqtgraph view in the window on the theme's background, its axes in the theme's
+        colours (views that have no restyle(), or whose restyle() leaves them)."""
+        import pyqtgraph as pg
+        for gv in self.findChildren(pg.GraphicsView):
+            gv.setBackground(style.BG)
+            for it in gv.scene().items() if gv.scene() is not None else ():
+                if isinstance(it, pg.AxisItem):   # (setPen recolours the label too: text last)
+                    it.setPen(pg.mkPen(style.MUTED, width=max(1.0, style.SCALE)))
+                    it.setTextPen(style.FG)
+
+    #: tab titles short enough that all six tabs fit beside the docks at 1600×1000, also after
+    #: one Ctrl+= (the full title is the tab's tooltip)
+    SHORT_TAB_TITLES = {"Decision regions": "Regions", "Weight templates": "Templates"}
+
+    def _style_tab_bar(self) -> None:
+        """Every tab title visible at 1600×1000 with the docks shown: short titles, and at larger
+        scales titles are elided before the bar ever needs scroll arrows."""
+        bar = self.tabs.tabBar()
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.ElideRight)
+        bar.setExpanding(False)
+        for i in range(self.tabs.count()):
+            full = self.tabs.tabText(i)
+            if full in self.SHORT_TAB_TITLES:
+                self.tabs.setTabText(i, self.SHORT_TAB_TITLES[full])
+                self.tabs.setTabToolTip(i, full)
 
     def restore_default_layout(self) -> None:
         if hasattr(self, "_default_state"):
@@ -796,13 +855,7 @@ class MainWindow(QMainWindow):
         st = s.value("state")
         if st is not None:
             self.restoreState(st, SETTINGS_VERSION)
-        try:
-            scale = float(s.value("scale", 1.0))
-            if abs(scale - 1.0) > 1e-6:
-                style.SCALE = max(0.6, min(3.0, scale))
-                QApplication.instance().setStyleSheet(style.stylesheet())
-        except (TypeError, ValueError):
-            pass
+        self._restore_look(s)
         text = s.value("config", "")
         if text:
             try:
@@ -813,6 +866,19 @@ class MainWindow(QMainWindow):
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
 
+    def _restore_look(self, s) -> None:
+        """The remembered theme and scale (a value that is not one is ignored)."""
+        theme = s.value("theme", "dark")
+        theme = theme if theme in style.THEMES else "dark"
+        try:
+            scale = float(s.value("scale", 1.0))
+        except (TypeError, ValueError):
+            scale = style.SCALE
+        if theme != style.THEME or abs(max(style.MIN_SCALE, min(style.MAX_SCALE, scale)) - style.SCALE) > 1e-6:
+            style.set_theme(theme)
+            style.set_scale(scale)
+            self._restyle()
+
     def _save_settings(self) -> None:
         s = self.settings
         s.setValue("version", SETTINGS_VERSION)
@@ -820,6 +886,7 @@ class MainWindow(QMainWindow):
         s.setValue("state", self._focus_state if self._focus_state is not None else self.saveState(SETTINGS_VERSION))
         s.setValue("config", json.dumps(self._cfg.to_dict()))
         s.setValue("scale", style.SCALE)
+        s.setValue("theme", style.THEME)
         s.setValue("tab", self.tabs.currentIndex())
         s.sync()
 

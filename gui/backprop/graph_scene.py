@@ -16,22 +16,36 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 from engine.graph import ForwardStep, Trace
 from engine.walkthroughs import Frame, build_frames, fanout_sum, fmt, shape_str
 
+from .. import style
+
 from .layout import layered_layout
 
-FWD = QColor("#1b7f3b")
-BWD = QColor("#c62828")
-EDGE = QColor("#5f6b7a")
-ACTIVE = QColor("#f5b301")
-FILL = {"op": QColor("#e8eef7"), "input": QColor("#dcefff"), "param": QColor("#ffe9cc"),
-        "const": QColor("#eeeeee")}
-BORDER = {"op": QColor("#34495e"), "input": QColor("#1f6fb2"), "param": QColor("#c77700"),
-          "const": QColor("#888888")}
 FONT_FAMILY = "DejaVu Sans"
+# Sizes below are pixels at scale 1; every one is multiplied by gui.style.SCALE (Ctrl+= / Ctrl+-).
+NODE_PX, CAPTION_PX, VALUE_PX, SUM_PX = 24, 16, 20, 19
 
 
-def _font(px: int, bold: bool = False) -> QFont:
+def col(name: str) -> QColor:
+    """A colour of the current theme (gui.style.THEMES: "fwd", "bwd", "edge", "graph_bg", ...)."""
+    return QColor(style.color(name))
+
+
+def fill(kind: str) -> QColor:
+    return col("fill_" + kind) if "fill_" + kind in style.THEMES[style.THEME] else col("fill_op")
+
+
+def border(kind: str) -> QColor:
+    return col("border_" + kind) if "border_" + kind in style.THEMES[style.THEME] else col("edge")
+
+
+def sc(v: float) -> float:
+    """``v`` pixels at scale 1, at the current scale."""
+    return v * style.SCALE
+
+
+def _font(px: float, bold: bool = False) -> QFont:
     f = QFont(FONT_FAMILY)
-    f.setPixelSize(px)
+    f.setPixelSize(max(1, int(round(px * style.SCALE))))
     f.setBold(bold)
     return f
 
@@ -113,11 +127,12 @@ def frame_state(spec: GraphSpec, k: int) -> dict:
 # --------------------------------------------------------------------------- items
 
 class LabelItem(QGraphicsItem):
-    """Text on a rounded white pill, so numbers stay readable over edges."""
+    """Text on a rounded pill of the background colour, so numbers stay readable over edges.
+    ``color``: a theme colour name ("fwd", "bwd"); ``px``: the font's pixel size at scale 1."""
 
-    def __init__(self, color: QColor, px: int, bold: bool = True, parent=None):
+    def __init__(self, color: str, px: int, bold: bool = True, parent=None):
         super().__init__(parent)
-        self.color = color
+        self.color_name = color
         self.font = _font(px, bold)
         self.text = ""
         self._rect = QRectF()
@@ -135,12 +150,12 @@ class LabelItem(QGraphicsItem):
         lines = text.split("\n") if text else []
         w = max((fm.horizontalAdvance(l) for l in lines), default=0)
         h = fm.height() * len(lines)
-        pad = 5
-        r = QRectF(-w / 2 - pad, 0, w + 2 * pad, h + 2 * pad / 2 + 2)
+        pad = sc(5)
+        r = QRectF(-w / 2 - pad, 0, w + 2 * pad, h + pad + sc(2))
         if self.align == "above":
-            r.moveBottom(-3)
+            r.moveBottom(-sc(3))
         elif self.align == "below":
-            r.moveTop(3)
+            r.moveTop(sc(3))
         else:
             r.moveCenter(QPointF(0, 0))
         self._rect = r
@@ -148,16 +163,23 @@ class LabelItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-2, -2, 2, 2)
+        m = sc(2)
+        return self._rect.adjusted(-m, -m, m, m)
+
+    @property
+    def color(self) -> QColor:
+        return col(self.color_name)
 
     def paint(self, p: QPainter, option, widget=None) -> None:
         if not self.text:
             return
         p.setRenderHint(QPainter.Antialiasing)
-        bg = QColor(255, 248, 214) if self.highlight else QColor(255, 255, 255, 235)
-        p.setPen(QPen(self.color if self.highlight else QColor(0, 0, 0, 0), 2))
+        bg = col("pill_highlight") if self.highlight else col("pill")
+        if not self.highlight:
+            bg.setAlpha(235)
+        p.setPen(QPen(self.color if self.highlight else QColor(0, 0, 0, 0), sc(2)))
         p.setBrush(bg)
-        p.drawRoundedRect(self._rect, 6, 6)
+        p.drawRoundedRect(self._rect, sc(6), sc(6))
         p.setPen(self.color)
         p.setFont(self.font)
         p.drawText(self._rect, Qt.AlignCenter, self.text)
@@ -176,13 +198,13 @@ class NodeItem(QGraphicsItem):
         self.setZValue(10)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.PointingHandCursor)
-        fm = QFontMetricsF(_font(24, True))
-        w = fm.horizontalAdvance(text) + 28
+        fm = QFontMetricsF(_font(NODE_PX, True))
+        w = fm.horizontalAdvance(text) + sc(28)
         if kind == "op":
-            d = max(74.0, w) if not tensor else max(90.0, w)
-            self.size = (d, 74.0)
+            d = max(sc(74.0), w) if not tensor else max(sc(90.0), w)
+            self.size = (d, sc(74.0))
         else:
-            self.size = (max(70.0, w), 54.0)
+            self.size = (max(sc(70.0), w), sc(54.0))
         self.setData(0, ("node", node_id))
 
     @property
@@ -191,7 +213,7 @@ class NodeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         w, h = self.size
-        return QRectF(-w / 2 - 6, -h / 2 - 34, w + 12, h + 40)
+        return QRectF(-w / 2 - sc(6), -h / 2 - sc(34), w + sc(12), h + sc(40))
 
     def shape_rect(self) -> QRectF:
         w, h = self.size
@@ -200,21 +222,21 @@ class NodeItem(QGraphicsItem):
     def paint(self, p: QPainter, option, widget=None) -> None:
         p.setRenderHint(QPainter.Antialiasing)
         r = self.shape_rect()
-        border = ACTIVE if self.active else BORDER.get(self.kind, EDGE)
-        fill = QColor("#fff4c2") if self.active else FILL.get(self.kind, FILL["op"])
-        p.setPen(QPen(border, 6 if self.active else 3))
-        p.setBrush(fill)
+        edge = col("active") if self.active else border(self.kind)
+        p.setPen(QPen(edge, sc(6 if self.active else 3)))
+        p.setBrush(col("active_fill") if self.active else fill(self.kind))
         if self.kind == "op":
             p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
         else:
-            p.drawRoundedRect(r, 10, 10)
-        p.setPen(QColor("#17202a"))
-        p.setFont(_font(24, True))
+            p.drawRoundedRect(r, sc(10), sc(10))
+        p.setPen(col("graph_text"))
+        p.setFont(_font(NODE_PX, True))
         p.drawText(r, Qt.AlignCenter, self.text)
         if self.caption:
-            p.setFont(_font(16, False))
-            p.setPen(QColor("#4a5560"))
-            p.drawText(QRectF(r.left() - 60, r.top() - 30, r.width() + 120, 26), Qt.AlignCenter, self.caption)
+            p.setFont(_font(CAPTION_PX, False))
+            p.setPen(col("graph_caption"))
+            p.drawText(QRectF(r.left() - sc(60), r.top() - sc(30), r.width() + sc(120), sc(26)),
+                       Qt.AlignCenter, self.caption)
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -236,10 +258,11 @@ class EdgeItem(QGraphicsPathItem):
         self.label_at = QPointF(sum(c * q.x() for c, q in zip(w, last)), sum(c * q.y() for c, q in zip(w, last)))
         self.setZValue(1)
         self.setData(0, ("edge", key))
-        self.set_style(EDGE, 3)
+        self.set_style(col("edge"), 3)
 
     def set_style(self, color: QColor, width: float) -> None:
-        self.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+        """``width``: pixels at scale 1."""
+        self.setPen(QPen(color, sc(width), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
 
     def paint(self, p: QPainter, option, widget=None) -> None:
         p.setRenderHint(QPainter.Antialiasing)
@@ -249,13 +272,13 @@ class EdgeItem(QGraphicsPathItem):
         pen = self.pen()
         p.setPen(Qt.NoPen)
         p.setBrush(pen.color())
-        s = 8 + pen.widthF()
+        s = sc(8) + pen.widthF()
         p.drawPolygon(QPolygonF([e, QPointF(e.x() - s * 1.6, e.y() - s * 0.8), QPointF(e.x() - s * 1.6, e.y() + s * 0.8)]))
 
     def shape(self) -> QPainterPath:
         from PySide6.QtGui import QPainterPathStroker
         st = QPainterPathStroker()
-        st.setWidth(18)
+        st.setWidth(sc(18))
         return st.createStroke(self.path())
 
 
@@ -267,7 +290,7 @@ class GraphScene(QGraphicsScene):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setBackgroundBrush(QColor("white"))
+        self.setBackgroundBrush(col("graph_bg"))
         self.spec: GraphSpec | None = None
         self.nodes: dict[int, NodeItem] = {}
         self.edges: dict[tuple, EdgeItem] = {}
@@ -280,9 +303,14 @@ class GraphScene(QGraphicsScene):
         self.clear()
         self.spec = spec
         self.nodes, self.edges, self.val_labels, self.grad_labels, self.sum_labels = {}, {}, {}, {}, {}
+        self.setBackgroundBrush(col("graph_bg"))
         tr = spec.trace
-        dx = 290.0 if spec.tensor else 225.0
-        dy = 160.0 if spec.tensor else 135.0
+        # On a projector scale the text grows with SCALE, the rows' spacing half as fast (room for
+        # the numbers above and below the wires) and the columns' by what the wider numbers need:
+        # the graph, fitted to the view, is not shrunk back to the old text size.
+        more = max(0.0, style.SCALE - 1.0)
+        dx = (290.0 if spec.tensor else 225.0) + 80.0 * more
+        dy = (160.0 if spec.tensor else 135.0) * (1.0 + 0.5 * more)
         pinned = set() if spec.tensor else {n.id for n in tr.nodes if n.kind == "input"}
         lay = layered_layout([(n.id, n.parents, n.kind) for n in tr.nodes], dx=dx, dy=dy, pinned=pinned)
         for n in tr.nodes:
@@ -310,23 +338,31 @@ class GraphScene(QGraphicsScene):
         start = QPointF(o.x() + o.half_width, o.y())
         self._add_edge(("out", tr.output), [start, QPointF(start.x() + dx * 0.7, start.y())])
         for nid, item in self.nodes.items():
-            lab = LabelItem(BWD, 19)
+            lab = LabelItem("bwd", SUM_PX)
             lab.align = "above"
-            lab.setPos(item.x(), item.y() - item.size[1] / 2 - (30 if item.caption else 2))
+            lab.setPos(item.x(), item.y() - item.size[1] / 2 - sc(30 if item.caption else 2))
             self.addItem(lab)
             lab.set_text("")
             self.sum_labels[nid] = lab
         self.state = None
         # room for labels that appear later (fan-out sums under leaves, numbers on the out wire)
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-110, -50, 60, 60))
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-sc(110), -sc(50), sc(60), sc(60)))
+
+    def restyle(self) -> None:
+        """Draw the same graph and frame again in the current theme and scale."""
+        self.setBackgroundBrush(col("graph_bg"))
+        if self.spec is not None:
+            k = self.state["frame"] if self.state else 0
+            self.set_spec(self.spec)
+            self.show_frame(k)
 
     def _add_edge(self, key, pts) -> None:
         fans_out = key[0] != "out" and sum(1 for n in self.spec.trace.nodes if key[0] in n.parents) > 1
         e = EdgeItem(key, pts, 0.5 if fans_out or key[0] == "out" else 0.3)
         self.addItem(e)
         self.edges[key] = e
-        for store, color, align in ((self.val_labels, FWD, "above"), (self.grad_labels, BWD, "below")):
-            lab = LabelItem(color, 20 if not self.spec.tensor else 19)
+        for store, color, align in ((self.val_labels, "fwd", "above"), (self.grad_labels, "bwd", "below")):
+            lab = LabelItem(color, VALUE_PX if not self.spec.tensor else SUM_PX)
             lab.align = align
             lab.setPos(e.label_at)
             lab.set_text("")
@@ -350,11 +386,11 @@ class GraphScene(QGraphicsScene):
             item.active = nid == st["active_node"]
             item.update()
         active = set(st["active_edges"])
-        color = BWD if st["kind"] in ("backward", "seed") else FWD
+        color = col("bwd") if st["kind"] in ("backward", "seed") else col("fwd")
         for key, e in self.edges.items():
             on = key in active or (st["kind"] in ("forward", "seed") and key[0] == "out"
                                    and st["active_node"] == spec.trace.output)
-            e.set_style(color if on else EDGE, 7 if on else 3)
+            e.set_style(color if on else col("edge"), 7 if on else 3)
             e.setZValue(2 if on else 1)
             if on:
                 (self.grad_labels if st["kind"] == "backward" or key[0] == "out" and st["kind"] == "seed"

@@ -17,7 +17,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
                                QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
@@ -30,7 +30,8 @@ from engine.walkthroughs import (GradCheckRow, Walkthrough, WalkthroughError, fm
                                  graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
                                  narrate, walkthrough_from_expression)
 
-from .graph_scene import GraphScene, GraphSpec
+from .. import style
+from .graph_scene import GraphScene, GraphSpec, col
 
 MINIBATCH = 32
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -84,7 +85,7 @@ class HeatmapDialog(QDialog):
         self.setWindowTitle(title)
         lay = QVBoxLayout(self)
         head = QLabel(f"<b>{html.escape(title)}</b>")
-        head.setStyleSheet("font-size: 18px")
+        head.setStyleSheet(f"font-size: {style.font_pt(2):.1f}pt")
         lay.addWidget(head)
         row = QHBoxLayout()
         lay.addLayout(row)
@@ -94,7 +95,7 @@ class HeatmapDialog(QDialog):
             a2 = np.asarray(a, dtype=np.float64)
             img = a2.reshape(1, -1) if a2.ndim < 2 else a2.reshape(a2.shape[0], -1)
             glw = pg.GraphicsLayoutWidget()
-            glw.setBackground("w")
+            glw.setBackground(style.BG)
             plot = glw.addPlot()
             plot.invertY(True)
             plot.setLabel("left", "row")
@@ -112,7 +113,7 @@ class HeatmapDialog(QDialog):
             col.addWidget(glw, 1)
             st = QLabel(array_stats(a2))
             st.setTextInteractionFlags(Qt.TextSelectableByMouse)
-            st.setStyleSheet("font-size: 15px; font-family: monospace")
+            st.setStyleSheet(f"font-size: {style.font_pt(-1):.1f}pt; font-family: monospace")
             col.addWidget(st)
             row.addLayout(col)
         self.resize(560 * len(arrays), 520)
@@ -155,12 +156,12 @@ class BackpropView(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self._build_ui()
+        self.restyle(rebuild=False)
         self._load_builtins()
         self.set_speed(1.0)
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
-        self.setStyleSheet("QPushButton, QToolButton, QComboBox, QLineEdit, QLabel { font-size: 15px; }")
         root = QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 6)
         top = QHBoxLayout()
@@ -215,7 +216,6 @@ class BackpropView(QWidget):
 
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #ef5350; font-size: 15px; font-weight: bold")
         self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.error_label.hide()
         root.addWidget(self.error_label)
@@ -232,18 +232,15 @@ class BackpropView(QWidget):
         sv.setContentsMargins(0, 0, 0, 0)
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
-        self.headline.setStyleSheet("font-size: 20px; font-weight: bold")   # the theme's text colour
         sv.addWidget(self.headline)
         self.narration = QTextBrowser()
         self.narration.setOpenLinks(False)
-        self.narration.setStyleSheet("font-size: 17px")
         sv.addWidget(self.narration, 3)
         self.check_table = QTableWidget(0, 4)
         self.check_table.setHorizontalHeaderLabels(["leaf", "backprop", "numerical", "rel. error"])
         self.check_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.check_table.verticalHeader().hide()
         self.check_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.check_table.setStyleSheet("font-size: 14px")
         self.check_table.hide()
         sv.addWidget(self.check_table, 2)
         split.addWidget(side)
@@ -251,8 +248,12 @@ class BackpropView(QWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([900, 360])
 
+        # the frame slider on its own row: on a projector scale the buttons take the whole width
+        srow = QHBoxLayout()
+        root.addLayout(srow)
         bar = QHBoxLayout()
         root.addLayout(bar)
+        self._tool_buttons = []
 
         def tb(icon, text, tip, slot):
             b = QToolButton()
@@ -260,7 +261,7 @@ class BackpropView(QWidget):
             b.setText(text)
             b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
             b.setToolTip(tip)
-            b.setMinimumHeight(38)
+            self._tool_buttons.append(b)
             b.clicked.connect(slot)
             bar.addWidget(b)
             return b
@@ -271,10 +272,10 @@ class BackpropView(QWidget):
         self.step_button = tb(sp.SP_MediaSeekForward, "Step", "Step forward (Right arrow)", self.step_forward)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.valueChanged.connect(self.go_to_frame)
-        bar.addWidget(self.slider, 1)
+        srow.addWidget(self.slider, 1)
         self.frame_label = QLabel("")
-        self.frame_label.setMinimumWidth(150)
-        bar.addWidget(self.frame_label)
+        srow.addWidget(self.frame_label)
+        bar.addStretch(1)
         bar.addWidget(QLabel("speed"))
         self.speed_spin = QDoubleSpinBox()
         self.speed_spin.setRange(0.25, 50.0)
@@ -295,6 +296,30 @@ class BackpropView(QWidget):
             sc.setContext(Qt.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
         self.setFocusPolicy(Qt.StrongFocus)
+
+    def restyle(self, rebuild: bool = True) -> None:
+        """Fonts, line widths and colours from gui.style (its SCALE and theme): the controls'
+        text, the headline, the narration and the graph (drawn again at the same frame).
+        The main window calls it after Ctrl+= / Ctrl+- and View > Theme."""
+        pt = style.font_pt
+        self.setStyleSheet(
+            f"QPushButton, QToolButton, QComboBox, QLineEdit, QLabel, QDoubleSpinBox {{ font-size: {pt(1):.1f}pt; }}")
+        self.headline.setStyleSheet(f"font-size: {pt(4):.1f}pt; font-weight: bold")
+        self.narration.setStyleSheet(f"font-size: {pt(2):.1f}pt")
+        self.check_table.setStyleSheet(f"font-size: {pt(0):.1f}pt")
+        self.error_label.setStyleSheet(f"color: {style.color('error')}; font-size: {pt(1):.1f}pt; font-weight: bold")
+        self.frame_label.setMinimumWidth(int(150 * style.SCALE))
+        for b in self._tool_buttons:
+            b.setMinimumHeight(int(38 * style.SCALE))
+            b.setIconSize(QSize(int(20 * style.SCALE), int(20 * style.SCALE)))
+        if rebuild:
+            self.scene.restyle()
+            if self.spec is not None:
+                k = self.frame
+                self.frame = -1
+                self.go_to_frame(k)          # the narration's colours
+            if self.graph_view._fit:
+                self.graph_view.fit()
 
     # ------------------------------------------------------------------ walkthroughs
     def _load_builtins(self) -> None:
@@ -520,7 +545,7 @@ class BackpropView(QWidget):
         for para in body.split("\n\n"):
             lines = [html.escape(l) for l in para.split("\n")]
             if lines and lines[0].startswith("downstream"):
-                parts.append("<p style='font-family: DejaVu Sans Mono, monospace; color:#ef5350'>"
+                parts.append(f"<p style='font-family: DejaVu Sans Mono, monospace; color:{style.color('bwd')}'>"
                              + "<br>".join(l.replace(" ", "&nbsp;") for l in lines) + "</p>")
             else:
                 parts.append("<p>" + "<br>".join(lines) + "</p>")
@@ -591,7 +616,7 @@ class BackpropView(QWidget):
             for j, c in enumerate(cells):
                 item = QTableWidgetItem(c)
                 if j == 3:
-                    item.setForeground(QColor("#1b7f3b") if r.rel_error < 1e-6 else QColor("#c62828"))
+                    item.setForeground(col("fwd") if r.rel_error < 1e-6 else col("bwd"))
                 self.check_table.setItem(i, j, item)
         self.check_table.show()
         worst = max((r.rel_error for r in rows), default=0.0)
@@ -648,19 +673,19 @@ class BackpropView(QWidget):
         out = QRectF(0, 0, rect.width(), rect.height() + band)
 
         def draw(p: QPainter) -> None:
-            p.fillRect(out, QColor("white"))
+            p.fillRect(out, col("graph_bg"))
             p.setRenderHint(QPainter.Antialiasing)
             p.setRenderHint(QPainter.TextAntialiasing)
             f = QFont("DejaVu Sans")
             f.setPixelSize(26)
             f.setBold(True)
             p.setFont(f)
-            p.setPen(QColor("#17202a"))
+            p.setPen(col("graph_text"))
             p.drawText(QRectF(20, 6, out.width() - 40, 40), Qt.AlignLeft | Qt.AlignVCenter, title)
             f.setPixelSize(22)
             f.setBold(False)
             p.setFont(f)
-            p.setPen(QColor("#444"))
+            p.setPen(col("graph_caption"))
             p.drawText(QRectF(20, 46, out.width() - 40, 36), Qt.AlignLeft | Qt.AlignVCenter, head)
             self.scene.render(p, QRectF(0, band, rect.width(), rect.height()), rect)
 
@@ -678,7 +703,7 @@ class BackpropView(QWidget):
                 raise OSError(f"could not write {path}")
         else:
             img = QImage(int(out.width() * scale), int(out.height() * scale), QImage.Format_ARGB32)
-            img.fill(QColor("white"))
+            img.fill(col("graph_bg"))
             p = QPainter(img)
             p.scale(scale, scale)
             draw(p)

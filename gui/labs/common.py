@@ -4,69 +4,223 @@ results dropped by run id)."""
 from __future__ import annotations
 
 import threading
+import weakref
 import traceback
 from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QWidget)
 
+from .. import style
+from .. import style as _style
+
 BIG_FONT_PT = 13
 PEN_WIDTH = 3
-#: class / curve colours readable on a projector (colour-blind friendly-ish)
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-          "#17becf", "#bcbd22", "#7f7f7f"]
+#: class / curve colours readable on a projector in both themes (mid-luminance: they keep their
+#: contrast on the dark and on the light background; colour-blind friendly-ish)
+COLORS = ["#2f8fdd", "#e5484d", "#30a46c", "#e8900c", "#9d6bd8", "#a0694f", "#e06bbd",
+          "#14b8c8", "#b5b82a", "#8a8f98"]
+
+# Sizes follow gui.style.SCALE (Ctrl+= / Ctrl+-) and colours the window's theme (View > Theme).
+# Plots made by make_plot (and legends by add_legend) restyle themselves when either changes:
+# style.apply() emits style.notifier().changed, connected to restyle_all().
+_plots: "weakref.WeakSet" = weakref.WeakSet()
+_tables: "weakref.WeakSet" = weakref.WeakSet()
+_connected = False
+
+
+def _ensure_connected() -> None:
+    global _connected
+    if not _connected:
+        style.notifier().changed.connect(restyle_all)
+        _connected = True
+
+
+def px(size: float) -> float:
+    """A marker or symbol size in pixels at the current scale (``size`` at scale 1)."""
+    return size * style.SCALE
+
+
+def fg() -> str:
+    """The plots' text colour in the current theme."""
+    return style.FG
 
 
 def big_font(delta: int = 0, bold: bool = False) -> QFont:
+    """The labs' font, ``delta`` points larger, at the current scale.  (A widget's font set with it
+    is overridden by the window's style sheet; for text use :func:`label`, which follows the scale.)"""
     f = QFont()
-    f.setPointSize(BIG_FONT_PT + delta)
+    f.setPointSizeF((BIG_FONT_PT + delta) * style.SCALE)
     f.setBold(bold)
     return f
 
 
 def label(text: str = "", delta: int = 0, bold: bool = False, wrap: bool = True) -> QLabel:
+    """Selectable text, ``delta`` points larger than the body text; it follows the scale and theme."""
     lab = QLabel(text)
     lab.setFont(big_font(delta, bold))
+    if delta:   # the style sheet's QLabel[bs_delta="..."] rule sizes it (and re-sizes on Ctrl+=)
+        lab.setProperty("bs_delta", str(max(-4, min(6, int(delta)))))
     lab.setWordWrap(wrap)
     lab.setTextInteractionFlags(Qt.TextSelectableByMouse)
     return lab
 
 
-def pen(color: str, width: int = PEN_WIDTH, style=None) -> Any:
-    kw = {"color": color, "width": width}
+def pen(color: str, width: float = PEN_WIDTH, style=None) -> Any:
+    """A line ``width`` pixels wide at scale 1 (wider on a projector scale)."""
+    kw = {"color": color, "width": width * _style.SCALE}
     if style is not None:
         kw["style"] = style
     return pg.mkPen(**kw)
 
 
+def _axis_style(size_delta: int = 1) -> dict:
+    return {"color": style.FG, "font-size": f"{(BIG_FONT_PT + size_delta) * style.SCALE:.1f}pt"}
+
+
+def set_title(plot, title: str) -> None:
+    """Set a plot's title in the theme's text colour and the scaled title size (use this rather
+    than ``setTitle(..., color="#000")``: it keeps following the theme and the scale)."""
+    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+    item.setTitle(title or None, color=style.FG, size=f"{(BIG_FONT_PT + 2) * style.SCALE:.1f}pt")
+
+
 def make_plot(title: str = "", xlabel: str = "", ylabel: str = "") -> pg.PlotWidget:
-    """A white-background plot with large axis text (readable from the back of a room)."""
-    w = pg.PlotWidget(background="w")
+    """A plot in the window's theme with large axis text (readable from the back of a room); it
+    follows later theme and scale changes (see :func:`restyle_plot`)."""
+    w = pg.PlotWidget(background=style.BG)
     w.setMinimumSize(260, 170)
+    w._bs_scale = style.SCALE     # the scale its sizes were made for
     item = w.getPlotItem()
-    style = {"color": "#000", "font-size": f"{BIG_FONT_PT + 1}pt"}
     if title:
-        item.setTitle(title, color="#000", size=f"{BIG_FONT_PT + 2}pt")
+        item.setTitle(title)
     for side, text in (("bottom", xlabel), ("left", ylabel)):
-        ax = item.getAxis(side)
-        ax.setTextPen("#000")
-        ax.setPen(pen("#000", 1))
-        ax.setTickFont(big_font(-1))
         if text:
-            ax.setLabel(text, **style)
-    item.showGrid(x=True, y=True, alpha=0.25)
+            item.getAxis(side).setLabel(text)
+    _plots.add(w)
+    _ensure_connected()
+    restyle_plot(w)
     return w
 
 
 def add_legend(plot: pg.PlotWidget) -> pg.LegendItem:
-    leg = plot.getPlotItem().addLegend(offset=(10, 10), labelTextSize=f"{BIG_FONT_PT}pt",
-                                       labelTextColor="#000", brush=pg.mkBrush(255, 255, 255, 200))
+    leg = plot.getPlotItem().addLegend(offset=(10, 10))
+    _style_legend(leg)
     return leg
+
+
+def _style_legend(leg: pg.LegendItem) -> None:
+    bg = pg.mkColor(style.BG)
+    bg.setAlpha(200)
+    leg.setBrush(pg.mkBrush(bg))
+    leg.setPen(pg.mkPen(style.MUTED, width=1))
+    leg.opts["labelTextSize"] = f"{BIG_FONT_PT * style.SCALE:.1f}pt"
+    leg.opts["labelTextColor"] = pg.mkColor(style.FG)
+    for _sample, lab in leg.items:
+        lab.setAttr("size", leg.opts["labelTextSize"])
+        lab.setAttr("color", leg.opts["labelTextColor"])
+        lab.setText(lab.text)          # re-render with the new size and colour
+    leg.updateSize()
+
+
+def _scale_pen(p, ratio: float):
+    if p is None:
+        return None
+    q = pg.mkPen(p)
+    if q.widthF() > 0:
+        q.setWidthF(q.widthF() * ratio)
+    return q
+
+
+def _rescale_item(it, ratio: float) -> None:
+    """Line widths and marker sizes of one plotted item times ``ratio``."""
+    if isinstance(it, pg.PlotDataItem):
+        o = it.opts
+        kw = {}
+        if o.get("pen") is not None:
+            kw["pen"] = _scale_pen(o["pen"], ratio)
+        if o.get("symbol") is not None:
+            kw["symbolSize"] = o.get("symbolSize", 10) * ratio
+            if o.get("symbolPen") is not None:
+                kw["symbolPen"] = _scale_pen(o["symbolPen"], ratio)
+        if kw:
+            if "pen" in kw:
+                it.setPen(kw["pen"])
+            if "symbolSize" in kw:
+                it.setSymbolSize(kw["symbolSize"])
+            if "symbolPen" in kw:
+                it.setSymbolPen(kw["symbolPen"])
+    elif isinstance(it, pg.ScatterPlotItem):
+        it.setSize(it.opts["size"] * ratio)
+        it.setPen(_scale_pen(it.opts["pen"], ratio))
+    elif isinstance(it, (pg.PlotCurveItem, pg.InfiniteLine, pg.IsocurveItem)):
+        p = it.opts["pen"] if isinstance(it, pg.PlotCurveItem) else it.pen
+        it.setPen(_scale_pen(p, ratio))
+    elif isinstance(it, pg.TextItem):
+        f = it.textItem.font()
+        if f.pointSizeF() > 0:
+            f.setPointSizeF(f.pointSizeF() * ratio)
+            it.setFont(f)
+    for child in (it.childItems() if isinstance(it, pg.ImageItem) else ()):
+        if isinstance(child, pg.IsocurveItem):
+            _rescale_item(child, ratio)
+
+
+def restyle_plot(w: pg.PlotWidget) -> None:
+    """Give a plot the current theme (background, axes, title, legend text) and scale (fonts, and
+    line widths and marker sizes of what it draws, by the ratio to the scale they were made for)."""
+    w.setBackground(style.BG)
+    item = w.getPlotItem()
+    tick = big_font(-1)
+    for side in ("bottom", "left", "top", "right"):
+        ax = item.getAxis(side)
+        ax.setPen(pg.mkPen(style.MUTED, width=max(1.0, style.SCALE)))
+        ax.setTextPen(style.FG)        # (after setPen, which recolours the label too)
+        ax.setTickFont(tick)
+        if ax.labelText or ax.labelUnits:
+            ax.setLabel(ax.labelText, ax.labelUnits, **_axis_style(1))
+    if item.titleLabel.text:
+        set_title(item, item.titleLabel.text)
+    if item.legend is not None:
+        _style_legend(item.legend)
+    ratio = style.SCALE / getattr(w, "_bs_scale", style.SCALE)
+    if abs(ratio - 1.0) > 1e-9:
+        for it in item.items:
+            _rescale_item(it, ratio)
+    w._bs_scale = style.SCALE
+    grid = 0.35 if style.THEME == "dark" else 0.25
+    item.showGrid(x=True, y=True, alpha=grid)
+
+
+def restyle_all() -> None:
+    """Restyle every living plot made by :func:`make_plot` and table made here (connected to
+    ``style.notifier().changed``; a lab need not call it)."""
+    for w in list(_plots):
+        try:
+            if shiboken6.isValid(w):
+                restyle_plot(w)
+        except RuntimeError:    # deleted underneath
+            pass
+    for t in list(_tables):
+        try:
+            if shiboken6.isValid(t):
+                _style_table(t)
+        except RuntimeError:
+            pass
+
+
+def _style_table(t: QTableWidget) -> None:
+    """Row heights at the current scale (cells and headers take the style sheet's font, which
+    follows the scale: a font set here would hold only until the sheet is next applied)."""
+    t.verticalHeader().setDefaultSectionSize(int(round(QFontMetrics(big_font()).height() * 1.6)))
+    if isinstance(t, MatrixEditor):
+        t._fit_height()
 
 
 def export_plot(plot: pg.PlotWidget, path: str) -> None:
@@ -146,9 +300,6 @@ class MatrixEditor(QTableWidget):
     def __init__(self, values: np.ndarray, row_names=None, col_names=None, digits: int = 6, parent=None):
         values = np.atleast_2d(np.asarray(values, dtype=np.float64))
         super().__init__(values.shape[0], values.shape[1], parent)
-        self.setFont(big_font())
-        self.horizontalHeader().setFont(big_font(-1))
-        self.verticalHeader().setFont(big_font(-1))
         self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self._digits = digits
@@ -159,7 +310,9 @@ class MatrixEditor(QTableWidget):
             self.setHorizontalHeaderLabels(list(col_names))
         self.set_values(values)
         self.itemChanged.connect(self._changed)
-        self._fit_height()
+        _tables.add(self)
+        _ensure_connected()
+        _style_table(self)
 
     def _fit_height(self) -> None:
         h = self.horizontalHeader().sizeHint().height() + 4
@@ -214,8 +367,9 @@ class MatrixEditor(QTableWidget):
 
 def readonly_table(rows: int, cols: int, headers=None) -> QTableWidget:
     t = QTableWidget(rows, cols)
-    t.setFont(big_font(-1))
-    t.horizontalHeader().setFont(big_font(-1))
+    _tables.add(t)
+    _ensure_connected()
+    _style_table(t)
     t.setEditTriggers(QAbstractItemView.NoEditTriggers)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
     if headers:
