@@ -255,17 +255,123 @@ def run_random_search(X, y, X_eval, y_eval, num_classes: int, trials: int = 100,
                         model.copy_params())
 
 
+def _batch_losses(S: np.ndarray, y: np.ndarray, loss: str, margin: float = 1.0) -> np.ndarray:
+    """Mean data loss of each of ``k`` weight sets from their scores ``S: (k, N, C)`` → ``(k,)``
+    (the engine's multiclass SVM or softmax, evaluated for many W at once)."""
+    k, N, C = S.shape
+    sy = np.take_along_axis(S, np.broadcast_to(y[None, :, None], (k, N, 1)), axis=2)
+    if loss == "svm":
+        m = np.maximum(0.0, S - sy + margin)
+        return (m.sum(axis=2) - margin).mean(axis=1)       # the j = y_i term is exactly margin
+    mx = S.max(axis=2, keepdims=True)
+    lse = np.log(np.exp(S - mx).sum(axis=2)) + mx[..., 0]
+    return (lse - sy[..., 0]).mean(axis=1)
+
+
+def random_search_fast(X, y, X_eval, y_eval, num_classes: int, trials: int = 1000, scale: float = 1e-4,
+                       seed: int = 0, loss: str = "svm", batch: int = 50,
+                       progress: Callable[[int, list[float], list[float]], None] | None = None,
+                       cancel: CancelFn | None = None) -> SearchResult:
+    """:func:`run_random_search` (``local=False``) with ``batch`` trials scored by one matrix
+    product: the same random draws from ``seed`` (``W = scale·randn(D, C)`` then
+    ``b = scale·randn(C)`` per trial — the lecture's ``randn(10, 3073) · 0.0001`` with the bias
+    as its last column), so the same losses up to float32 rounding (scores in float32: the
+    search only compares losses).  ``progress(trials done, losses, best so far)`` after each
+    batch; ``cancel()`` True stops after the current batch (the best so far is kept)."""
+    X = np.asarray(X)
+    y = np.asarray(y, dtype=np.intp)
+    D, C = X.shape[1], num_classes
+    Xa = np.empty((len(X), D + 1), dtype=np.float32)
+    Xa[:, :D] = X
+    Xa[:, D] = 1.0
+    rng = np.random.default_rng(seed)
+    losses: list[float] = []
+    best: list[float] = []
+    best_loss, best_W = math.inf, np.zeros((D + 1, C))
+    t = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        while t < trials:
+            k = min(batch, trials - t)
+            Ws = np.empty((k, D + 1, C), dtype=np.float64)
+            for i in range(k):                      # the engine's order: W1 then b1
+                Ws[i, :D] = rng.standard_normal((D, C)) * scale
+                Ws[i, D] = rng.standard_normal(C) * scale
+            W32 = Ws.astype(np.float32)
+            S = (Xa @ W32.transpose(1, 0, 2).reshape(D + 1, k * C)).reshape(len(X), k, C).transpose(1, 0, 2)
+            ls = _batch_losses(S.astype(np.float64), y, loss)
+            for i, l in enumerate(ls):
+                l = float(l)
+                if l < best_loss:
+                    best_loss, best_W = l, Ws[i]
+                losses.append(l)
+                best.append(best_loss)
+            t += k
+            if progress is not None:
+                progress(t, losses, best)
+            if cancel is not None and cancel():
+                break
+    params = {"W1": best_W[:D].copy(), "b1": best_W[D].copy()}
+    Xe = np.asarray(X_eval, dtype=np.float64)
+    acc = float(np.mean((Xe @ params["W1"] + params["b1"]).argmax(axis=1) == np.asarray(y_eval))) \
+        if len(Xe) else float("nan")
+    return SearchResult(losses, best, best_loss, acc, params)
+
+
+#: the lecture's random-search setting (CS231n's: 1000 tries of ``W = 0.0001 · randn(10, 3073)``,
+#: raw CIFAR-10 pixels with the bias trick, multiclass SVM; the best W scored 15.5 % on the test set)
+LECTURE_SEARCH_TRIALS = 1000
+LECTURE_SEARCH_SCALE = 1e-4
+LECTURE_SEARCH_ACCURACY = 0.155
+
+#: the slide's printout ``(attempt, loss, best as printed)``
+RANDOM_SEARCH_PRINTOUT = (
+    (0, 9.401632, 9.401632),
+    (1, 8.959668, 8.959668),
+    (2, 8.044034, 8.959668),
+    (3, 8.278948, 8.959668),
+    (4, 8.857370, 8.857370),
+)
+RANDOM_SEARCH_NOTE = (
+    "The slide's printout keeps “best 8.959668” after attempts 2 and 3 although their losses "
+    "(8.044034, 8.278948) are lower, and then “improves” to 8.857370. With its own code "
+    "(if loss < bestloss: bestloss = loss) the best after attempt 2 is 8.044034 and stays 8.044034.")
+
+
+def printout_corrected(printout=RANDOM_SEARCH_PRINTOUT) -> list[tuple[int, float, float, float]]:
+    """``[(attempt, loss, best as printed, best as the code computes it)]``."""
+    out, best = [], math.inf
+    for n, loss, printed in printout:
+        best = min(best, loss)
+        out.append((n, loss, printed, best))
+    return out
+
+
+def printout_slips(printout=RANDOM_SEARCH_PRINTOUT) -> list[int]:
+    """The attempts whose printed best differs from the running minimum of the losses."""
+    return [n for n, _, printed, best in printout_corrected(printout) if abs(printed - best) > 5e-7]
+
+
+def mean_sd(values) -> tuple[float, float]:
+    """Mean and (sample, ``ddof=1``) standard deviation; sd 0 for a single value."""
+    a = np.asarray(values, dtype=np.float64)
+    if a.size == 0:
+        return float("nan"), float("nan")
+    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
+
+
 def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps: int = 50,
                           seed: int = 0, loss: str = "softmax", scale: float = 1e-4,
-                          progress: ProgressFn | None = None, cancel: CancelFn | None = None
-                          ) -> dict[float, list[float]]:
+                          progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                          reg_strength: float = 0.0) -> dict[float, list[float]]:
     """Full-batch gradient descent ``W ← W − α ∇L`` from the same seeded start for each
-    learning rate; returns ``{lr: losses}`` (a list stops early when the loss diverges)."""
+    learning rate; returns ``{lr: losses}`` (a list stops early when the loss diverges: not
+    finite, above 1e12, or above 100× its start).  ``reg_strength`` > 0 adds ``λ Σ W²``."""
     out: dict[float, list[float]] = {}
     total = len(lrs) * steps
     done = 0
+    reg = "l2" if reg_strength > 0 else "none"
     for lr in lrs:
-        model = linear_model_for(X, num_classes, loss, seed, scale)
+        model = linear_model_for(X, num_classes, loss, seed, scale, reg=reg, reg_strength=reg_strength)
         losses: list[float] = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(steps):
@@ -275,7 +381,7 @@ def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps:
                 done += 1
                 if progress is not None:
                     progress(done / total)
-                if not math.isfinite(L) or L > 1e12:
+                if not math.isfinite(L) or L > 1e12 or L > DIVERGED_FACTOR * max(abs(losses[0]), 1e-6):
                     break
                 for name, g in model.grads.items():
                     model.params[name] -= lr * g
@@ -283,17 +389,233 @@ def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps:
     return out
 
 
+#: a run whose loss climbs above this many times its start is stopped as diverged
+DIVERGED_FACTOR = 100.0
+
+
+def curve_state(losses, steps: int) -> tuple[str, float]:
+    """What a gradient-descent curve did: ``(kind, value)`` with kind ``"diverged"`` (value: the
+    step it was stopped at), ``"oscillates"`` (rose by more than 5 % of its start at some step;
+    value: its end), ``"falling"`` (fell by more than 0.1 % of its start over its last tenth;
+    value: its end) or ``"ends"`` (value: its end)."""
+    a = np.asarray(losses, dtype=np.float64)
+    if len(a) == 0:
+        return "diverged", 0.0
+    if len(a) < steps or not np.all(np.isfinite(a)):
+        return "diverged", float(len(a) - 1)
+    start = max(abs(float(a[0])), 1e-12)
+    d = np.diff(a)
+    if len(d) and float(d.max()) > 0.05 * start:
+        return "oscillates", float(a[-1])
+    tail = a[-max(2, len(a) // 10):]
+    if len(a) > 1 and float(tail[0] - tail[-1]) > 1e-3 * start:
+        return "falling", float(a[-1])
+    return "ends", float(a[-1])
+
+
+def describe_curve(losses, steps: int) -> str:
+    """A short label for a gradient-descent curve: "diverged at step 12", "oscillates, ends at
+    1.72", "still falling slowly: 2.21", "ends at 0.41"."""
+    kind, v = curve_state(losses, steps)
+    if kind == "diverged":
+        return f"diverged at step {int(v)}"
+    if kind == "oscillates":
+        return f"oscillates, ends at {v:.3g}"
+    if kind == "falling":
+        return f"still falling slowly: {v:.3g}"
+    return f"ends at {v:.3g}"
+
+
+def gd_reg_strength(X) -> float:
+    """The small L2 strength the learning-rate demo adds, ``1e-5 · mean ‖x‖²`` rounded to one
+    significant digit (about 5e-6 for the toy sets, 0.04 for digits, 500 for raw CIFAR pixels).
+
+    It barely changes the loss, but it gives the loss a bottom: without it a linear classifier on
+    separable data (gaussians, digits) keeps lowering the loss by growing W, so the largest
+    rate "wins" and nothing is ever too high."""
+    X = np.asarray(X, dtype=np.float64)
+    v = 1e-5 * float(np.mean(np.sum(X * X, axis=1))) if len(X) else 0.0
+    if v <= 0 or not math.isfinite(v):
+        return 0.0
+    e = math.floor(math.log10(v))
+    return round(v / 10 ** e) * 10 ** e
+
+
+@dataclass
+class RatePick:
+    """The result of :func:`pick_learning_rates`: the three rates, every run of the sweep
+    ``{lr: losses}``, the L2 strength used and each chosen curve's label."""
+    low: float
+    good: float
+    high: float
+    runs: dict[float, list[float]]
+    reg_strength: float
+    steps: int
+
+    @property
+    def rates(self) -> tuple[float, float, float]:
+        return self.low, self.good, self.high
+
+    def final(self, lr: float) -> float:
+        r = self.runs[lr]
+        return float(r[-1]) if len(r) == self.steps and math.isfinite(r[-1]) else math.inf
+
+    def label(self, lr: float) -> str:
+        return describe_curve(self.runs[lr], self.steps)
+
+
+def pick_learning_rates(X, y, num_classes: int, loss: str = "svm", steps: int = 100, seed: int = 0,
+                        scale: float = 1e-4, reg_strength: float | None = None,
+                        on_run: Callable[[float, list[float]], None] | None = None,
+                        progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> RatePick:
+    """Pick "too low / good / too high" learning rates for full-batch gradient descent on
+    ``(X, y)`` by a short sweep over the log grid ``g₀ · 10^(k/2)``, ``g₀ = 1 / mean ‖x‖²``
+    (so the grid follows the data's scale: raw pixels and 2-D points alike).
+
+    - good: the rate whose loss after ``steps`` steps is lowest;
+    - too low: 100× smaller (up to 1000× if 100× smaller still ends as low as good);
+    - too high: the smallest larger rate that diverges, or ends clearly above good (it gave
+      back at least 10 % of good's progress from the start), else the largest one tried.
+
+    Every run starts from the same seeded W (``scale · randn``) and is a real run of
+    :func:`gradient_descent_runs` with ``steps`` steps, so the three curves the lab draws are
+    the sweep's own.  The sweep walks up from ``g₀`` until a rate diverges, down until the end
+    loss stops improving, then adds the "too low" run; ``on_run(lr, losses)`` after each run.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if reg_strength is None:
+        reg_strength = gd_reg_strength(X)
+    ms = float(np.mean(np.sum(X * X, axis=1))) if len(X) else 1.0
+    g0 = 1.0 / max(ms, 1e-12)
+    runs: dict[int, list[float]] = {}
+    expected = 14
+
+    def rate(k: int) -> float:
+        return float(g0 * 10 ** (k / 2))
+
+    def run(k: int) -> list[float]:
+        if k not in runs:
+            lr = rate(k)
+            r = gradient_descent_runs(X, y, num_classes, lrs=(lr,), steps=steps, seed=seed, loss=loss,
+                                      scale=scale, cancel=cancel, reg_strength=reg_strength)[lr]
+            runs[k] = r
+            if on_run is not None:
+                on_run(lr, r)
+            if progress is not None:
+                progress(min(len(runs) / expected, 0.99))
+        return runs[k]
+
+    def final(k: int) -> float:
+        r = run(k)
+        return float(r[-1]) if len(r) == steps and math.isfinite(r[-1]) else math.inf
+
+    # walk up until a rate diverges (at most 10^6 · g0), then down while the end keeps improving
+    k = 0
+    while k < 12:
+        if curve_state(run(k), steps)[0] == "diverged":
+            break
+        k += 1
+    best = min(runs, key=lambda j: (final(j), j))
+    k = min(runs) - 1
+    worse = 0
+    while k >= -12 and worse < 2:
+        if final(k) < final(best):
+            best, worse = k, 0
+        else:
+            worse += 1
+        k -= 1
+    best = min(runs, key=lambda j: (final(j), j))
+    start = run(best)[0]
+    clearly = final(best) + 0.1 * max(start - final(best), 0.0)
+    low = best - 4
+    while not final(low) > clearly and low > best - 6:   # (good/100 still got there: go lower)
+        low -= 1
+    high = None
+    for j in sorted(runs):
+        if j > best and (final(j) == math.inf or final(j) > clearly):
+            high = j
+            break
+    if high is None:
+        high = max(runs)
+    out = {rate(j): runs[j] for j in sorted(runs)}
+    if progress is not None:
+        progress(1.0)
+    return RatePick(rate(low), rate(best), rate(high), out, reg_strength, steps)
+
+
+#: the slide's W (its first nine entries), its loss, and h
+LECTURE_W = np.array([0.34, -1.11, 0.78, 0.12, 0.55, 2.81, -3.1, -1.5, 0.33])
+LECTURE_LOSS = 1.25347
+LECTURE_H = 1e-4
+#: what the slide prints for +h in dimensions 1, 2, 3: ``(L(W + h), slope)``
+LECTURE_PRINTED = ((1.25322, -2.5), (1.25353, 0.6), (1.25347, 0.0))
+#: the gradient of the built example at W: the slide's three slopes, then six of our own
+LECTURE_GRAD = np.array([-2.5, 0.6, 0.0, 1.2, -0.4, 0.9, 0.0, -1.7, 0.25])
+LECTURE_CURVATURE = 1.0
+LECTURE_EXAMPLE_NOTE = (
+    "The slide's losses are illustrative (no data set behind them). This example is built to "
+    "reproduce them: L(W) = 1.25347 + g·(W − W₀) + ½‖W − W₀‖², with W₀ the slide's W and "
+    "g = (−2.5, 0.6, 0.0, …) — the slide's three slopes (the other six are ours). So L(W₀) is "
+    "1.25347 and every L(W + h) in the table is computed, not copied; the ½‖W − W₀‖² term makes "
+    "the forward difference differ from the exact slope by h/2 = 0.00005, the “approximate” of "
+    "the slide.")
+
+
+def lecture_loss(W) -> float:
+    """The built example's loss ``1.25347 + g·(W − W₀) + ½ κ ‖W − W₀‖²`` (see
+    :data:`LECTURE_EXAMPLE_NOTE`); its gradient at ``W₀`` is exactly :data:`LECTURE_GRAD`."""
+    d = np.asarray(W, dtype=np.float64) - LECTURE_W
+    return float(LECTURE_LOSS + LECTURE_GRAD @ d + 0.5 * LECTURE_CURVATURE * (d @ d))
+
+
+def lecture_gradient_table(h: float = LECTURE_H):
+    """The slide's table for the built example, one dimension at a time:
+    ``[(dim, W, W + h, L(W), L(W + h), L(W+h) − L(W), (L(W+h) − L(W)) / h, analytic)]``."""
+    W = LECTURE_W.copy()
+    base = lecture_loss(W)
+    out = []
+    for k in range(len(W)):
+        Wh = W.copy()
+        Wh[k] += h
+        lp = lecture_loss(Wh)
+        out.append((k, float(W[k]), float(Wh[k]), base, lp, lp - base, (lp - base) / h,
+                    float(LECTURE_GRAD[k])))
+    return out
+
+
+def largest_gradient_indices(model: Network, X, y, count: int = 10, param: str = "W1") -> list[int]:
+    """Flat indices of the ``count`` entries of ``param`` with the largest ``|analytic dL/dW|``
+    (largest first): where nudging W changes the loss most (a CIFAR-10 W starts with pixels
+    every image has, never a blank corner)."""
+    model.loss(X, y, grads=True)
+    g = np.abs(np.asarray(model.grads[param], dtype=np.float64)).ravel()
+    count = max(0, min(int(count), g.size))
+    idx = np.argsort(-g, kind="stable")[:count]
+    return [int(i) for i in idx]
+
+
 def numerical_gradient_table(model: Network, X, y, rows: int = 10, h: float = 1e-4, param: str = "W1",
-                             start: int = 0):
-    """The lecture's table for ``rows`` entries of ``param`` from flat index ``start`` on:
-    ``[(flat index, W, W + h, L(W), L(W + h), (L(W+h) − L(W)) / h)]`` (forward differences)."""
+                             start: int = 0, indices=None):
+    """The lecture's table for ``rows`` entries of ``param`` from flat index ``start`` on (or at
+    the flat ``indices`` given): ``[(flat index, W, W + h, L(W), L(W + h), (L(W+h) − L(W)) / h)]``
+    (forward differences)."""
     from .gradcheck import numerical_gradient_steps
     p = model.params[param]
     f = lambda: model.loss(X, y, grads=False)[0]  # noqa: E731
     flat = p.reshape(-1)  # a view: nudging it nudges the model's weights
+    out = []
+    if indices is not None:
+        base = float(f())
+        for i in indices:
+            i = int(i)
+            old = flat[i].copy()
+            flat[i] = old + h
+            lp = float(f())
+            flat[i] = old
+            out.append((i, float(old), float(old) + h, base, lp, (lp - base) / h))
+        return out
     start = max(0, min(int(start), flat.size - 1))
     view = flat[start:start + rows]
-    out = []
     for (k,), w, base, lp, slope in numerical_gradient_steps(f, view, h):
         out.append((start + k, w, w + h, base, lp, slope))
     return out
@@ -392,12 +714,14 @@ def loss_at(model: Network, X, y, base: dict[str, np.ndarray], dirs, coeffs) -> 
 
 def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps: int = 41,
                    seed: int = 0, progress: ProgressFn | None = None,
-                   cancel: CancelFn | None = None) -> LandscapeSlice:
+                   cancel: CancelFn | None = None,
+                   partial: Callable[[LandscapeSlice], None] | None = None) -> LandscapeSlice:
     """A 1-D (``dims=1``) or 2-D slice of the loss around ``model``'s weights along random
     directions (the lecture's SVM landscape figures); coefficients in ``[-span, span]``.
 
     ``model`` is not modified (its weights are restored).  ``progress(fraction)`` after each
-    point; ``cancel()`` True raises :class:`Cancelled`.
+    point (1-D) or row (2-D); ``partial(slice so far)`` (rows not computed yet are NaN) about
+    every tenth of the work, to draw it progressively; ``cancel()`` True raises :class:`Cancelled`.
     """
     if dims not in (1, 2):
         raise ValueError(f"a landscape slice has 1 or 2 dimensions, got {dims}")
@@ -407,15 +731,18 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
     alphas = np.linspace(-span, span, steps)
     try:
         center = loss_at(model, X, y, base, dirs, [0.0] * dims)
+        every = max(1, steps // 10)
         if dims == 1:
-            losses = np.empty(steps)
+            losses = np.full(steps, np.nan)
             for j, a in enumerate(alphas):
                 _check_cancel(cancel)
                 losses[j] = loss_at(model, X, y, base, dirs, [a])
                 if progress:
                     progress((j + 1) / steps)
+                if partial and (j + 1) % every == 0 and j + 1 < steps:
+                    partial(LandscapeSlice(alphas, losses.copy(), center, dirs))
             return LandscapeSlice(alphas, losses, center, dirs)
-        losses = np.empty((steps, steps))
+        losses = np.full((steps, steps), np.nan)
         total = steps * steps
         for i, b in enumerate(alphas):
             for j, a in enumerate(alphas):
@@ -423,6 +750,8 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
                 losses[i, j] = loss_at(model, X, y, base, dirs, [a, b])
             if progress:
                 progress((i + 1) * steps / total)
+            if partial and (i + 1) % every == 0 and i + 1 < steps:
+                partial(LandscapeSlice(alphas, losses.copy(), center, dirs, betas=alphas.copy()))
         return LandscapeSlice(alphas, losses, center, dirs, betas=alphas.copy())
     finally:
         for k, v in base.items():

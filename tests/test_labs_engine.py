@@ -168,3 +168,114 @@ def test_overfit_presets_build_and_train():
     assert len(tr.history.train_acc) == 3
     xs, ys, lab = L.decision_grid(tr.model, (-1, -1), (1, 1), n=10)
     assert lab.shape == (10, 10) and lab.max() < 3
+
+
+# ---------------------------------------------------------------- optimization: issue 13
+
+BUNDLED = ("spiral", "circles", "xor", "gaussians", "moons", "digits", "cifar10-4k")
+
+
+@pytest.fixture(scope="module")
+def cifar():
+    return load_dataset(DatasetConfig(name="cifar10-4k"))
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+@pytest.mark.parametrize("loss", ["svm", "softmax"])
+def test_picked_learning_rates_do_what_their_names_say(name, loss, cifar):
+    d = cifar if name == "cifar10-4k" else load_dataset(DatasetConfig(name=name))
+    n = 120 if name == "cifar10-4k" else 200
+    X, y = d.X_train[:n].astype(np.float64), d.y_train[:n]
+    p = L.pick_learning_rates(X, y, d.num_classes, loss=loss, steps=100)
+    assert p.low < p.good < p.high
+    low, good, high = (p.final(r) for r in p.rates)
+    assert good == min(p.final(r) for r in p.runs)            # good ends lowest of every rate tried
+    assert low > good                                          # too low ends above good
+    assert high > good                                         # too high diverges (inf) or ends above
+    assert 30 <= p.good / p.low <= 1000
+    assert p.label(p.high).startswith(("diverged at step", "oscillates", "ends at"))
+    # the curves are real gradient-descent runs from the same start
+    again = L.gradient_descent_runs(X, y, d.num_classes, lrs=(p.good,), steps=100, loss=loss,
+                                    reg_strength=p.reg_strength)[p.good]
+    assert again == p.runs[p.good]
+    assert p.runs[p.low][0] == p.runs[p.good][0] == p.runs[p.high][0]
+
+
+def test_curve_labels():
+    assert L.describe_curve([2.0, 1.0, 5.0, 300.0], 10) == "diverged at step 3"
+    assert L.describe_curve([2.0, 1.0, 1.5, 0.9], 4) == "oscillates, ends at 0.9"
+    assert L.describe_curve(list(np.linspace(2.3, 2.21, 100)), 100) == "still falling slowly: 2.21"
+    assert L.describe_curve([2.0, 0.5, 0.41, 0.41, 0.41], 5) == "ends at 0.41"
+    assert L.gd_reg_strength(np.full((4, 2), 10.0)) == pytest.approx(2e-3)
+
+
+def test_random_search_fast_is_the_engines_search(cifar):
+    X, y = cifar.X_train[:60], cifar.y_train[:60]
+    for loss in ("svm", "softmax"):
+        a = L.random_search_fast(X, y, cifar.X_test, cifar.y_test, 10, trials=23, seed=3, batch=7, loss=loss)
+        b = L.run_random_search(X.astype(np.float64), y, cifar.X_test.astype(np.float64), cifar.y_test, 10,
+                                trials=23, seed=3, loss=loss)
+        np.testing.assert_allclose(a.losses, b.losses, rtol=1e-6)
+        assert a.best == list(np.minimum.accumulate(a.losses))
+        np.testing.assert_allclose(a.params["W1"], b.params["W1"])
+        assert a.accuracy == b.accuracy
+    seen = []
+    c = L.random_search_fast(X, y, X, y, 10, trials=30, batch=10, cancel=lambda: True,
+                             progress=lambda t, ls, bs: seen.append(t))
+    assert seen == [10] and len(c.losses) == 10
+
+
+def test_random_search_on_cifar_beats_chance(cifar):
+    """The lecture's setting (1000 tries of 0.0001·randn on raw CIFAR-10 pixels, SVM): the
+    best W's test accuracy is above chance (10 %) on average over seeds."""
+    X, y = cifar.X_train[:200], cifar.y_train[:200]
+    accs = [L.random_search_fast(X, y, cifar.X_test, cifar.y_test, 10, trials=L.LECTURE_SEARCH_TRIALS,
+                                 scale=L.LECTURE_SEARCH_SCALE, seed=s, batch=100).accuracy for s in range(3)]
+    mean, sd = L.mean_sd(accs)
+    assert mean > 0.11, accs
+    assert sd > 0
+
+
+def test_random_search_printout_slip_is_flagged():
+    fixed = L.printout_corrected()
+    assert [b for *_, b in fixed] == [9.401632, 8.959668, 8.044034, 8.044034, 8.044034]
+    assert L.printout_slips() == [2, 3, 4]
+    for v in ("8.959668", "8.044034", "8.278948"):
+        assert v in L.RANDOM_SEARCH_NOTE
+
+
+def test_lecture_numerical_gradient_reproduces_the_slide():
+    rows = L.lecture_gradient_table()
+    assert len(rows) == 9
+    np.testing.assert_allclose([r[1] for r in rows], [0.34, -1.11, 0.78, 0.12, 0.55, 2.81, -3.1, -1.5, 0.33])
+    for r, (printed_loss, printed_slope) in zip(rows, L.LECTURE_PRINTED):
+        assert round(r[3], 5) == 1.25347
+        assert round(r[4], 5) == printed_loss
+        assert round(r[6], 1) == printed_slope
+        assert (round(r[4], 5) - round(r[3], 5)) / 1e-4 == pytest.approx(printed_slope, abs=1e-9)
+        assert r[5] == pytest.approx(r[4] - r[3])
+        assert abs(r[6] - r[7]) == pytest.approx(0.5e-4, rel=1e-6)   # forward difference: off by h/2
+
+
+def test_numerical_gradient_starts_where_the_gradient_is_largest(cifar):
+    X, y = cifar.X_train[:50].astype(np.float64), cifar.y_train[:50]
+    m = L.linear_model_for(X, 10, loss="svm", seed=0, scale=1e-4)
+    idx = L.largest_gradient_indices(m, X, y, count=5)
+    m.loss(X, y, grads=True)
+    g = np.abs(m.grads["W1"]).ravel()
+    assert g[idx[0]] == g.max() and all(g[a] >= g[b] for a, b in zip(idx, idx[1:]))
+    rows = L.numerical_gradient_table(m, X, y, h=1e-4, indices=idx)
+    assert [r[0] for r in rows] == idx
+    for r in rows:
+        assert abs(r[4] - r[3]) > 1e-4                     # the nudge visibly changes the loss
+        assert r[5] == pytest.approx(m.grads["W1"].ravel()[r[0]], rel=0.05)   # (SVM kinks: approximate)
+
+
+def test_landscape_partial_results(toy):
+    X, y = toy.X_train, toy.y_train
+    m = L.linear_model_for(X, 3, loss="svm", seed=0, scale=0.5)
+    parts = []
+    s = L.loss_landscape(m, X, y, dims=2, steps=10, seed=1, partial=parts.append)
+    assert parts and np.isnan(parts[0].losses[-1]).all() and not np.isnan(parts[0].losses[0]).any()
+    np.testing.assert_array_equal(parts[-1].losses[:len(parts)], s.losses[:len(parts)])
+    assert not np.isnan(s.losses).any()
