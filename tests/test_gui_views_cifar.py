@@ -123,3 +123,41 @@ def test_cifar_confusion_matrix_and_accuracy_labels_do_not_overprint(qtbot, wind
                              [(r, f"label {i}") for i, r in enumerate(g.label_rects())])
     finally:
         w.set_scale(1.0)
+
+
+def test_2d_gallery_shows_each_example_as_its_point_on_the_data(qtbot, window):
+    """On the spiral the gallery's tiles are small scatters of the training data, each with its
+    validation example ringed where it lies, in its true class's colour — not colour swatches."""
+    import numpy as np
+    import pyqtgraph as pg
+    from gui import style
+    w = window
+    for _ in range(20):
+        w.step_once()
+    _show(qtbot, w, w.predictions_view)
+    v = w.predictions_view
+    d = w.current_dataset()
+    g = v.gallery_grid
+    assert g.shown >= 2
+    assert all(not im.isVisible() or im.image is None for im in v.gallery)     # no swatches
+    idx = np.linspace(0, len(d.y_val) - 1, min(6, len(d.y_val))).astype(int)
+    tiles = g.tile_rects()
+    for k in range(g.shown):
+        scatters = [c for c in g.groups[k].childItems() if isinstance(c, pg.ScatterPlotItem)]
+        assert len(scatters) == 2
+        data, me = sorted(scatters, key=lambda s: -len(s.data))
+        assert len(data.data) == len(d.y_train) and len(me.data) == 1
+        # the example is drawn where it lies relative to the data: the same map takes the
+        # training points and the example to the tile
+        bx, by = data.getData()
+        ex, ey = me.getData()
+        sx = (bx[0] - bx[1]) / (d.X_train[0, 0] - d.X_train[1, 0])
+        assert ex[0] == pytest.approx(bx[0] + sx * (d.X_val[idx[k], 0] - d.X_train[0, 0]), abs=1e-6)
+        assert 0 < ex[0] < 1 and 0 < ey[0] < 1
+        p = g.groups[k].mapToScene(pg.Point(ex[0], ey[0]))
+        assert tiles[k].contains(p)
+        colour = me.opts["brush"].color().name()
+        assert colour == pg.mkColor(style.class_color(int(d.y_val[idx[k]]))).name()
+        label = g.labels[k].textItem.toPlainText().split("\n")
+        assert label[0][2:] == d.class_names[d.y_val[idx[k]]] and len(label) == 4
+    assert "ringed" in v.caption.text()

@@ -136,14 +136,14 @@ class PredictionsView(QWidget):
                         min_col_width=widest + 4, one_row=True)
         gh = grid.label_h + fm.height() * (4 if points else 3) + 3 * TileGrid.GAP
         vb.setMinimumHeight(gh)
-        vb.setMaximumHeight(gh * 1.6)
+        vb.setMaximumHeight(gh * (2.6 if points else 1.6))
         cells = []
         for i in range(GALLERY):
             im = pg.ImageItem(axisOrder="row-major")
             im.setParentItem(grid.groups[i])
             cells.append(im)
         g.ci.layout.setRowStretchFactor(0, 3)
-        g.ci.layout.setRowStretchFactor(1, 1)
+        g.ci.layout.setRowStretchFactor(1, 2 if points else 1)
         self.confusion = (cm, img, texts)
         self.accuracy = (acc, bars, values)
         lay = g.ci.layout
@@ -155,18 +155,23 @@ class PredictionsView(QWidget):
         self._scatter_key = None
 
     def _gallery_scatter(self, d, X, y, idx, c) -> None:
-        """2-D data: each gallery tile shows the validation points (faint, in their class's colour)
-        and the example itself, large and ringed."""
+        """2-D data: each gallery tile shows the training points (small, in their class's colour)
+        and the validation example itself, large and ringed, in its true class's colour."""
         key = (id(d), tuple(int(i) for i in idx))
         if self._scatter_key == key:
             return
         self._scatter_key = key
-        lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
-        span = np.where(hi - lo > 0, hi - lo, 1.0)
-        u = 0.06 + 0.88 * (X[:, :2] - lo) / span
-        u[:, 1] = 1.0 - u[:, 1]                     # y up, as in the Decision regions view
+        bx, by = d.X_train[:MAX_EVAL, :2], d.y_train[:MAX_EVAL]
+        both = np.concatenate([bx, X[:, :2]])
+        lo, hi = both.min(axis=0), both.max(axis=0)
+        span = float(np.max(hi - lo)) or 1.0         # one scale for both axes: the data's own shape
+        def unit(P):
+            u = 0.5 + 0.88 * (P - (lo + hi) / 2) / span
+            u[:, 1] = 1.0 - u[:, 1]                 # y up, as in the Decision regions view
+            return u
+        u, ub = unit(X[:, :2]), unit(bx)
         rgb = style.class_rgb(c)
-        faint = [pg.mkBrush(*(255 * rgb[k]).astype(int), 90) for k in range(c)]
+        faint = [pg.mkBrush(*(255 * rgb[k]).astype(int), 150) for k in range(c)]
         for g in self.gallery_grid.groups:
             for child in list(g.childItems()):
                 if isinstance(child, (pg.ScatterPlotItem, QGraphicsRectItem)):
@@ -177,8 +182,8 @@ class PredictionsView(QWidget):
             frame = QGraphicsRectItem(0, 0, 1, 1)
             frame.setPen(pg.mkPen(style.MUTED, width=1, cosmetic=True))
             frame.setParentItem(g)
-            bg = pg.ScatterPlotItem(u[:, 0], u[:, 1], size=max(3.0, style.line_px(1.3)), pen=None,
-                                    brush=[faint[k] for k in y])
+            bg = pg.ScatterPlotItem(ub[:, 0], ub[:, 1], size=max(3.0, style.line_px(1.3)), pen=None,
+                                    brush=[faint[k] for k in by])
             bg.setParentItem(g)
             me = pg.ScatterPlotItem([u[i, 0]], [u[i, 1]], size=style.line_px(5),
                                     pen=pg.mkPen(style.FG, width=style.line_px(0.8)),

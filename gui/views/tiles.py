@@ -192,6 +192,7 @@ class CategoryAxis(pg.AxisItem):
     def set_categories(self, positions, names) -> None:
         self.positions = [float(p) for p in positions]
         self.names = [str(n) for n in names]
+        self.upright = self._needs_upright(QFontMetricsF(self._font()))
         self.setTicks([[(p, "") for p in self.positions]])
         self.setToolTip(", ".join(self.names))
         self.refit()
@@ -212,7 +213,7 @@ class CategoryAxis(pg.AxisItem):
             self.setWidth(longest + offset + label + 6)
         else:
             # upright names when they would crowd each other (decided again when drawn)
-            self.setHeight(longest + offset + label + 6 if self._needs_upright(fm) else fm.height() + offset + label + 4)
+            self.setHeight(longest + offset + label + 6 if self.upright else fm.height() + offset + label + 4)
         self.picture = None
         self.update()
 
@@ -234,15 +235,23 @@ class CategoryAxis(pg.AxisItem):
         return min(abs(b - a) for a, b in zip(px, px[1:]))
 
     def _needs_upright(self, fm: QFontMetricsF) -> bool:
+        """Names turned upright when, side by side, they would touch (before the axis is laid out:
+        when they are longer than a few characters)."""
         if self.orientation != "bottom" or not self.names:
             return False
         widest = max(fm.horizontalAdvance(n) for n in self.names)
-        # names of more than a few characters do not fit a confusion matrix's columns
-        return widest > 3 * fm.averageCharWidth() * 1.6 or widest + 6 > self._spacing()
+        if self.linkedView() is None or len(self.positions) < 2 or self._spacing() <= 1:
+            return widest > 5 * fm.averageCharWidth()
+        return widest + 8 > self._spacing()
 
     def linkedViewChanged(self, view, newRange=None):
         super().linkedViewChanged(view, newRange)
         self.picture = None
+        if self.orientation == "bottom" and self.names:
+            upright = self._needs_upright(QFontMetricsF(self._font()))
+            if upright != self.upright:      # the names turn: the axis takes the height they need
+                self.upright = upright
+                self.refit()
 
     def resizeEvent(self, ev=None):
         super().resizeEvent(ev)
@@ -254,7 +263,7 @@ class CategoryAxis(pg.AxisItem):
         p.setFont(font)
         p.setPen(self.textPen())
         fm = QFontMetricsF(font)
-        offset = max(0, self.style["tickLength"]) + 2
+        offset = max(0, self.style["tickLength"]) + 5
         rect = self.boundingRect()
         h = fm.height()
         drawn = []
@@ -272,7 +281,6 @@ class CategoryAxis(pg.AxisItem):
                 p.drawText(r, int(Qt.AlignCenter), text)
                 drawn.append((r, text))
         else:
-            self.upright = self._needs_upright(fm)
             label = self.label.boundingRect().height() * 0.8 if self.label.isVisible() else 0.0
             if self.upright:
                 avail = min(room, rect.height() - offset - label - 2)
