@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.redraw_count = 0
         self.last_error = ""
         self._pending_open = None   # (path, Experiment, previous config) until its dataset has loaded
+        self._defer_load = False    # several dataset settings being applied as one edit: load once, after
 
         # views
         self.tabs = QTabWidget()
@@ -273,6 +274,8 @@ class MainWindow(QMainWindow):
         old = get_path(self._cfg, path)
         if old == value:
             return True
+        if path == "dataset.name":
+            return self._switch_dataset(value)
         trial = copy.deepcopy(self._cfg)
         set_path(trial, path, value)
         try:
@@ -282,6 +285,45 @@ class MainWindow(QMainWindow):
             self._reload_panels()
             return False
         self.undo_stack.push(SetConfigValue(self, path, old, value, mergeable))
+        return True
+
+    def dataset_switch_edits(self, name: str) -> dict:
+        """The settings that go with choosing dataset ``name`` (engine.config.dataset_defaults):
+        an image set gets a preprocessing and a learning rate that train on it; going back from
+        an image set to a set without defaults restores the live demo's. Only values that change."""
+        from engine.config import dataset_defaults
+        edits = dataset_defaults(name)
+        if not edits and dataset_defaults(self._cfg.dataset.name):
+            demo = default_config()
+            edits = {p: get_path(demo, p) for p in dataset_defaults(self._cfg.dataset.name)}
+        return {p: v for p, v in edits.items() if get_path(self._cfg, p) != v}
+
+    def _switch_dataset(self, name: str) -> bool:
+        """Choose another dataset and, with it, its preprocessing and learning-rate defaults: one
+        undoable step, one load (not one per setting), and the status line says what was set."""
+        from engine.config import describe_defaults
+        extra = self.dataset_switch_edits(name)
+        trial = copy.deepcopy(self._cfg)
+        for p, v in {**extra, "dataset.name": name}.items():
+            set_path(trial, p, v)
+        try:
+            trial.validate()
+        except ConfigError as e:
+            self.show_error(f"That value is not possible: {e}", title="Refused")
+            self._reload_panels()
+            return False
+        self._defer_load = True
+        self.undo_stack.beginMacro(f"dataset {name}")
+        try:
+            for p, v in {**extra, "dataset.name": name}.items():
+                self.undo_stack.push(SetConfigValue(self, p, get_path(self._cfg, p), v))
+        finally:
+            self.undo_stack.endMacro()
+            self._defer_load = False
+        self.load_dataset()
+        if extra:
+            self.show_status(f"{name}: {describe_defaults(extra)} (the defaults that train on it; "
+                             "change them in the panels)")
         return True
 
     def apply_config_value(self, path: str, value) -> None:
@@ -294,7 +336,8 @@ class MainWindow(QMainWindow):
                              if isinstance(value, (int, float)) and not isinstance(value, bool)
                              else f"{path} = {value}")
         elif path.startswith("dataset."):
-            self.load_dataset()
+            if not self._defer_load:
+                self.load_dataset()
         elif path == "seed":
             self.show_status(f"seed {value}: press Reset (R) to re-initialise with it")
         else:
