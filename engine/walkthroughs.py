@@ -98,6 +98,57 @@ def fmtp(value) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
+MAX_SHOWN_DIGITS = 6
+
+
+def _shown(text: str) -> float | None:
+    """The number a :func:`fmt` string shows (None for ∞, nan, shapes)."""
+    try:
+        return float(text.strip("()"))
+    except ValueError:
+        return None
+
+
+def _exact_at(value, digits: int) -> bool:
+    """Whether ``value`` is shown exactly with ``digits`` (2.00, -4.00, 0.5: no rounding)."""
+    v = float(np.asarray(value).reshape(()))
+    shown = _shown(fmt(v, digits))
+    return shown is not None and math.isclose(shown, v, rel_tol=1e-12, abs_tol=1e-15)
+
+
+def checked_formula(operands, result, op: str = "×") -> str:
+    """``"a × b = c"`` (or ``"a + b = c"``) with enough digits that a student who works the shown
+    operands out gets the shown result at its shown precision: the lecture's 2 × 0.1966 is
+    "2.00 × 0.197 = 0.39", not "2.00 × 0.20 = 0.39".  An operand shown exactly keeps the lecture's
+    two decimals; the others get more digits as needed (up to 6), then the result too; if no
+    precision works (a result right at a rounding boundary) it says "(rounded)"."""
+    vals = [float(np.asarray(v).reshape(())) for v in operands]
+    res = float(np.asarray(result).reshape(()))
+
+    def text(d_ops: int, d_res: int) -> tuple[list[str], str]:
+        ops = [fmt(v, 2 if _exact_at(v, 2) else d_ops) for v in vals]
+        # negative operands in parentheses (a sum's first term needs none)
+        ops = [f"({o})" if o.startswith("-") and (op == "×" or i > 0) else o for i, o in enumerate(ops)]
+        return ops, fmt(res, d_res)
+
+    def adds_up(ops: list[str], shown_res: str, d_res: int) -> bool:
+        nums = [_shown(o) for o in ops]
+        if any(n is None for n in nums) or _shown(shown_res) is None:
+            return True                       # ∞ / nan: nothing a student can check
+        out = nums[0]
+        for n in nums[1:]:
+            out = out * n if op == "×" else out + n
+        return fmt(out, d_res) == shown_res
+
+    for d_res in range(2, MAX_SHOWN_DIGITS + 1):
+        for d_ops in range(max(2, d_res), MAX_SHOWN_DIGITS + 2):
+            ops, shown_res = text(d_ops, d_res)
+            if adds_up(ops, shown_res, d_res):
+                return f" {op} ".join(ops) + f" = {shown_res}"
+    ops, shown_res = text(2, 2)
+    return f" {op} ".join(ops) + f" = {shown_res} (rounded)"
+
+
 def _p(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−-·×/^ ") else name
 
@@ -750,7 +801,16 @@ def fanout_sum(trace: Trace, step_index: int) -> str:
     if not isinstance(s, BackwardStep) or s.contribution < 2:
         return ""
     prev = _prev_accumulated(trace, step_index, s.parent)
-    return f"{fmt(prev)} + {fmtp(s.downstream)} = {fmt(s.accumulated)}"
+    if np.size(prev) != 1 or np.size(s.downstream) != 1:
+        return f"{fmt(prev)} + {fmtp(s.downstream)} = {fmt(s.accumulated)}"
+    return checked_formula([prev, s.downstream], s.accumulated, "+")
+
+
+def _product(local, upstream, downstream) -> str:
+    """``local × upstream = downstream`` as the narration prints it, adding up as shown."""
+    if np.size(local) == 1 and np.size(upstream) == 1 and np.size(downstream) == 1:
+        return checked_formula([local, upstream], downstream, "×")
+    return f"{fmtp(local)} × {fmtp(upstream)} = {fmt(downstream)}"
 
 
 def narrate(trace: Trace, frame: Frame, labels: dict[int, str], *, gates: dict[int, str] | None = None,
@@ -807,7 +867,7 @@ def narrate(trace: Trace, frame: Frame, labels: dict[int, str], *, gates: dict[i
     if s.local is not None:
         body = (f"downstream = local × upstream\n"
                 f"∂{out_name}/∂{_p(parent)} = ∂{_p(name)}/∂{_p(parent)} × ∂{out_name}/∂{_p(name)}\n"
-                f"          = {fmtp(s.local)} × {fmtp(s.upstream)} = {fmt(s.downstream)}")
+                f"          = {_product(s.local, s.upstream, s.downstream)}")
     else:
         body = (f"A layer-sized gate: its local gradient is a Jacobian, applied by the gate's own vectorised "
                 f"backward rule (the chain rule for whole arrays).\n\n"

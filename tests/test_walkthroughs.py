@@ -237,3 +237,49 @@ def test_every_backward_step_is_consistent(wts):
             if isinstance(s, BackwardStep):
                 assert math.isclose(float(s.downstream), float(s.local) * float(s.upstream), rel_tol=1e-12,
                                     abs_tol=1e-15)
+
+
+_N = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+# two operands and a result: "a × b = c", "(-1.00) × 2.00 = -2.00", "a + b = c" (not a longer
+# chain such as the hinge text's "5.1 − 3.2 + 1 = 2.9")
+_FORMULA = __import__("re").compile(
+    rf"(?<![−+×·/*\d.(-] )(?<![\d.])\(?({_N})\)? ([×+]) \(?({_N})\)? = ({_N})( \(rounded\))?")
+
+
+def _half_ulp(shown: str) -> float:
+    """Half a unit in the last place the string shows ("0.39" → 0.005, "1.2e-05" → 5e-07)."""
+    mant, _, exp = shown.lstrip("-").partition("e")
+    decimals = len(mant.partition(".")[2])
+    return 0.5 * 10.0 ** (-decimals) * (10.0 ** int(exp) if exp else 1.0)
+
+
+def test_narrated_formulas_add_up_as_shown(wts):
+    """Issue 13: a student who multiplies (or adds) the numbers the narration shows gets the shown
+    result to its shown precision — "2.00 × 0.20 = 0.39" (2 × 0.1966) is not printed."""
+    checked, factor_shown = 0, set()
+    for w in wts.values():
+        labels = {n.id: w.label(n.id) for n in w.nodes()}
+        for f in build_frames(w.trace):
+            head, body = narrate(w.trace, f, labels, gates=w.gate_labels(), wt=w)
+            for a, op, b, result, rounded in _FORMULA.findall(body):
+                assert not rounded, (w.name, body)
+                got = float(a) * float(b) if op == "×" else float(a) + float(b)
+                tol = _half_ulp(result) * (1 + 1e-9) + 1e-15
+                assert abs(got - float(result)) <= tol, f"{w.name}: {a} {op} {b} = {result} (is {got})"
+                checked += 1
+                factor_shown.update((a, b))
+    assert checked > 40
+    # the sigmoid neuron's 2 × 0.1966 shows the factor that makes it add up
+    sig = wts["sigmoid-neuron"]
+    labels = {n.id: sig.label(n.id) for n in sig.nodes()}
+    bodies = [narrate(sig.trace, f, labels, gates=sig.gate_labels(), wt=sig)[1] for f in build_frames(sig.trace)]
+    assert not any("2.00 × 0.20 = 0.39" in b for b in bodies)
+    assert any(("0.197 = 0.39" in b) or ("0.1966 = 0.39" in b) for b in bodies)
+
+
+def test_checked_formula_precision():
+    from engine.walkthroughs import checked_formula
+    assert checked_formula([2.0, 0.19661193], 0.39322386) == "2.00 × 0.197 = 0.39"
+    assert checked_formula([1.0, -4.0], -4.0) == "1.00 × (-4.00) = -4.00"        # exact: as the slides
+    assert checked_formula([-1.0, 3.0], 2.0, "+") == "-1.00 + 3.00 = 2.00"
+    assert checked_formula([0.205, 0.205], 0.41, "+") == "0.205 + 0.205 = 0.41"    # not 0.20 + 0.20
