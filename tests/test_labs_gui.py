@@ -79,6 +79,40 @@ def test_labs_in_the_window_get_its_dataset_while_the_demo_trains(qtbot, window)
     lw.shutdown()
 
 
+def _plot_has_data(lab) -> bool:
+    import pyqtgraph as pg
+    for p in lab.plots.values():
+        for it in p.getPlotItem().items:
+            if isinstance(it, pg.PlotDataItem) and it.xData is not None and len(it.xData):
+                return True
+            if isinstance(it, pg.BarGraphItem) and len(it.opts.get("height") if it.opts.get("height") is not None else []):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("name", ["ScoreLab", "LossLab", "OverfitLab", "ActivationLab"])
+def test_lab_shows_its_default_result_when_first_shown(labs, qtbot, name):
+    """No empty axes waiting for a click: shown once, each lab draws its default result (in the
+    background) and says so through ``first_result`` / ``has_result``."""
+    i = [c.__name__ for c in labs._classes].index(name)
+    assert labs._built[i] is None or i == labs.tabs.currentIndex()   # (the shown one is built)
+    labs.tabs.setCurrentIndex(i)
+    lab = labs._built[i]
+    qtbot.waitUntil(lambda: lab.has_result, timeout=20_000)
+    assert _plot_has_data(lab)
+
+
+def test_activation_lab_without_a_dataset_uses_cifar(qtbot):
+    from gui.labs.activation_lab import ActivationLab
+    lab = ActivationLab()
+    qtbot.addWidget(lab)
+    with qtbot.waitSignal(lab.first_result, timeout=20_000):
+        lab.show()
+    assert lab.has_result and "On cifar10-4k: D = 3072" in lab.collapse_label.text()
+    assert lab.collapse.max_abs_diff < 1e-6 * max(1.0, float(np.abs(lab.collapse.two_layer_scores).max()))
+    lab.shutdown()
+
+
 def test_score_lab(labs, qtbot, tmp_path, spiral):
     lab = labs.lab("ScoreLab")
     np.testing.assert_allclose(lab.scores(), [-96.8, 437.9, 60.75])
@@ -276,8 +310,10 @@ def test_landscape_lab_matches_direct_evaluation(labs, qtbot, tmp_path, spiral):
         assert (tmp_path / f"{name}.svg").read_text().startswith("<?xml")
 
 
-def test_activation_lab(labs, tmp_path, spiral):
+def test_activation_lab(labs, qtbot, tmp_path, spiral):
     lab = labs.lab("ActivationLab")
+    qtbot.waitUntil(lambda: lab.has_result, timeout=20_000)     # the collapse, computed in the background
+    assert lab.dataset is spiral and f"all {len(spiral.y_train)} training points" in lab.collapse_label.text()
     x = lab.x
     y, dy = lab.values["sigmoid"]
     np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)))

@@ -1,15 +1,16 @@
 """Lab 6 — activation functions and their derivatives (computed by the engine's graph:
-``apply(act)`` then ``backward``), and the collapse of a network without nonlinearity."""
+``apply(act)`` then ``backward``), and the collapse of a network without nonlinearity (computed in
+the background on the loaded dataset, or the bundled CIFAR-10 when none is loaded)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSlider, QSpinBox, QVBoxLayout
 
 from engine import labs as L
 
 from .base import Lab
-from .common import COLORS, add_legend, big_font, export_button, label, make_plot, pen, row
+from .common import COLORS, JobRunner, add_legend, big_font, export_button, label, make_plot, pen, row
 
 FORMULAS = {
     "sigmoid": ("Sigmoid", "σ(x) = 1 / (1 + e⁻ˣ)"),
@@ -83,6 +84,11 @@ class ActivationLab(Lab):
         bl.addWidget(self.collapse_label)
         self.body.addWidget(box)
         self.collapse = None
+        self.runner = JobRunner(self)
+        self.runners = [self.runner]
+        self.runner.finished.connect(self._collapse_done)
+        self.runner.failed.connect(self._collapse_failed)
+        self._collapse_key = None
         self.reset()
 
     def reset(self) -> None:
@@ -91,7 +97,9 @@ class ActivationLab(Lab):
         self.hidden.setValue(16)
         self.seed.setValue(0)
         self.update_curves()
-        self.run_collapse()
+        self._collapse_key = None
+        # after the current event: a lab being built gets its dataset first (no wasted job)
+        QTimer.singleShot(0, self, self.run_collapse)
 
     def attrs(self, name: str) -> dict:
         if name == "leaky_relu":
@@ -117,22 +125,44 @@ class ActivationLab(Lab):
                                                     color="#000", size="14pt")
 
     def run_collapse(self) -> None:
-        d = self.dataset
-        if d is None:
-            self.collapse_label.setText("Load a dataset to compare the scores on its images.")
-            return
-        X = d.X_train
-        r = L.collapse_demo(X, d.num_classes, hidden=self.hidden.value(), seed=self.seed.value())
+        """Build the two identity-activation layers and their collapse in the background, on the
+        loaded dataset's training inputs (or the bundled CIFAR-10 when none is loaded)."""
+        dataset, H, seed = self.dataset, self.hidden.value(), self.seed.value()
+        key = (id(dataset), H, seed)
+        if key == self._collapse_key:
+            return          # (already computed or computing)
+        self._collapse_key = key
+        self.collapse_label.setText("Building the two layers and collapsing them…")
+
+        def work(job):
+            d = dataset
+            if d is None:
+                from .image_data import image_set_for
+                d, _ = image_set_for(None)
+            return d, H, L.collapse_demo(d.X_train, d.num_classes, hidden=H, seed=seed)
+
+        self.runner.start(work)
+
+    def _collapse_failed(self, msg: str) -> None:
+        self._collapse_key = None
+        if msg != "cancelled":
+            self.collapse_label.setText(f"Could not build it: {msg}")
+
+    def _collapse_done(self, result) -> None:
+        d, H, r = result
         self.collapse = r
-        D, C, H = X.shape[1], d.num_classes, self.hidden.value()
+        X = d.X_train
+        D, C = X.shape[1], d.num_classes
+        what = "training images" if len(d.input_shape) >= 2 else "training points"
         self.collapse_label.setText(
             f"On {d.name}: D = {D} inputs, H = {H} hidden units, C = {C} classes.  Our layers are W₁ ({D}×{H}), "
             f"W₂ ({H}×{C}) acting on rows x, so the single layer is W = W₁W₂ ({D}×{C}) and b = b₁W₂ + b₂ "
             f"(the lecture's W₂W₁ and W₂b₁ + b₂, transposed).<br>"
-            f"Scores of all {len(X):,} training images, two layers vs the one collapsed layer: max |difference| = "
+            f"Scores of all {len(X):,} {what}, two layers vs the one collapsed layer: max |difference| = "
             f"<b>{r.max_abs_diff:.2e}</b> (rounding only; scores up to {np.abs(r.two_layer_scores).max():.3g}).  "
             f"b = [{', '.join(f'{v:.3g}' for v in r.b[:6])}{', …' if len(r.b) > 6 else ''}].<br>"
             "So a deeper network without activation functions is still just a linear classifier.")
+        self._mark_result()
 
     def set_dataset(self, dataset) -> None:
         super().set_dataset(dataset)
