@@ -6,6 +6,7 @@ changes go into the settings queue, stop is an Event, and results arrive as Snap
 """
 from __future__ import annotations
 
+import math
 import queue
 import threading
 
@@ -15,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from engine.config import ExperimentConfig
 from engine.datasets import Dataset
 from engine.models import Network
-from engine.trainer import Trainer
+from engine.trainer import History, Trainer
 
 from . import training_host
 from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting, drain_settings
@@ -23,6 +24,45 @@ from .worker import ProcessTrainingWorker, TrainingWorker
 
 
 HANDOVER_NOTICE = 50_000_000   # bytes of dataset to hand to the training process before saying so
+
+
+MAX_SAVED_STEPS = 10_000_000
+
+
+def history_from_saved(saved) -> tuple[History | None, str]:
+    """The :class:`History` an experiment file holds (``Experiment.history``), or ``(None, why)``:
+    every field a list of finite-or-NaN numbers, the per-step ones as long as ``step`` and the
+    per-epoch ones as long as ``eval_step``, steps increasing."""
+    if not isinstance(saved, dict) or not saved:
+        return None, "it holds no training history"
+    fields = History.__dataclass_fields__
+    unknown = sorted(set(saved) - set(fields))
+    if unknown:
+        return None, f"its history has an unknown field {str(unknown[0])[:40]!r}"
+    out = {}
+    for name in fields:
+        values = saved.get(name, [])
+        if not isinstance(values, list) or len(values) > MAX_SAVED_STEPS:
+            return None, f"its history's {name} is not a list of numbers"
+        for v in values:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                return None, f"its history's {name} holds {str(v)[:20]!r}, not a number"
+        # (a file keeps a NaN/infinite loss as null)
+        out[name] = [math.nan if v is None else v for v in values]
+    steps = ("step", "loss", "data_loss", "reg_loss", "lr")
+    evals = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
+    for group in (steps, evals):
+        if len({len(out[k]) for k in group}) != 1:
+            return None, f"its history's {', '.join(group)} differ in length"
+    for key in ("step", "eval_step"):
+        seq = out[key]
+        if any(not (isinstance(a, int) or math.isfinite(a) and float(a).is_integer()) or a < 1 for a in seq) or \
+                any(b <= a for a, b in zip(seq, seq[1:])):
+            return None, f"its history's {key} is not a rising count of steps"
+        out[key] = [int(a) for a in seq]
+    if out["eval_step"] and out["step"] and out["eval_step"][-1] > out["step"][-1]:
+        return None, "its history evaluates steps it never took"
+    return History(**out), ""
 
 
 class TrainingController(QObject):
@@ -80,12 +120,31 @@ class TrainingController(QObject):
         self.trainer, self.dataset = trainer, dataset
         self._new_run()
 
-    def _new_run(self) -> None:
+    def _new_run(self, replay: bool = False) -> None:
+        """A new run id (older snapshots are ignored), the views' history cleared; ``replay``: the
+        first snapshot carries the trainer's whole history (a saved run being shown)."""
         self.run_id += 1
         self._maker = SnapshotMaker(self.trainer, self.run_id)
+        if replay:
+            self._maker.sent_steps = self._maker.sent_evals = 0
         self._last_params = None
         self.reset_done.emit()
         self.publish_now()
+
+    def restore_run(self, history: History, samples_seen: int) -> None:
+        """Show a saved run (an opened experiment): its history, step count and epochs, with the
+        weights already in the model.  Train continues from there; Reset starts afresh."""
+        self.stop_and_wait()
+        t = self.trainer
+        if t is None:
+            return
+        t.history = history
+        t.steps = int(history.step[-1]) if history.step else 0
+        t.samples_seen = max(0, int(samples_seen))
+        n = len(t.data.y_train)
+        t._epochs_done = t.samples_seen // n
+        t._pos = t.samples_seen % n
+        self._new_run(replay=True)
 
     def publish_now(self) -> None:
         if self.trainer is not None and not self.running:

@@ -18,7 +18,7 @@ from engine.datasets import DatasetError
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment, weights_mismatch
 
 from . import style
-from .controller import TrainingController
+from .controller import TrainingController, history_from_saved
 from .loader import DatasetJob
 from .panels.architecture import ArchitecturePanel
 from .panels.dataset import DatasetPanel
@@ -406,10 +406,10 @@ class MainWindow(QMainWindow):
         if pending is not None and pending[1].weights is not None and self.controller.trainer is not None:
             try:
                 self.controller.trainer.model.set_params(pending[1].weights)
-                self.controller.publish_now()
-                self.show_status(f"Opened {pending[0]} with its trained weights")
             except ConfigError as e:
                 self.show_error(str(weights_mismatch(pending[1], e)), title="Weights not loaded")
+            else:
+                self._show_saved_run(pending[0], pending[1])
         self._call_hooks()
         self.dataset_changed.emit(dataset)
         if was and not self.controller.running:
@@ -802,6 +802,31 @@ class MainWindow(QMainWindow):
         self._reload_panels()
         self.load_dataset()
         return True
+
+    def _show_saved_run(self, path: str, exp: Experiment) -> None:
+        """An opened experiment's weights are in the model: show its saved run — the loss curves,
+        step count and loss from its history (Train continues from there, Reset starts afresh)."""
+        c = self.controller
+        t = c.trainer
+        t.compute_initial()
+        hist, why = history_from_saved(exp.history)
+        name = Path(path).name
+        if hist is None or not hist.step:
+            c.publish_now()
+            self.show_status(f"Opened {name} with its trained weights" +
+                             (f" (no curves: {why})" if why and exp.history else ""))
+            return
+        n = len(t.data.y_train)
+        epochs = exp.results.get("epochs") if isinstance(exp.results, dict) else None
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not 0 <= epochs < 1e9:
+            epochs = hist.eval_epoch[-1] if hist.eval_epoch else hist.step[-1] * t.batch_size / n
+        c.restore_run(hist, round(float(epochs) * n))
+        loss = hist.loss[-1]
+        text = f"Opened {name}: its saved run — step {t.steps:,}, loss {loss:.4f}"
+        acc = exp.results.get("test_accuracy") if isinstance(exp.results, dict) else None
+        if isinstance(acc, (int, float)) and not isinstance(acc, bool) and 0 <= acc <= 1:
+            text += f", test accuracy {acc:.1%}"
+        self.show_status(text + ". Train continues it; Reset starts afresh.")
 
     def _weights_problem(self, exp: Experiment, dataset) -> str:
         """Why ``exp``'s weights cannot be used with ``dataset`` ("" if they can), naming the file."""

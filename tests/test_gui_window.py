@@ -431,3 +431,77 @@ def test_2d_weight_heat_map_levels_cover_the_weights_and_match_the_colour_bar(qt
         m = float(np.max(np.abs(W1 * factor)))
         assert lo == -hi and m <= hi < 2.5 * m, (factor, hi, m)
         assert tuple(view.bar.levels()) == (lo, hi)
+
+
+def _cli_saved_run(tmp_path):
+    """An experiment saved by the command line: spiral, 3 epochs."""
+    from engine.cli import main as cli_main
+    path = tmp_path / "run.json"
+    assert cli_main(["train", "--dataset", "spiral", "--epochs", "3", "--batch-size", "32",
+                     "--save", str(path), "--quiet"]) == 0
+    return path, json.loads(path.read_text())
+
+
+def test_an_opened_experiment_shows_its_saved_run(qtbot, window, tmp_path):
+    """Opening a saved experiment shows its run — the loss curves from its history, its step count
+    and last loss in the status — not "step 0 · loss nan" over empty plots; Train continues it."""
+    w = window
+    path, doc = _cli_saved_run(tmp_path)
+    saved = doc["history"]
+    n = len(saved["step"])
+    assert n > 10 and saved["step"][-1] == n
+    with qtbot.waitSignal(w.dataset_changed, timeout=10000):
+        assert w.open_experiment(str(path))
+    t = w.controller.trainer
+    assert t.steps == n and t.epoch == pytest.approx(doc["results"]["epochs"], abs=1e-3)
+    h = w.state.history
+    np.testing.assert_array_equal(h["step"], saved["step"])
+    np.testing.assert_allclose(h["loss"], saved["loss"])
+    np.testing.assert_allclose(h["val_acc"], saved["val_acc"])
+    w.tabs.setCurrentWidget(w.loss_view)
+    w._redraw(force=True)
+    bx, lo, hi = w.loss_view.c_band.getData()            # the curve holds the saved points
+    assert len(bx) == n and bx[-1] == n
+    np.testing.assert_allclose(lo, saved["loss"], rtol=1e-6)
+    ex, ey = w.loss_view.a_va.getData()
+    assert len(ex) == len(saved["eval_step"]) == 3
+    np.testing.assert_allclose(ey, saved["val_acc"])
+    stats = w.training_panel.stats.text()
+    assert f"step {n:,}" in stats and f"loss {saved['loss'][-1]:.4f}" in stats and "nan" not in stats
+    assert "saved run" in w.status.text() and f"step {n:,}" in w.status.text()
+    w.step_once()                                         # Train / Step continue the saved run
+    assert t.steps == n + 1 and len(h["step"]) == n + 1 and h["step"][-1] == n + 1
+
+
+def test_an_experiment_with_a_damaged_history_opens_with_its_weights(qtbot, window, tmp_path):
+    w = window
+    path, doc = _cli_saved_run(tmp_path)
+    doc["history"]["step"][3] = 1                           # no longer a rising count
+    path.write_text(json.dumps(doc))
+    with qtbot.waitSignal(w.dataset_changed, timeout=10000):
+        assert w.open_experiment(str(path))
+    assert w.controller.trainer.steps == 0 and len(w.state.history["step"]) == 0
+    assert "trained weights" in w.status.text() and "no curves" in w.status.text()
+
+
+def test_main_routes_an_experiment_file_to_the_window(monkeypatch):
+    """`main.py RUN.json` and `backprop-studio RUN.json` open the window on the file; commands
+    and no arguments go where they went."""
+    import sys
+    import backprop_studio_entry
+    import main as entry
+    assert entry.route(["run.json"]) == ("gui", "run.json", [])
+    assert entry.route(["some/dir/Run.JSON", "-style", "fusion"]) == ("gui", "some/dir/Run.JSON", ["-style", "fusion"])
+    assert entry.route(["--gui", "run.json"]) == ("gui", "run.json", [])
+    assert entry.route(["--gui"]) == ("gui", None, [])
+    assert entry.route([]) == ("gui", None, [])
+    assert entry.route(["train", "--config", "run.json"]) == ("cli", None, ["train", "--config", "run.json"])
+    assert entry.route(["walkthrough", "--expr", "x*y"])[0] == "cli"
+    calls = []
+    monkeypatch.setattr(entry, "run_with_experiment", lambda path, rest: calls.append((path, rest)) or 7)
+    assert entry.main(["run.json"]) == 7 and calls == [("run.json", [])]
+    monkeypatch.setattr(sys, "argv", ["backprop-studio", "other.json"])
+    assert backprop_studio_entry.main() == 7 and calls[-1] == ("other.json", [])
+    import engine.cli
+    monkeypatch.setattr(engine.cli, "main", lambda argv: ("cli", argv))
+    assert entry.main(["train", "--epochs", "1"]) == ("cli", ["train", "--epochs", "1"])
