@@ -98,14 +98,14 @@ def class_mean_classifier(X: np.ndarray, y: np.ndarray, num_classes: int, scale:
     the highest score is the nearest class mean (a "template" per class, as on the slide).
 
     Returns ``(W (C, D), b (C,), mu (D,))``; score an image with :func:`class_mean_scores`."""
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)           # (no float64 copy of a large set: the means accumulate in float64)
     y = np.asarray(y, dtype=np.intp)
-    mu = X.mean(axis=0)
+    mu = X.mean(axis=0, dtype=np.float64)
     W = np.zeros((num_classes, X.shape[1]))
     for c in range(num_classes):
         rows = X[y == c]
         if len(rows):
-            W[c] = (rows.mean(axis=0) - mu) / scale
+            W[c] = (rows.mean(axis=0, dtype=np.float64) - mu) / scale
     b = -0.5 * np.einsum("cd,cd->c", W, W)
     return W, b, mu
 

@@ -20,6 +20,7 @@ FORMULAS = {
     "elu": ("ELU", "x if x > 0, α(eˣ − 1) otherwise"),
 }
 X_RANGE = (-5.0, 5.0)
+MAX_ROWS = 5000          # the collapse is compared on at most this many training examples
 N_POINTS = 401
 
 
@@ -139,7 +140,8 @@ class ActivationLab(Lab):
             if d is None:
                 from .image_data import image_set_for
                 d, _ = image_set_for(None)
-            return d, H, L.collapse_demo(d.X_train, d.num_classes, hidden=H, seed=seed)
+            X = d.X_train[:MAX_ROWS]        # (a 50,000-image set would be a 1.2 GB float64 copy)
+            return d, H, L.collapse_demo(X, d.num_classes, hidden=H, seed=seed)
 
         self.runner.start(work)
 
@@ -154,11 +156,15 @@ class ActivationLab(Lab):
         X = d.X_train
         D, C = X.shape[1], d.num_classes
         what = "training images" if len(d.input_shape) >= 2 else "training points"
+        which = f"all {len(X):,} {what}"
+        if len(X) > MAX_ROWS:
+            which = f"the first {MAX_ROWS:,} of the {len(X):,} {what}"
+            X = X[:MAX_ROWS]
         self.collapse_label.setText(
             f"On {d.name}: D = {D} inputs, H = {H} hidden units, C = {C} classes.  Our layers are W₁ ({D}×{H}), "
             f"W₂ ({H}×{C}) acting on rows x, so the single layer is W = W₁W₂ ({D}×{C}) and b = b₁W₂ + b₂ "
             f"(the lecture's W₂W₁ and W₂b₁ + b₂, transposed).<br>"
-            f"Scores of all {len(X):,} {what}, two layers vs the one collapsed layer: max |difference| = "
+            f"Scores of {which}, two layers vs the one collapsed layer: max |difference| = "
             f"<b>{r.max_abs_diff:.2e}</b> (rounding only; scores up to {np.abs(r.two_layer_scores).max():.3g}).  "
             f"b = [{', '.join(f'{v:.3g}' for v in r.b[:6])}{', …' if len(r.b) > 6 else ''}].<br>"
             "So a deeper network without activation functions is still just a linear classifier.")

@@ -239,7 +239,7 @@ class ScoreLab(Lab):
                 b = np.asarray(model.params["b1"], dtype=np.float64).ravel()
                 return dict(d=d, note=note, W=W, b=b, mu=None, scale=1.0, key=key,
                             how="W, b: the current model's (a linear classifier of this image set).")
-            raw = d.preprocess == "none" and float(np.max(d.X_train[:200])) > 1.5
+            raw = d.preprocess == "none" and float(np.max(d.X_train[:200])) > 16.5     # 0–255 pixels
             scale = 255.0 if raw else 1.0
             W, b, mu = T.class_mean_classifier(d.X_train, d.y_train, C, scale=scale)
             why = ("" if model is None or getattr(model, "is_linear", False) and d is dataset
