@@ -150,10 +150,23 @@ class LossLab(Lab):
             self.table.set_values(p.scores.T)
             self.table.setVerticalHeaderLabels(self._classes)
             self._rebuild_labels(list(p.labels))
+            self._whole_table()
         finally:
             self._loading = False
         self.preset.setCurrentIndex(i)
         self._update()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        self._whole_table()         # (the header's real height is known once shown)
+
+    def _whole_table(self) -> None:
+        """Every row of the score table visible (up to 10 classes), no inner scroll bar."""
+        t = self.table
+        h = (max(t.horizontalHeader().height(), t.horizontalHeader().sizeHint().height())
+             + t.verticalHeader().length() + 2 * t.frameWidth() + 2)
+        t.setMinimumHeight(h)
+        t.setMaximumHeight(h)
 
     def class_names(self) -> list[str]:
         C = self.n_classes.value()
@@ -199,6 +212,7 @@ class LossLab(Lab):
             self.table.set_values(new)
             self.table.setVerticalHeaderLabels(self.class_names())
             self._rebuild_labels(labels)
+            self._whole_table()
         finally:
             self._loading = False
         self._update()
