@@ -6,6 +6,7 @@ changes go into the settings queue, stop is an Event, and results arrive as Snap
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import threading
@@ -149,6 +150,9 @@ class TrainingController(QObject):
     def publish_now(self) -> None:
         if self.trainer is not None and not self.running:
             s = self._maker.make(running=False, sps=0.0)
+            if s.step == 0 and not math.isfinite(s.loss):
+                # step 0 has no minibatch loss yet: the loss of the weights before any update
+                s = dataclasses.replace(s, loss=float(self.trainer.initial[0]))
             self._last_params = s.params
             self.snapshot.emit(s)
 

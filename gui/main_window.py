@@ -403,6 +403,9 @@ class MainWindow(QMainWindow):
         self.state.version += 1
         self.dataset_panel.show_dataset(dataset)
         self._rebuild(f"Loaded {dataset.summary()}")
+        if self.controller.trainer is not None and self.controller.trainer.data is dataset:
+            self.show_status(f"Loaded {dataset.summary()} · step 0 loss "
+                             f"{self.controller.trainer.initial[0]:.4f} — {self.controller.trainer.sanity_check()}")
         if pending is not None and pending[1].weights is not None and self.controller.trainer is not None:
             try:
                 self.controller.trainer.model.set_params(pending[1].weights)
@@ -474,6 +477,9 @@ class MainWindow(QMainWindow):
         self.state.version += 1
         self.loss_view._drawn_version = -1
         self.loss_view.reset_ranges()
+        t = self.controller.trainer
+        if t is not None:   # step 0: the loss before any update, and the lecture's sanity check
+            self.loss_view.set_initial(t.initial, t.sanity_check())
         self._sync_grid_wish()
 
     def _on_snapshot(self, snap) -> None:

@@ -161,3 +161,38 @@ def test_2d_gallery_shows_each_example_as_its_point_on_the_data(qtbot, window):
         label = g.labels[k].textItem.toPlainText().split("\n")
         assert label[0][2:] == d.class_names[d.y_val[idx[k]]] and len(label) == 4
     assert "ringed" in v.caption.text()
+
+
+@pytest.mark.parametrize("loss,expected,check", [("softmax", 2.3026, "ln 10 = 2.30"), ("svm", 9.0, "(C−1)·Δ = 9.00")])
+def test_step_0_shows_the_initial_loss_and_the_sanity_check(qtbot, window, loss, expected, check):
+    """Right after cifar10-4k is loaded with a small-init linear classifier, the training status
+    and the Loss view show the loss before any update (≈ ln 10 for softmax, ≈ (C−1)·Δ for the
+    SVM), not "nan", with the lecture's sanity check beside it."""
+    import math
+    w = window
+    w._cfg.dataset.name = "cifar10-4k"
+    w._cfg.dataset.preprocess = "mean"
+    m = copy.deepcopy(w._cfg.model)
+    m.hidden, m.activations, m.init = [], [], "small"
+    w._cfg.model = m
+    w._cfg.loss.loss, w._cfg.loss.reg_strength = loss, 1e-3
+    w._reload_panels()
+    with qtbot.waitSignal(w.dataset_changed, timeout=20000):
+        w.load_dataset()
+    t = w.controller.trainer
+    assert t.steps == 0 and t.initial[1] == pytest.approx(expected, rel=0.1)      # the check's own "near"
+    w.tabs.setCurrentWidget(w.loss_view)
+    w._redraw(force=True)
+    stats = w.training_panel.stats.text()
+    assert "nan" not in stats and f"loss {t.initial[0]:.4f}" in stats and "step 0" in stats
+    v = w.loss_view
+    text = v.initial_label.text()
+    assert f"loss {t.initial[0]:.4f}" in text and check in text and "sanity check" in text
+    assert f"here {t.initial[1]:.2f}" in text and "far from it" not in text
+    x, y = v.c_initial.getData()
+    assert list(x) == [0.0] and y[0] == pytest.approx(t.initial[0])
+    lo, hi = v.loss_plot.vb.viewRange()[1]
+    assert lo <= y[0] <= hi                                   # the point is on the plot
+    assert "sanity check" in w.status.text() and check in w.status.text()
+    w.step_once()                                             # the point stays at step 0
+    assert math.isfinite(w.state.history["loss"][0]) and v.c_initial.getData()[1][0] == pytest.approx(t.initial[0])

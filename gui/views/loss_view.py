@@ -81,6 +81,12 @@ class LossView(QWidget):
         top.addStretch(1)
         top.addWidget(self.readout)
         lay.addLayout(top)
+        # step 0: the loss of the weights before any update, and the lecture's sanity check of it
+        self.initial_label = QLabel("")
+        self.initial_label.setWordWrap(True)
+        lay.addWidget(self.initial_label)
+        self.initial = None
+        self.sanity = ""
         # Two views side by side, not two plots in one: a frame repaints only the strip at the
         # right end of each plot's curves, and one view would repaint the whole span between
         # the two strips (its update region is one rectangle around everything that changed).
@@ -114,6 +120,9 @@ class LossView(QWidget):
         # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
         self.c_tr = _curve(lp, style.CURVE["train"], "training loss (epoch)", 0.8)
         self.c_va = _curve(lp, style.CURVE["val"], "validation loss (epoch)", 0.8)
+        self.c_initial = _add(lp, pg.PlotDataItem([], [], pen=None, symbol="o", symbolSize=style.line_px(4),
+                                                  symbolBrush=style.CURVE["loss"], symbolPen=style.FG,
+                                                  name="initial loss (step 0)"))
         self.a_tr = _curve(ap, style.CURVE["train"], "training accuracy", 1.0)
         self.a_va = _curve(ap, style.CURVE["val"], "validation accuracy", 1.0)
         # Ranges change in jumps (x doubles, y grows), not every frame: redrawing the axes and
@@ -156,6 +165,22 @@ class LossView(QWidget):
             self.fit_legends()
         return False
 
+    def set_initial(self, initial, sanity: str = "") -> None:
+        """The loss before any update, ``(total, data, reg)`` (``Trainer.initial``), and the
+        sanity-check line: shown above the plots and as the curve's point at step 0."""
+        self.initial = None if initial is None else tuple(float(v) for v in initial)
+        self.sanity = sanity
+        if self.initial is None:
+            self.initial_label.setText("")
+            self.c_initial.setData([], [])
+        else:
+            loss, data, reg = self.initial
+            self.initial_label.setText(f"Step 0 (before any update): loss {loss:.4f} = data {data:.4f} + "
+                                       f"regularization {reg:.4f}" + (f" · {sanity}" if sanity else ""))
+            self.c_initial.setData([0.0], [loss] if np.isfinite(loss) else [])
+        self._drawn_version = -1
+        self._ymax = 0.0
+
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self._drawn_version = -1
@@ -192,7 +217,7 @@ class LossView(QWidget):
         self.c_va.setData(*d["val_loss"].means(ex, h["val_loss"]))
         self.a_tr.setData(*d["train_acc"].means(ex, h["train_acc"]))
         self.a_va.setData(*d["val_acc"].means(ex, h["val_acc"]))
-        ly = np.concatenate([blo, bhi])
+        ly = np.concatenate([[self.initial[0]] if self.initial is not None else [], blo, bhi])
         self._update_ranges(x, ly, log)   # the blocks hold every step's min and max
         return True
 
