@@ -1,29 +1,67 @@
-"""Lab 4 — optimization on the loaded dataset with a linear classifier: random search,
-random local search, the numerical gradient (the lecture's table, its cost, the gradient
-check) and gradient descent at three learning rates.  Every computation runs off the GUI
-thread (the labs' QThreadPool) with progress; everything is seeded."""
+"""Lab 4 — optimization with a linear classifier: random search (the lecture's setting: 1000 tries
+of W = 0.0001·randn on CIFAR-10, over a few seeds), the numerical gradient (the slide's numbers,
+then real images: its table, its cost, the gradient check) and gradient descent at three learning
+rates picked by a short sweep on the loaded data.
+
+The image parts (random search, the numerical gradient) use :func:`image_set_for` — the window's
+dataset when it is an image set, else the bundled CIFAR-10 4k, raw pixels — and say which in a
+caption.  The learning-rate curves use the loaded data.  Every computation runs off the GUI thread
+(the labs' QThreadPool), is drawn progressively and is seeded; the default result of every part
+is computed when the lab is first shown (``has_result`` / ``first_result`` once all three parts
+have drawn)."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLineEdit,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLineEdit,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from engine import labs as L
 
 from .base import Lab
-from .common import (COLORS, JobRunner, add_legend, big_font, export_button, fill_table, label,
-                     make_plot, pen, readonly_table, row)
+from .common import (COLORS, JobRunner, big_font, fill_table, fg, label,
+                     make_plot, pen, px, readonly_table, row, set_title)
+from .image_data import image_set_for, is_image_set
+
+SLIP_STYLE = "color: #b35900; background: #fff3e0; padding: 6px;"
+NG_LECTURE, NG_REAL = 0, 1
+LR_NAMES = ("too low", "good", "too high")
+COST_DIMS = (1, 10, 100)
+LR_COLORS = (COLORS[0], COLORS[2], COLORS[1])
 
 
 def _nice(v: float) -> float:
-    """Round to one significant digit."""
+    """Round to two significant digits."""
     if v <= 0 or not math.isfinite(v):
         return v
-    e = math.floor(math.log10(v))
-    return round(v / 10 ** e) * 10 ** e
+    return float(f"{v:.2g}")
+
+
+def _float_text(edit: QLineEdit, what: str) -> float:
+    try:
+        v = float(edit.text().replace("−", "-"))
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {edit.text()!r}") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise ValueError(f"{what} must be a positive number, got {edit.text()!r}")
+    return v
+
+
+def _image_key(dataset):
+    """What the image parts run on: the dataset itself if it is an image set, else the bundled one."""
+    return dataset if is_image_set(dataset) else image_set_for
+
+
+def _eval_split(d):
+    """The image set's test split (the lecture scores the best W on the test set), else val/train."""
+    for X, y, name in ((d.X_test, d.y_test, "test"), (d.X_val, d.y_val, "validation"),
+                       (d.X_train, d.y_train, "training")):
+        if len(y):
+            return X, y, name
+    return d.X_train, d.y_train, "training"
 
 
 class OptimLab(Lab):
@@ -32,6 +70,9 @@ class OptimLab(Lab):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._started = False
+        self._refit_pending = False
+        self._parts_drawn: set[str] = set()
         # ---- shared settings
         self.loss = QComboBox()
         self.loss.addItems(["svm", "softmax"])
@@ -39,7 +80,6 @@ class OptimLab(Lab):
         self.seed.setRange(0, 100_000)
         self.n_train = QSpinBox()
         self.n_train.setRange(10, 100_000)
-        self.n_train.setValue(500)
         self.n_train.setSingleStep(100)
         for w in (self.loss, self.seed, self.n_train):
             w.setFont(big_font())
@@ -50,36 +90,63 @@ class OptimLab(Lab):
         self.body.addLayout(grid, 1)
 
         # ---- random search
-        box = QGroupBox("Random search: try random W = scale · randn, keep the best")
+        box = QGroupBox("Random search: try random W = scale · randn, keep the lowest loss, test the best W")
         box.setFont(big_font(-1))
         bl = QVBoxLayout(box)
         self.trials = QSpinBox()
         self.trials.setRange(1, 100_000)
-        self.trials.setValue(200)
-        self.scale = QLineEdit("1e-4")
+        self.scale = QLineEdit()
         self.scale.setMaximumWidth(90)
+        self.n_seeds = QSpinBox()
+        self.n_seeds.setRange(1, 20)
         self.rs_button = QPushButton("Random search")
         self.rls_button = QPushButton("Random local search")
         self.rs_stop = QPushButton("Stop")
         self.rs_progress = QProgressBar()
-        for w in (self.trials, self.scale, self.rs_button, self.rls_button, self.rs_stop):
+        for w in (self.trials, self.scale, self.n_seeds, self.rs_button, self.rls_button, self.rs_stop):
             w.setFont(big_font(-1))
-        bl.addLayout(row(label("trials:", -1), self.trials, label("scale / step:", -1), self.scale,
-                         self.rs_button, self.rls_button, self.rs_stop))
-        bl.addWidget(self.rs_progress)
-        self.rs_plot = make_plot("", "trial", "loss")
-        add_legend(self.rs_plot)
-        self.rs_points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(120, 120, 120, 150), pen=None, name="loss of trial")
+        bl.addLayout(row(label("tries:", -1), self.trials, label("scale / step:", -1), self.scale,
+                         label("seeds:", -1), self.n_seeds, self.rs_button, self.rls_button, self.rs_stop,
+                         self.rs_progress))
+        plots = QHBoxLayout()
+        self.rs_plot = make_plot("", "try", "loss")
+        self.rs_points = pg.ScatterPlotItem(size=px(5), brush=pg.mkBrush(138, 143, 152, 150), pen=None)
         self.rs_plot.addItem(self.rs_points)
-        self.rs_best = self.rs_plot.plot([], [], pen=pen(COLORS[1]), name="best so far")
-        bl.addWidget(self.rs_plot, 1)
-        self.rs_label = label("", 0)
+        self.rs_best: list = []
+        plots.addWidget(self.rs_plot, 3)
+        self.acc_plot = make_plot("", "seed", "test accuracy (%)")
+        self.acc_points = pg.ScatterPlotItem(size=px(12), brush=pg.mkBrush(COLORS[2]), pen=pen(fg(), 1))
+        self.acc_plot.addItem(self.acc_points)
+        self.acc_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
+                                            brush=pg.mkBrush(48, 164, 108, 50), pen=pg.mkPen(None))
+        self.acc_band.setZValue(-10)
+        self.acc_plot.addItem(self.acc_band)
+        self.acc_lines = {}
+        for key, y, col, style_ in (("chance", 10.0, COLORS[9], Qt.DashLine),
+                                    ("lecture", 100 * L.LECTURE_SEARCH_ACCURACY, COLORS[3], Qt.DashLine),
+                                    ("mean", float("nan"), COLORS[2], Qt.SolidLine)):
+            right = key == "mean"
+            ln = pg.InfiniteLine(pos=0 if not math.isfinite(y) else y, angle=0, movable=False,
+                                 pen=pen(col, 2, style_), label=" ",
+                                 labelOpts={"position": 0.98 if right else 0.02, "color": col,
+                                            "anchors": [(1, 1), (1, 1)] if right else [(0, 1), (0, 1)]})
+            self.acc_plot.addItem(ln)
+            self.acc_lines[key] = ln
+        self.acc_lines["chance"].label.setFormat("chance 10 %")
+        self.acc_lines["lecture"].label.setFormat(f"lecture {100 * L.LECTURE_SEARCH_ACCURACY:.1f} %")
+        self.acc_lines["mean"].setVisible(False)
+        self.acc_plot.setYRange(0, 25)
+        plots.addWidget(self.acc_plot, 2)
+        bl.addLayout(plots, 1)
+        self.rs_label = label("", -2)
         bl.addWidget(self.rs_label)
-        bl.addWidget(export_button(self.rs_plot, "random_search"))
+        self.slip = label("", -2)
+        self.slip.setStyleSheet(SLIP_STYLE)
+        bl.addWidget(self.slip)
         grid.addWidget(box, 0, 0)
 
         # ---- gradient descent at three learning rates
-        box = QGroupBox("Gradient descent W ← W − α∇L at three learning rates")
+        box = QGroupBox("Gradient descent W ← W − α∇L at three learning rates (the loaded data)")
         box.setFont(big_font(-1))
         bl = QVBoxLayout(box)
         self.lrs = [QLineEdit() for _ in range(3)]
@@ -87,67 +154,68 @@ class OptimLab(Lab):
             e.setMaximumWidth(100)
             e.setFont(big_font(-1))
         self.gd_steps = QSpinBox()
-        self.gd_steps.setRange(1, 10_000)
-        self.gd_steps.setValue(100)
-        self.gd_button = QPushButton("Run")
+        self.gd_steps.setRange(2, 10_000)
+        self.pick_button = QPushButton("Pick rates (sweep)")
+        self.pick_button.setToolTip("Try a log grid of rates for the same number of steps: the lowest end is "
+                                    "'good', 100× smaller 'too low', the smallest larger one that diverges "
+                                    "or ends clearly higher 'too high'")
+        self.gd_button = QPushButton("Run these rates")
         self.gd_progress = QProgressBar()
-        for w in (self.gd_steps, self.gd_button):
+        for w in (self.gd_steps, self.pick_button, self.gd_button):
             w.setFont(big_font(-1))
         bl.addLayout(row(label("α too low:", -1), self.lrs[0], label("good:", -1), self.lrs[1],
-                         label("too high:", -1), self.lrs[2], label("steps:", -1), self.gd_steps, self.gd_button))
-        bl.addWidget(self.gd_progress)
+                         label("too high:", -1), self.lrs[2], label("steps:", -1), self.gd_steps))
+        bl.addLayout(row(self.pick_button, self.gd_button, self.gd_progress))
         self.gd_plot = make_plot("", "step", "loss")
-        add_legend(self.gd_plot)
-        names = ["too low", "good", "too high"]
-        cols = [COLORS[0], COLORS[2], COLORS[1]]
-        self.gd_curves = [self.gd_plot.plot([], [], pen=pen(c), name=n) for c, n in zip(cols, names)]
+        self.gd_sweep_items: list = []
+        self.gd_curves = [self.gd_plot.plot([], [], pen=pen(c), name=n) for c, n in zip(LR_COLORS, LR_NAMES)]
         bl.addWidget(self.gd_plot, 1)
-        self.gd_label = label("", 0)
+        self.gd_label = label("", -2)
         bl.addWidget(self.gd_label)
-        bl.addWidget(export_button(self.gd_plot, "gradient_descent"))
         grid.addWidget(box, 0, 1)
 
         # ---- numerical gradient
         box = QGroupBox("The numerical gradient, one dimension at a time: (L(W + h) − L(W)) / h")
         box.setFont(big_font(-1))
         bl = QGridLayout(box)
-        self.h = QLineEdit("1e-4")
+        self.ng_example = QComboBox()
+        self.ng_example.addItems(["the lecture's numbers", "real images: the 10 largest-gradient entries of W"])
+        self.h = QLineEdit()
         self.h.setMaximumWidth(90)
-        self.start_index = QSpinBox()
-        self.start_index.setRange(0, 10 ** 8)
         self.ng_button = QPushButton("Numerical gradient (table)")
-        self.cost_button = QPushButton("Time it: 10, 100, 1000 dims")
+        self.cost_button = QPushButton("Time it: 1, 10, 100 dims")
         self.cost_button.setToolTip("Capped at the number of entries in W")
         self.check_button = QPushButton("Gradient check")
         self.ng_progress = QProgressBar()
-        for w in (self.h, self.start_index, self.ng_button, self.cost_button, self.check_button):
+        for w in (self.ng_example, self.h, self.ng_button, self.cost_button, self.check_button):
             w.setFont(big_font(-1))
-        bl.addLayout(row(label("h:", -1), self.h, label("from W index:", -1), self.start_index, self.ng_button,
+        bl.addLayout(row(label("example:", -1), self.ng_example, label("h:", -1), self.h, self.ng_button,
                          self.cost_button, self.check_button, self.ng_progress), 0, 0, 1, 2)
-        self.ng_table = readonly_table(0, 7, ["W index", "W", "W + h", "L(W)", "L(W + h)",
-                                              "(L(W+h) − L(W))/h", "analytic dL/dW"])
+        self.ng_table = readonly_table(0, 8)
         bl.addWidget(self.ng_table, 1, 0)
-        self.cost_plot = make_plot("Cost: numerical vs analytic", "dimensions nudged", "seconds")
+        self.cost_plot = make_plot("Cost: numerical (red) vs analytic (green)", "dimensions nudged", "seconds")
         self.cost_plot.getPlotItem().setLogMode(True, True)
-        add_legend(self.cost_plot)
-        self.cost_num = self.cost_plot.plot([], [], pen=pen(COLORS[1]), symbol="o", symbolSize=10,
+        self.cost_num = self.cost_plot.plot([], [], pen=pen(COLORS[1]), symbol="o", symbolSize=px(10),
                                             symbolBrush=COLORS[1], name="numerical")
-        self.cost_ana = self.cost_plot.plot([], [], pen=pen(COLORS[2], style=pg.QtCore.Qt.DashLine),
+        self.cost_ana = self.cost_plot.plot([], [], pen=pen(COLORS[2], style=Qt.DashLine),
                                             name="analytic (all parameters)")
         bl.addWidget(self.cost_plot, 1, 1)
-        self.ng_label = label("", -1)
+        self.ng_label = label("", -2)
         bl.addWidget(self.ng_label, 2, 0)
-        bl.addWidget(export_button(self.cost_plot, "numerical_gradient_cost"), 2, 1)
+        self.cost_label = label("", -2)
+        bl.addWidget(self.cost_label, 2, 1)
         bl.setColumnStretch(0, 3)
         bl.setColumnStretch(1, 2)
         grid.addWidget(box, 1, 0, 1, 2)
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 2)
-        self.plots.update(random_search=self.rs_plot, gradient_descent=self.gd_plot, cost=self.cost_plot)
+        self.plots.update(random_search=self.rs_plot, random_search_accuracy=self.acc_plot,
+                          gradient_descent=self.gd_plot, cost=self.cost_plot)
 
         # ---- jobs
-        self.rs_runner, self.gd_runner, self.ng_runner = JobRunner(self), JobRunner(self), JobRunner(self)
-        self.runners = [self.rs_runner, self.gd_runner, self.ng_runner]
+        self.rs_runner, self.gd_runner = JobRunner(self), JobRunner(self)
+        self.ng_runner, self.cost_runner = JobRunner(self), JobRunner(self)
+        self.runners = [self.rs_runner, self.gd_runner, self.ng_runner, self.cost_runner]
         self.rs_button.clicked.connect(lambda: self.run_search(local=False))
         self.rls_button.clicked.connect(lambda: self.run_search(local=True))
         self.rs_stop.clicked.connect(self.rs_runner.cancel)
@@ -155,53 +223,105 @@ class OptimLab(Lab):
         self.rs_runner.finished.connect(self._rs_done)
         self.rs_runner.failed.connect(lambda m: self.rs_label.setText(f"Random search: {m}"))
         self.rs_runner.progress.connect(lambda f, m: self.rs_progress.setValue(int(100 * f)))
+        self.pick_button.clicked.connect(self.run_pick)
         self.gd_button.clicked.connect(self.run_gd)
-        self.gd_runner.partial.connect(self._gd_show)
-        self.gd_runner.finished.connect(self._gd_show)
+        self.gd_runner.partial.connect(self._gd_partial)
+        self.gd_runner.finished.connect(self._gd_done)
         self.gd_runner.failed.connect(lambda m: self.gd_label.setText(f"Gradient descent: {m}"))
         self.gd_runner.progress.connect(lambda f, m: self.gd_progress.setValue(int(100 * f)))
+        self.ng_example.currentIndexChanged.connect(lambda _i: self.run_numerical())
         self.ng_button.clicked.connect(self.run_numerical)
         self.cost_button.clicked.connect(self.run_cost)
         self.check_button.clicked.connect(self.run_check)
         self.ng_runner.finished.connect(self._ng_done)
         self.ng_runner.failed.connect(lambda m: self.ng_label.setText(f"Numerical gradient: {m}"))
         self.ng_runner.progress.connect(lambda f, m: self.ng_progress.setValue(int(100 * f)))
-        self.search_result = None
-        self.gd_result = None
+        self.cost_runner.partial.connect(self._cost_show)
+        self.cost_runner.finished.connect(self._cost_show)
+        self.cost_runner.failed.connect(lambda m: self.cost_label.setText(f"Timing: {m}"))
+        self.search_result = None       # the last seed's SearchResult
+        self.search_runs: list = []     # [(seed, SearchResult)] of the last search
+        self.search_accuracies: list[float] = []
+        self.pick = None                # the last RatePick
+        self.gd_result = None           # {lr: losses} of the three curves
         self.ng_result = None
+        self.cost_result = None
+        self.image_note = ""
         self.reset()
+
+    # ------------------------------------------------------------------ layout
+    def _captions(self):
+        return (self.rs_label, self.slip, self.gd_label, self.ng_label, self.cost_label)
+
+    def _fit_captions(self) -> None:
+        """Give each word-wrapped caption the height its text needs at its width (a layout asks a
+        wrapped label for too little, and the caption would be drawn over the plot above it)."""
+        for lab in self._captions():
+            w = lab.width()
+            if w > 50:
+                h = lab.heightForWidth(w)
+                if h > 0 and h != lab.minimumHeight():
+                    lab.setMinimumHeight(h)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_captions()
+
+    def _refit(self) -> None:
+        """Re-fit the captions once the layout has taken a changed text into account."""
+        if not self._refit_pending:
+            self._refit_pending = True
+
+            def go():
+                self._refit_pending = False
+                self._fit_captions()
+            QTimer.singleShot(0, go)
+
+    # ------------------------------------------------------------------ defaults
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if not self._started:       # the default result of every part, when the lab is first shown
+            self._started = True
+            # after the current event: a lab being built gets its dataset first (no wasted job)
+            QTimer.singleShot(0, self.run_defaults)
+
+    def run_defaults(self) -> None:
+        """Compute every part's default result in the background (quick ones first)."""
+        self._started = True
+        self.run_pick()
+        self.run_search()
+        self.run_cost()
+
+    def _drawn(self, part: str) -> None:
+        self._refit()
+        self._parts_drawn.add(part)
+        if {"search", "gd", "cost"} <= self._parts_drawn:
+            self._mark_result()
 
     # ------------------------------------------------------------------ data
     def set_dataset(self, dataset) -> None:
+        old = self.dataset
         super().set_dataset(dataset)
-        self._default_lrs()
         if dataset is not None:
-            self.data_info.setText(f"{dataset.name}: {len(dataset.y_train)} training images, "
-                                   f"{dataset.num_features} features, {dataset.num_classes} classes; "
-                                   f"W has {dataset.num_features * dataset.num_classes + dataset.num_classes:,} "
-                                   "parameters (with b)")
+            self.data_info.setText(f"loaded: {dataset.name} ({len(dataset.y_train)} training examples, "
+                                   f"{dataset.num_features} features, {dataset.num_classes} classes)")
         else:
-            self.data_info.setText("No dataset.")
+            self.data_info.setText("No dataset loaded.")
+        if self._started and dataset is not old:
+            self.run_pick()
+            if _image_key(old) is not _image_key(dataset):      # the image parts' data changed
+                self.run_search()
+                if self.ng_example.currentIndex() == NG_REAL:
+                    self.run_numerical()
+                self.run_cost()
 
     def data(self):
+        """The loaded data for the learning-rate curves: ``(X, y, num_classes, name)``."""
         d = self.dataset
         if d is None:
             raise RuntimeError("no dataset loaded")
         n = min(self.n_train.value(), len(d.y_train))
-        X = d.X_train[:n].astype(np.float64)
-        y = d.y_train[:n]
-        Xe, ye = (d.X_val, d.y_val) if len(d.y_val) else (d.X_train, d.y_train)
-        return X, y, Xe.astype(np.float64), ye, d.num_classes
-
-    def _default_lrs(self) -> None:
-        if self.dataset is None:
-            vals = (1e-6, 1e-4, 1e-2)
-        else:
-            X = self.dataset.X_train[:500].astype(np.float64)
-            g = 1.0 / max(float(np.mean(np.sum(X * X, axis=1))), 1e-12)
-            vals = (_nice(g / 30), _nice(4 * g), _nice(300 * g))
-        for e, v in zip(self.lrs, vals):
-            e.setText(f"{v:g}")
+        return d.X_train[:n].astype(np.float64), d.y_train[:n], d.num_classes, d.name
 
     def reset(self) -> None:
         for r in self.runners:
@@ -209,97 +329,220 @@ class OptimLab(Lab):
         self.loss.setCurrentText("svm")
         self.seed.setValue(0)
         self.n_train.setValue(500)
-        self.trials.setValue(200)
-        self.scale.setText("1e-4")
-        self.h.setText("1e-4")
-        self.start_index.setValue(0)
+        self.trials.setValue(L.LECTURE_SEARCH_TRIALS)
+        self.scale.setText(f"{L.LECTURE_SEARCH_SCALE:g}")
+        self.n_seeds.setValue(5)
+        self.h.setText(f"{L.LECTURE_H:g}")
         self.gd_steps.setValue(100)
-        self._default_lrs()
+        for e in self.lrs:
+            e.setText("")
         for p in (self.rs_progress, self.gd_progress, self.ng_progress):
             p.setValue(0)
-        self.rs_points.setData([])
-        self.rs_best.setData([], [])
-        for c in self.gd_curves:
-            c.setData([], [])
+        self._clear_search()
+        self._clear_gd()
         self.cost_num.setData([], [])
         self.cost_ana.setData([], [])
-        self.ng_table.setRowCount(0)
-        self.rs_label.setText("The lecture: 1000 random W on CIFAR-10 gave about 15.5 % test accuracy "
-                              "(chance: 10 %).")
+        self.rs_label.setText(f"The lecture: {L.LECTURE_SEARCH_TRIALS} random W = 0.0001·randn(10, 3073) on "
+                              "CIFAR-10 gave about 15.5 % test accuracy (chance: 10 %).")
+        self.slip.setText(self._slip_text())
+        self.slip.setToolTip(self._slip_tooltip())
         self.gd_label.setText("")
-        self.ng_label.setText("Numeric gradient: slow — O(#dimensions) — and approximate.")
+        self.cost_label.setText("Numeric gradient: slow — O(#dimensions) — and approximate.")
+        self.ng_example.blockSignals(True)
+        self.ng_example.setCurrentIndex(NG_LECTURE)
+        self.ng_example.blockSignals(False)
+        self.show_lecture_table()
+        if self._started:
+            self.run_defaults()
 
     @staticmethod
-    def _float(edit: QLineEdit, what: str) -> float:
-        try:
-            v = float(edit.text())
-        except ValueError:
-            raise ValueError(f"{what} must be a number, got {edit.text()!r}") from None
-        if not (v > 0 and math.isfinite(v)):
-            raise ValueError(f"{what} must be a positive number, got {edit.text()!r}")
-        return v
+    def _slip_text() -> str:
+        """One line on the slide's printout slip; the whole corrected printout in the tooltip."""
+        return ("⚠ The slide's printout: attempts 2 and 3 lower the loss (8.044034, 8.278948) but it still prints "
+                "“best 8.959668”; by its own code the best is <b>8.044034</b> from attempt 2 on.")
+
+    @staticmethod
+    def _slip_tooltip() -> str:
+        rows = []
+        for n, loss, printed, best in L.printout_corrected():
+            mark = "✓" if abs(printed - best) <= 5e-7 else f"✗ → {best:.6f}"
+            rows.append(f"in attempt {n} the loss was {loss:.6f}, best {printed:.6f}   {mark}")
+        return "The slide's printout, corrected:\n" + "\n".join(rows) + "\n\n" + L.RANDOM_SEARCH_NOTE
 
     # ------------------------------------------------------------------ random search
+    def _clear_search(self) -> None:
+        self.rs_points.setData([])
+        for c in self.rs_best:
+            self.rs_plot.removeItem(c)
+        self.rs_best = []
+        self.acc_points.setData([])
+        self.acc_lines["mean"].setVisible(False)
+        self.acc_band.setRegion((0, 0))
+        self.acc_band.setVisible(False)
+        self.search_runs = []
+        self.search_accuracies = []
+
     def run_search(self, local: bool = False) -> None:
         try:
-            X, y, Xe, ye, C = self.data()
-            scale = self._float(self.scale, "scale")
-        except (ValueError, RuntimeError) as exc:
+            scale = _float_text(self.scale, "scale")
+        except ValueError as exc:
             self.rs_label.setText(str(exc))
             return
-        trials, seed, loss = self.trials.value(), self.seed.value(), self.loss.currentText()
-        self.rs_points.setData([])
-        self.rs_best.setData([], [])
-        self.rs_plot.getPlotItem().setTitle("Random local search" if local else "Random search",
-                                            color="#000", size="14pt")
+        dataset = self.dataset
+        trials, seed0, loss = self.trials.value(), self.seed.value(), self.loss.currentText()
+        n, seeds = self.n_train.value(), (1 if local else self.n_seeds.value())
+        self._clear_search()
+        set_title(self.rs_plot, "Random local search" if local else "Random search")
+        self._rs_local = local
 
         def work(job):
-            losses, best = [], []
-            every = max(1, trials // 50)
+            d, note = image_set_for(dataset)
+            m = min(n, len(d.y_train))
+            X, y = d.X_train[:m], d.y_train[:m]
+            Xe, ye, split = _eval_split(d)
+            info = {"name": d.name, "note": note, "n": m, "D": d.num_features, "C": d.num_classes,
+                    "split": split, "n_eval": len(ye), "trials": trials, "seeds": seeds, "scale": scale,
+                    "loss": loss, "raw": getattr(d, "preprocess", "none") == "none"}
+            runs = []
+            for k in range(seeds):
+                seed = seed0 + k
 
-            def cb(t, l, b):
-                losses.append(l)
-                best.append(b)
-                if t % every == 0 or t == trials - 1:
-                    job.partial((list(losses), list(best)))
-                    job.progress((t + 1) / trials)
+                def prog(t, losses, best, k=k, seed=seed):
+                    job.partial((info, list(runs), seed, list(losses), list(best)))
+                    job.progress((k + t / trials) / seeds)
 
-            return L.run_random_search(X, y, Xe, ye, C, trials=trials, scale=scale, seed=seed, loss=loss,
-                                       local=local, step=scale, progress=cb, cancel=lambda: job.cancelled)
+                if local:
+                    ls, bs = [], []
 
-        self._rs_local = local
+                    def cb(t, l_, b_):
+                        ls.append(l_)
+                        bs.append(b_)
+                        if (t + 1) % 20 == 0 or t == trials - 1:
+                            prog(t + 1, ls, bs)
+                    r = L.run_random_search(X.astype(np.float64), y, np.asarray(Xe, np.float64), ye, d.num_classes,
+                                            trials=trials, scale=scale, seed=seed, loss=loss, local=True,
+                                            step=scale, progress=cb, cancel=lambda: job.cancelled)
+                else:
+                    r = L.random_search_fast(X, y, Xe, ye, d.num_classes, trials=trials, scale=scale, seed=seed,
+                                             loss=loss, batch=50, progress=prog, cancel=lambda: job.cancelled)
+                runs.append((seed, r))
+                job.partial((info, list(runs), None, [], []))
+                if job.cancelled:
+                    break
+            return info, runs
+
         self.rs_label.setText("Searching…")
         self.rs_runner.start(work)
 
-    def _rs_partial(self, p) -> None:
-        losses, best = p
-        t = np.arange(len(losses))
-        self.rs_points.setData(t, losses)
-        self.rs_best.setData(t, best)
-        if best:
-            self.rs_label.setText(f"trial {len(losses)}: loss {losses[-1]:.4f}, best so far {best[-1]:.4f}")
+    def _show_runs(self, info, runs, seed, losses, best) -> None:
+        # best-so-far curve of every finished seed, and the current one's tries
+        while len(self.rs_best) < len(runs) + (1 if seed is not None else 0):
+            k = len(self.rs_best)
+            c = self.rs_plot.plot([], [], pen=pen(COLORS[(1 + k) % len(COLORS)], 2))
+            self.rs_best.append(c)
+        for c, (_s, r) in zip(self.rs_best, runs):
+            c.setData(np.arange(len(r.best)), r.best)
+        if seed is not None and losses:
+            t = np.arange(len(losses))
+            self.rs_points.setData(t, losses)
+            self.rs_best[len(runs)].setData(t, best)
+        elif runs:
+            r = runs[-1][1]
+            self.rs_points.setData(np.arange(len(r.losses)), r.losses)
+        accs = [100 * r.accuracy for _s, r in runs]
+        self.search_accuracies = [a / 100 for a in accs]
+        self.acc_points.setData([s for s, _r in runs], accs)
+        if accs:
+            mean, sd = L.mean_sd(accs)
+            self.acc_lines["mean"].setPos(mean)
+            self.acc_lines["mean"].label.setFormat(f"mean {mean:.1f} %")
+            self.acc_lines["mean"].setVisible(True)
+            self.acc_band.setRegion((mean - sd, mean + sd))
+            self.acc_band.setVisible(len(accs) > 1)
+            s0 = runs[0][0]
+            self.acc_plot.setXRange(s0 - 0.5, s0 + max(info["seeds"], len(runs)) - 0.5, padding=0)
+            self.acc_plot.setYRange(0, max(25.0, max(accs) + 3))
+            set_title(self.acc_plot, f"test accuracy {mean:.1f} %" + (f" ± {sd:.1f}" if len(accs) > 1 else ""))
 
-    def _rs_done(self, r) -> None:
-        self.search_result = r
-        self._rs_partial((r.losses, r.best))
+    def _rs_caption(self, info, runs, done: bool) -> str:
+        what = "Random local search" if self._rs_local else "Random search"
+        head = (f"{what}: {info['trials']:,} tries of {info['scale']:g}·randn, {info['loss'].upper()}, "
+                f"{info['n']:,} {info['name']} training images ({'raw pixels' if info['raw'] else 'as loaded'}); "
+                f"W {info['D']}×{info['C']} + b = the lecture's {info['C']}×{info['D'] + 1} with the bias trick.")
+        if info["note"]:
+            head = f"<i>{info['note']}</i> " + head
+        if not runs:
+            return head
+        accs = [100 * r.accuracy for _s, r in runs]
+        mean, sd = L.mean_sd(accs)
+        spread = f"{mean:.1f} % ± {sd:.1f}" if len(accs) > 1 else f"{mean:.1f} %"
+        chance = 100.0 / max(info["C"], 1)
+        return (head + f" Best W on the {info['n_eval']:,} {info['split']} images: <b>{spread}</b> "
+                f"({len(accs)} seed{'s' if len(accs) > 1 else ''}{'' if done else ' so far'}) — chance {chance:.0f} %, "
+                "the lecture 15.5 % (50,000 images, one run). Grey: each try's loss; lines: best so far per seed.")
+
+    def _rs_partial(self, p) -> None:
+        info, runs, seed, losses, best = p
+        self._show_runs(info, runs, seed, losses, best)
+        self.rs_label.setText(self._rs_caption(info, runs, False))
+        if seed is not None and best:
+            set_title(self.rs_plot, f"seed {seed}: try {len(losses)}, best loss {best[-1]:.4f}")
+        if runs or len(losses) > 0:
+            self._drawn("search")
+
+    def _rs_done(self, res) -> None:
+        info, runs = res
+        self.search_runs = runs
+        self.search_result = runs[-1][1] if runs else None
+        self._show_runs(info, runs, None, [], [])
         self.rs_progress.setValue(100)
-        chance = 1.0 / max(self.dataset.num_classes, 1) if self.dataset else float("nan")
-        what = "random local search" if self._rs_local else "random search"
-        self.rs_label.setText(
-            f"{what}: {len(r.losses)} trials, best loss <b>{r.best_loss:.4f}</b>; accuracy of the best W on the "
-            f"validation images: <b>{r.accuracy:.1%}</b> (chance {chance:.0%}; the lecture: ≈15.5 % on CIFAR-10).")
+        self.rs_label.setText(self._rs_caption(info, runs, True))
+        if runs:
+            r = runs[-1][1]
+            set_title(self.rs_plot, f"{'Random local search' if self._rs_local else 'Random search'}: "
+                                    f"best loss {min(r_.best_loss for _s, r_ in runs):.4f}")
+        self._drawn("search")
 
     # ------------------------------------------------------------------ gradient descent
-    def run_gd(self) -> None:
+    def _clear_gd(self) -> None:
+        for it in self.gd_sweep_items:
+            self.gd_plot.removeItem(it)
+        self.gd_sweep_items = []
+        for c in self.gd_curves:
+            c.setData([], [])
+
+    def run_pick(self) -> None:
+        """Sweep a log grid of learning rates on the loaded data and pick the three (drawn progressively)."""
         try:
-            X, y, _, _, C = self.data()
-            lrs = tuple(self._float(e, f"learning rate {i + 1}") for i, e in enumerate(self.lrs))
+            X, y, C, name = self.data()
+        except RuntimeError as exc:
+            self.gd_label.setText(str(exc))
+            return
+        steps, seed, loss = self.gd_steps.value(), self.seed.value(), self.loss.currentText()
+        self._clear_gd()
+        self._gd_info = (name, len(y))
+
+        def work(job):
+            def on_run(lr, losses):
+                job.partial(("run", lr, list(losses)))
+            return ("pick", L.pick_learning_rates(X, y, C, loss=loss, steps=steps, seed=seed, on_run=on_run,
+                                                  progress=job.progress, cancel=lambda: job.cancelled))
+
+        self.gd_label.setText(f"Sweeping learning rates on {name} ({len(y)} examples, {steps} steps each)…")
+        self.gd_runner.start(work)
+
+    def run_gd(self) -> None:
+        """Run the three rates typed in (the same small L2 as the sweep)."""
+        try:
+            X, y, C, name = self.data()
+            lrs = tuple(_float_text(e, f"learning rate {i + 1}") for i, e in enumerate(self.lrs))
         except (ValueError, RuntimeError) as exc:
             self.gd_label.setText(str(exc))
             return
         steps, seed, loss = self.gd_steps.value(), self.seed.value(), self.loss.currentText()
-        for c in self.gd_curves:
-            c.setData([], [])
+        reg = L.gd_reg_strength(X)
+        self._clear_gd()
+        self._gd_info = (name, len(y))
 
         def work(job):
             out = {}
@@ -307,136 +550,223 @@ class OptimLab(Lab):
                 def prog(f, k=k):
                     job.progress((k + f) / 3)
                 r = L.gradient_descent_runs(X, y, C, lrs=(lr,), steps=steps, seed=seed, loss=loss,
-                                            progress=prog, cancel=lambda: job.cancelled)
+                                            progress=prog, cancel=lambda: job.cancelled, reg_strength=reg)
                 out[lr] = r[lr]
-                job.partial(dict(out))
-            return out
+                job.partial(("curves", dict(out), steps, reg))
+            return ("curves", out, steps, reg)
 
         self.gd_label.setText("Running…")
         self.gd_runner.start(work)
 
-    def _gd_show(self, out: dict) -> None:
+    def _gd_partial(self, p) -> None:
+        if p[0] == "run":
+            _, lr, losses = p
+            arr = np.asarray(losses, dtype=np.float64)
+            ok = np.isfinite(arr)
+            it = self.gd_plot.plot(np.arange(len(arr))[ok], arr[ok], pen=pen(COLORS[9], 1))
+            it.setZValue(-5)
+            self.gd_sweep_items.append(it)
+            self._gd_fit_y()
+            self._drawn("gd")
+        else:
+            self._gd_curves(*p[1:])
+
+    def _gd_fit_y(self) -> None:
+        starts = [float(it.yData[0]) for it in self.gd_sweep_items + self.gd_curves
+                  if it.yData is not None and len(it.yData)]
+        if starts:
+            self.gd_plot.setYRange(0, 1.5 * max(starts))
+
+    def _gd_curves(self, out: dict, steps: int, reg: float, labels=None) -> None:
         self.gd_result = out
-        msgs = []
-        names = ["too low", "good", "too high"]
-        ymax = 0.0
-        for c, (lr, losses), n in zip(self.gd_curves, out.items(), names):
-            arr = np.array(losses, dtype=np.float64)
+        texts = []
+        for k, (c, (lr, losses)) in enumerate(zip(self.gd_curves, out.items())):
+            arr = np.asarray(losses, dtype=np.float64)
             ok = np.isfinite(arr)
             c.setData(np.arange(len(arr))[ok], arr[ok])
-            c.opts["name"] = f"α = {lr:g} ({n})"
-            if ok.any():
-                ymax = max(ymax, float(arr[ok][0]) * 3)
-            end = arr[-1] if len(arr) else float("nan")
-            state = "diverged" if (not np.isfinite(end) or end > 1e12 or (len(arr) and end > 2 * arr[0])) else f"{end:.4g}"
-            msgs.append(f"α = {lr:g}: {state}")
-        # legend text follows the learning rates
-        leg = self.gd_plot.getPlotItem().legend
-        if leg is not None:
-            leg.clear()
-            for c in self.gd_curves[:len(out)]:
-                leg.addItem(c, c.opts["name"])
-        if ymax > 0:
-            self.gd_plot.setYRange(0, ymax)
-        self.gd_label.setText("final loss — " + "; ".join(msgs))
+            text = labels[k] if labels else L.describe_curve(losses, steps)
+            c.opts["name"] = f"{LR_NAMES[k]}: α = {lr:.2g} — {text}"
+            texts.append(f"<span style='color:{LR_COLORS[k]}'>■ <b>{LR_NAMES[k]}</b></span> α = {lr:.2g}: {text}")
+        self._gd_fit_y()
+        name, n = getattr(self, "_gd_info", ("", 0))
+        self.gd_label.setText("<br>".join(texts) + f"<br>{name}, {n} examples; L = data loss + λ‖W‖², a small "
+                              f"λ = {reg:g} (1e-5·mean ‖x‖²) so that on separable data a huge step is not rewarded.")
+        self._drawn("gd")
+
+    def _gd_done(self, res) -> None:
+        self.gd_progress.setValue(100)
+        if res[0] == "pick":
+            p = res[1]
+            self.pick = p
+            for e, v in zip(self.lrs, p.rates):
+                e.setText(f"{v:.3g}")
+            out = {lr: p.runs[lr] for lr in p.rates}
+            self._gd_curves(out, p.steps, p.reg_strength, [p.label(lr) for lr in p.rates])
+            self.gd_label.setText(self.gd_label.text() + f" Picked by a sweep of {len(p.runs)} rates (grey): good "
+                                  "ends lowest, too low is 100× smaller, too high the next larger one that diverges "
+                                  "or ends clearly higher.")
+        else:
+            self._gd_curves(*res[1:])
 
     # ------------------------------------------------------------------ numerical gradient
+    def show_lecture_table(self) -> None:
+        """The slide's table, computed from the built example (instant, on the GUI thread)."""
+        rows = L.lecture_gradient_table()
+        printed = {k: v for k, v in enumerate(L.LECTURE_PRINTED)}
+        out = []
+        for k, w, wh, base, lp, dl, slope, ana in rows:
+            slide = f"{printed[k][0]:.5f} → {printed[k][1]:.1f}" if k in printed else "?"
+            out.append((f"{k + 1}", f"{w:g}", f"{wh:.4f}", f"{lp:.5f}", f"{dl:+.4e}", f"{slope:.4f}", f"{ana:g}",
+                        slide))
+        fill_table(self.ng_table, out, ["dim", "W", "W + h", "L(W + h)", "ΔL = L(W+h) − L(W)", "ΔL / h",
+                                        "analytic", "the slide"])
+        self._fit_columns()
+        self.ng_result = ("lecture", rows)
+        self.ng_progress.setValue(100)
+        self.ng_label.setText(
+            f"<b>The lecture's numbers</b>: W = [0.34, −1.11, 0.78, …], L(W) = {rows[0][3]:.5f}, h = 0.0001 → "
+            "slopes −2.5, 0.6, 0.0, as on the slide.  <i>The slide's losses are illustrative; this example is built "
+            "to reproduce them: L(W) = 1.25347 + g·(W − W₀) + ½‖W − W₀‖² with g = (−2.5, 0.6, 0.0, …) (the other "
+            "six slopes are ours), so ΔL/h misses the exact slope by h/2 — “approximate”.</i>")
+        self.ng_label.setToolTip(L.LECTURE_EXAMPLE_NOTE)
+        self._refit()
+
+    def _fit_columns(self) -> None:
+        hh = self.ng_table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeToContents)
+        hh.setStretchLastSection(True)
+
     def _model(self, X, C):
-        return L.linear_model_for(X, C, self.loss.currentText(), self.seed.value(), scale=1e-2)
+        return L.linear_model_for(X, C, self.loss.currentText(), self.seed.value(), scale=1e-4)
+
+    def _image_data(self, dataset, n):
+        d, note = image_set_for(dataset)
+        m = min(n, len(d.y_train))
+        return d, note, d.X_train[:m].astype(np.float64), d.y_train[:m]
 
     def run_numerical(self) -> None:
+        if self.ng_example.currentIndex() == NG_LECTURE:
+            self.ng_runner.cancel()
+            self.show_lecture_table()
+            return
         try:
-            X, y, _, _, C = self.data()
-            h = self._float(self.h, "h")
-        except (ValueError, RuntimeError) as exc:
+            h = _float_text(self.h, "h")
+        except ValueError as exc:
             self.ng_label.setText(str(exc))
             return
-        model = self._model(X, C)
-        start = self.start_index.value()
+        dataset, n, loss, seed = self.dataset, self.n_train.value(), self.loss.currentText(), self.seed.value()
 
         def work(job):
-            rows = L.numerical_gradient_table(model, X, y, rows=10, h=h, start=start)
-            model.loss(X, y, grads=True)
+            d, note, X, y = self._image_data(dataset, n)
+            model = L.linear_model_for(X, d.num_classes, loss, seed, scale=1e-4)
+            idx = L.largest_gradient_indices(model, X, y, count=10)
+            rows = L.numerical_gradient_table(model, X, y, h=h, indices=idx)
             g = model.grads["W1"].ravel()
-            return ("table", [r + (float(g[r[0]]),) for r in rows])
+            shape = model.params["W1"].shape
+            return ("table", [r + (float(g[r[0]]),) for r in rows], shape, d.name, note, len(y), h,
+                    getattr(d, "input_shape", ()))
 
-        self.ng_runner.start(work)
-
-    def run_cost(self) -> None:
-        try:
-            X, y, _, _, C = self.data()
-        except RuntimeError as exc:
-            self.ng_label.setText(str(exc))
-            return
-        model = self._model(X, C)
-
-        def work(job):
-            rows = []
-            for k, n in enumerate((10, 100, 1000)):
-                r, ana, P = L.numerical_gradient_cost(model, X, y, dims=(n,), cancel=lambda: job.cancelled)
-                rows += r
-                job.progress((k + 1) / 3)
-            return ("cost", (rows, ana, P))
-
-        self.ng_label.setText("Timing…")
+        self.ng_label.setText("Computing the table on real images…")
+        self.ng_progress.setValue(0)
         self.ng_runner.start(work)
 
     def run_check(self) -> None:
-        try:
-            X, y, _, _, C = self.data()
-        except RuntimeError as exc:
-            self.ng_label.setText(str(exc))
-            return
-        model = self._model(X, C)
-        seed = self.seed.value()  # read widgets on the GUI thread only
+        dataset, n, loss, seed = self.dataset, self.n_train.value(), self.loss.currentText(), self.seed.value()
 
         def work(job):
-            return ("check", L.gradient_check_table(model, X, y, count=8, seed=seed))
+            d, note, X, y = self._image_data(dataset, n)
+            model = L.linear_model_for(X, d.num_classes, loss, seed, scale=1e-4)
+            return ("check", L.gradient_check_table(model, X, y, count=8, seed=seed), d.name, note)
 
+        self.ng_label.setText("Checking the gradient…")
         self.ng_runner.start(work)
 
+    def _pixel_name(self, flat: int, shape, input_shape) -> str:
+        """``W[i, c] (row, col, channel)`` for an image set's flat index into ``W: (D, C)``."""
+        i, c = divmod(flat, shape[1])
+        if len(input_shape) == 3:
+            _H, W_, ch = input_shape
+            r, rest = divmod(i, W_ * ch)
+            col, k = divmod(rest, ch)
+            return f"W[{i}, {c}] ({r},{col},{'RGB'[k] if ch == 3 else k})"
+        if len(input_shape) == 2:
+            r, col = divmod(i, input_shape[1])
+            return f"W[{i}, {c}] ({r},{col})"
+        return f"W[{i}, {c}]"
+
     def _ng_done(self, res) -> None:
-        kind, data = res
+        self._refit()
+        kind = res[0]
         self.ng_result = res
         self.ng_progress.setValue(100)
         if kind == "table":
-            fill_table(self.ng_table, [(str(r[0]),) + tuple(r[1:]) for r in data],
-                       ["W index", "W", "W + h", "L(W)", "L(W + h)", "(L(W+h) − L(W))/h", "analytic dL/dW"])
-            self.ng_label.setText("Each row costs one more loss evaluation over the whole training set — "
-                                  "the numerical gradient is O(#dimensions) and only approximate "
-                                  "(forward difference; compare the analytic column).")
-        elif kind == "cost":
-            rows, ana, P = data
-            n = np.array([r[0] for r in rows], dtype=float)
-            t = np.array([max(r[1], 1e-7) for r in rows])
-            self.cost_num.setData(n, t)
-            self.cost_ana.setData([n.min(), n.max()], [max(ana, 1e-7)] * 2)
-            per = t[-1] / n[-1]
+            _, data, shape, name, note, n, h, input_shape = res
+            rows = [(self._pixel_name(r[0], shape, input_shape), f"{r[1]:.3g}", f"{r[4]:.8f}",
+                     f"{r[4] - r[3]:+.4e}", f"{r[5]:.5g}", f"{r[6]:.5g}") for r in data]
+            fill_table(self.ng_table, rows, ["entry of W", "W", "L(W + h)", "ΔL = L(W+h) − L(W)", "ΔL / h",
+                                             "analytic"])
+            self._fit_columns()
+            base = data[0][3] if data else float("nan")
             self.ng_label.setText(
-                f"numerical: {', '.join(f'{int(a)} dims {b * 1e3:.1f} ms' for a, b in zip(n, t))}; "
-                f"the analytic gradient of all {P:,} parameters: {ana * 1e3:.2f} ms. All {P:,} dims numerically "
-                f"≈ {per * P:.2f} s (CIFAR-10's 30,730: ≈ {per * 30730:.1f} s per step at this data size).")
-        else:
-            fill_table(self.ng_table, [(f"{p}{list(ix)}", a, n, e, "✓" if e < 1e-6 else "check")
-                                       for p, ix, a, n, e in data],
+                (f"<i>{note}</i> " if note else "") +
+                f"{name}, {n} training images, W = 0.0001·randn, L(W) = {base:.8f}, h = {h:g}: the 10 entries "
+                "with the largest analytic gradient. Each row is one more loss over the whole training set: "
+                "O(#dimensions), and approximate (an SVM's kinks can make ΔL/h differ from the analytic value).")
+        elif kind == "check":
+            _, data, name, note = res
+            fill_table(self.ng_table, [(f"{p}{list(ix)}", a, n_, e, "✓" if e < 1e-6 else "check")
+                                       for p, ix, a, n_, e in data],
                        ["parameter", "analytic", "numerical (centered)", "relative error", ""])
+            self._fit_columns()
             worst = max(r[4] for r in data) if data else 0.0
-            self.ng_label.setText(f"Gradient check: largest relative error {worst:.2e} "
+            self.ng_label.setText((f"<i>{note}</i><br>" if note else "") +
+                                  f"Gradient check on {name}: largest relative error {worst:.2e} "
                                   "(|a − n| / (|a| + |n|); below 1e-7 is excellent in float64; kinks of "
                                   "max(0, ·) can raise it for the SVM).")
 
+    # ------------------------------------------------------------------ cost
+    def run_cost(self) -> None:
+        dataset, n, loss, seed = self.dataset, self.n_train.value(), self.loss.currentText(), self.seed.value()
+        self.cost_num.setData([], [])
+        self.cost_ana.setData([], [])
+
+        def work(job):
+            d, note, X, y = self._image_data(dataset, n)
+            model = L.linear_model_for(X, d.num_classes, loss, seed, scale=1e-4)
+            rows, ana, P = [], 0.0, model.num_params
+            for k, dims in enumerate(COST_DIMS):
+                r, ana, P = L.numerical_gradient_cost(model, X, y, dims=(dims,), cancel=lambda: job.cancelled)
+                rows += r
+                job.progress((k + 1) / 3)
+                if k < 2:
+                    job.partial((list(rows), ana, P, d.name, len(y)))
+            return (rows, ana, P, d.name, len(y))
+
+        self.cost_label.setText("Timing the numerical gradient…")
+        self.cost_runner.start(work)
+
+    def _cost_show(self, res) -> None:
+        rows, ana, P, name, n = res
+        self.cost_result = res
+        nn = np.array([r[0] for r in rows], dtype=float)
+        t = np.array([max(r[1], 1e-7) for r in rows])
+        self.cost_num.setData(nn, t)
+        self.cost_ana.setData([1.0, max(float(COST_DIMS[-1]), nn.max())], [max(ana, 1e-7)] * 2)
+        per = t[-1] / nn[-1]
+        self.cost_label.setText(
+            f"On {name} ({n} images): numerical {', '.join(f'{int(a)} dims {b * 1e3:.0f} ms' for a, b in zip(nn, t))}; "
+            f"the analytic gradient of all {P:,} parameters: {ana * 1e3:.1f} ms. All {P:,} numerically "
+            f"≈ {per * P:.0f} s per step.")
+        self._drawn("cost")
+
     def demo(self, app) -> None:
-        self.trials.setValue(100)
-        self.run_search()
-        self.rs_runner.wait(60)
-        self.run_gd()
-        self.gd_runner.wait(60)
-        self.run_cost()
-        self.ng_runner.wait(60)
-        for _ in range(10):
+        if not self._started:
+            self.run_defaults()
+        for r in (self.gd_runner, self.rs_runner, self.cost_runner):
+            r.wait(120)
+        for _ in range(20):
             app.processEvents()
-        self.start_index.setValue(20)
-        self.run_numerical()
+        self.ng_example.setCurrentIndex(NG_REAL)
         self.ng_runner.wait(60)
         for _ in range(20):
             app.processEvents()

@@ -1,0 +1,131 @@
+"""The Optimization and Loss landscape labs (pytest-qt, offscreen): each shows its default result
+when first shown (``has_result``), the image parts run on CIFAR-10 when the window has 2-D points,
+the learning rates do what their names say, the slide's numbers and slip are shown."""
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from engine import labs as L  # noqa: E402
+from engine.config import DatasetConfig  # noqa: E402
+from engine.datasets import load_dataset  # noqa: E402
+from gui.labs import LabsWidget  # noqa: E402
+from gui.labs.image_data import bundled_cifar  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return load_dataset(DatasetConfig(name="spiral", samples=40, classes=3, seed=2))
+
+
+@pytest.fixture
+def labs(qtbot, spiral):
+    w = LabsWidget(dataset=spiral)
+    qtbot.addWidget(w)
+    w.resize(1600, 1000)
+    w.show()
+    yield w
+    w.shutdown()
+
+
+def _show(labs, name):
+    i = [c.__name__ for c in labs._classes].index(name)
+    assert labs._built[i] is None
+    labs.tabs.setCurrentIndex(i)
+    return labs._built[i]
+
+
+def _cell(table, r, c):
+    return table.item(r, c).text()
+
+
+def test_optim_lab_shows_every_part_when_first_shown(labs, qtbot, spiral):
+    lab = _show(labs, "OptimLab")
+    qtbot.waitUntil(lambda: lab.has_result, timeout=30_000)
+    # the lecture's numbers are in the table at once, with the slide's digits
+    assert lab.ng_result[0] == "lecture"
+    heads = [lab.ng_table.horizontalHeaderItem(j).text() for j in range(lab.ng_table.columnCount())]
+    col = {h: j for j, h in enumerate(heads)}
+    assert [_cell(lab.ng_table, r, col["L(W + h)"]) for r in range(3)] == ["1.25322", "1.25353", "1.25347"]
+    assert [round(float(_cell(lab.ng_table, r, col["ΔL / h"])), 1) for r in range(3)] == [-2.5, 0.6, 0.0]
+    assert _cell(lab.ng_table, 0, col["ΔL = L(W+h) − L(W)"]).startswith("-2.4999")
+    assert "built" in lab.ng_label.text() and "1.25347" in lab.ng_label.text()
+    # the slide's random-search slip, flagged
+    assert "8.044034" in lab.slip.text() and "8.959668" in lab.slip.text() and lab.slip.isVisible()
+    # every part has drawn something: sweep curves, random-search tries, the cost points
+    assert lab.gd_sweep_items or lab.gd_result
+    assert len(lab.rs_points.data) > 0
+    assert lab.cost_num.xData is not None and len(lab.cost_num.xData) >= 1
+    # the image parts say they use CIFAR-10 because the spiral is 2-D points
+    assert "2-D points" in lab.rs_label.text() and "CIFAR-10" in lab.rs_label.text()
+    assert lab.trials.value() == 1000 and lab.scale.text() == "0.0001" and lab.n_seeds.value() == 5
+    # the learning-rate sweep on the loaded spiral: the names hold
+    qtbot.waitUntil(lambda: lab.pick is not None, timeout=30_000)
+    p = lab.pick
+    assert list(lab.gd_result) == list(p.rates)
+    assert p.final(p.good) < p.final(p.low) and p.final(p.good) < p.final(p.high)
+    assert [float(e.text()) for e in lab.lrs] == pytest.approx(p.rates, rel=1e-2)
+    text = lab.gd_label.text()
+    assert "too low" in text and "good" in text and "too high" in text
+    assert any(s in text for s in ("diverged at step", "oscillates", "ends at"))
+    ref = L.pick_learning_rates(spiral.X_train[:500].astype(np.float64), spiral.y_train[:500], 3, loss="svm",
+                                steps=100)
+    assert ref.rates == p.rates
+
+
+def test_optim_random_search_on_cifar_over_seeds(labs, qtbot):
+    lab = labs.lab("OptimLab")           # built, not shown: no default jobs
+    lab.trials.setValue(60)
+    lab.n_seeds.setValue(2)
+    lab.n_train.setValue(80)
+    with qtbot.waitSignal(lab.rs_runner.finished, timeout=30_000):
+        lab.run_search()
+    d = bundled_cifar()
+    assert [s for s, _ in lab.search_runs] == [0, 1]
+    for s, r in lab.search_runs:
+        ref = L.random_search_fast(d.X_train[:80], d.y_train[:80], d.X_test, d.y_test, 10, trials=60, seed=s)
+        assert r.losses == pytest.approx(ref.losses) and r.accuracy == ref.accuracy
+    accs = [100 * r.accuracy for _, r in lab.search_runs]
+    mean, sd = L.mean_sd(accs)
+    assert f"{mean:.1f} % ± {sd:.1f}" in lab.rs_label.text()
+    assert "chance 10 %" in lab.rs_label.text() and "15.5 %" in lab.rs_label.text()
+    assert list(lab.acc_points.data["y"]) == pytest.approx(accs)
+    assert lab.acc_lines["mean"].value() == pytest.approx(mean)
+
+
+def test_optim_numerical_gradient_on_real_images(labs, qtbot):
+    lab = labs.lab("OptimLab")
+    lab.n_train.setValue(100)
+    with qtbot.waitSignal(lab.ng_runner.finished, timeout=30_000):
+        lab.ng_example.setCurrentIndex(1)
+    kind, rows = lab.ng_result[0], lab.ng_result[1]
+    assert kind == "table" and len(rows) == 10
+    d = bundled_cifar()
+    X, y = d.X_train[:100].astype(np.float64), d.y_train[:100]
+    m = L.linear_model_for(X, 10, "svm", 0, scale=1e-4)
+    assert [r[0] for r in rows] == L.largest_gradient_indices(m, X, y, count=10)
+    for r in rows:
+        assert abs(r[6]) > 1.0                       # a slope you can see, not a blank pixel's 0
+        assert abs(r[4] - r[3]) > 1e-5
+    heads = [lab.ng_table.horizontalHeaderItem(j).text() for j in range(lab.ng_table.columnCount())]
+    dl = lab.ng_table.item(0, heads.index("ΔL = L(W+h) − L(W)")).text()
+    assert "e-0" in dl and len(dl.split("e")[0].replace("-", "").replace("+", "").replace(".", "")) >= 4
+    assert "CIFAR-10" in lab.ng_label.text()
+    lab.ng_example.setCurrentIndex(0)
+    assert lab.ng_result[0] == "lecture"
+
+
+def test_optim_uses_an_image_set_when_loaded(labs, qtbot):
+    lab = labs.lab("OptimLab")
+    lab.n_seeds.setValue(1)
+    lab.trials.setValue(50)
+    lab.n_train.setValue(200)
+    lab._started = True                  # (as if shown: a new dataset re-runs the parts it feeds)
+    digits = load_dataset(DatasetConfig(name="digits"))
+    with qtbot.waitSignal(lab.gd_runner.finished, timeout=30_000):
+        labs.set_dataset(digits)
+    p = lab.pick
+    assert p.final(p.good) < p.final(p.low) and p.final(p.good) < p.final(p.high)
+    qtbot.waitUntil(lambda: bool(lab.search_runs), timeout=30_000)
+    assert "digits" in lab.rs_label.text() and "2-D points" not in lab.rs_label.text()
+    lab.cost_runner.cancel()
