@@ -9,8 +9,8 @@ meaningful frame:
 - for a lab that does not call ``_mark_result`` (yet): no pending background job and some plot
   holding data (the fallback is printed as such).
 
-Before the next lab is shown the previous one's background work is let finish (up to
-``--settle`` seconds), so each lab is timed on an idle pool; the first lab that needs the
+Before the next lab is shown the previous one's background work (the labs' whole thread pool,
+cancelled jobs included) is let finish (up to ``--settle`` seconds), so each lab is timed on an idle pool; the first lab that needs the
 bundled CIFAR-10 pays its one-time load (about 0.2–0.9 s).  With ``--training`` the window's
 demo trains while the labs are timed (the labs then share the two cores with it).
 
@@ -80,6 +80,7 @@ def main(argv=None) -> int:
         import gui  # noqa: F401  (first, as main.py: one BLAS thread)
         from PySide6.QtWidgets import QApplication
         from gui.app import create_window
+        from gui.labs.common import JobRunner
         app = QApplication.instance() or QApplication([sys.argv[0]])
 
         def pump_until(cond, limit: float) -> bool:
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
             how = _ready(lab)[1]
             ok = pump_until(lambda: _ready(lab)[0], a.timeout)
             t_first = time.perf_counter() - t0
-            pump_until(lambda: not _busy(lab), a.settle)
+            pump_until(lambda: not _busy(lab) and JobRunner.pool().activeThreadCount() == 0, a.settle)
             t_idle = time.perf_counter() - t0
             rows.append((cls.title, t_first if ok else None, t_idle, how))
             first = f"{t_first:6.2f} s" if ok else f"  none after {a.timeout:.0f} s"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QSpinBox, QVBoxLayout
 
 from engine import labs as L
@@ -141,7 +142,9 @@ class ScoreLab(Lab):
         self.index.setValue(self._first_right or 0)
         self._index_touched = False
         if self.scorer is None and not self.runner.busy:
-            self._prepare_real()        # the default result, computed in the background
+            # the default result, computed in the background — after the current event, so a lab
+            # being built gets its dataset first (one job, not a cancelled one still loading)
+            QTimer.singleShot(0, self, self._prepare_real)
 
     def _apply_preset(self, i: int) -> None:
         if i >= len(L.SCORE_PRESETS):
