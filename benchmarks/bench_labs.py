@@ -10,14 +10,14 @@ meaningful frame:
   holding data (the fallback is printed as such).
 
 Before the next lab is shown the previous one's background work (the labs' whole thread pool,
-cancelled jobs included) is let finish (up to ``--settle`` seconds), so each lab is timed on an idle pool; the first lab that needs the
-bundled CIFAR-10 pays its one-time load (about 0.2–0.9 s).  With ``--training`` the window's
+cancelled jobs included) is let finish (up to ``--settle`` seconds), so each lab is timed on an
+idle pool; the first lab that needs the bundled CIFAR-10 pays its one-time load (about 0.2–0.9 s).  With ``--training`` the window's
 demo trains while the labs are timed (the labs then share the two cores with it).
 
 The figures are noisy when other work runs on the machine: run it on a quiet machine for the
 record.
 
-Usage: python benchmarks/bench_labs.py [--timeout 30] [--settle 30] [--training]
+Usage: python benchmarks/bench_labs.py [--timeout 30] [--settle 60] [--training]
 Last line: ``labs within 3 s: K of N``
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _ready(lab) -> tuple[bool, str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--timeout", type=float, default=30.0, help="give up on a lab after this many seconds")
-    ap.add_argument("--settle", type=float, default=30.0, help="wait at most this long for a lab's jobs to finish")
+    ap.add_argument("--settle", type=float, default=60.0, help="wait at most this long for a lab's jobs to finish")
     ap.add_argument("--training", action="store_true", help="time the labs while the window's demo trains")
     a = ap.parse_args(argv)
 
