@@ -11,8 +11,8 @@ meaningful frame:
 
 Before the next lab is shown the previous one's background work (the labs' whole thread pool,
 cancelled jobs included) is let finish (up to ``--settle`` seconds), so each lab is timed on an
-idle pool; the first lab that needs the bundled CIFAR-10 pays its one-time load (about 0.2–0.9 s).  With ``--training`` the window's
-demo trains while the labs are timed (the labs then share the two cores with it).
+idle pool; the first lab that needs the bundled CIFAR-10 pays its one-time load (about 0.2–0.9 s).
+With ``--training`` the window's demo trains while the labs are timed (sharing the two cores).
 
 The figures are noisy when other work runs on the machine: run it on a quiet machine for the
 record.
