@@ -78,3 +78,22 @@ def test_loss_legends_sit_outside_the_plotted_data(qtbot, window, scale):
 def pg_point(x, y):
     from PySide6.QtCore import QPointF
     return QPointF(float(x), float(y))
+
+
+def test_decision_regions_legend_sits_above_the_plot(qtbot, window):
+    """The regions view's legend (classes and the test-point mark) is a row above the plot, in
+    one line when the view is wide enough, never over the regions or the points."""
+    w = window
+    w.step_once()
+    w.tabs.setCurrentWidget(w.regions_view)
+    w._redraw(force=True)
+    qtbot.wait(30)
+    w.grab()
+    v = w.regions_view
+    assert len(v.legend.items) == w.current_dataset().num_classes + 1
+    box, data = v.legend.sceneBoundingRect(), v.plot.vb.sceneBoundingRect()
+    assert box.height() > 0 and not box.intersects(data) and box.bottom() <= data.top()
+    assert v.legend.columnCount == len(v.legend.items)          # 1600 px wide: one row
+    for pts in (v.train_pts, v.test_pts):                        # every point is in the data area
+        for p in pts.points():
+            assert data.contains(v.plot.vb.mapViewToScene(p.pos()))

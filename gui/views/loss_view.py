@@ -24,13 +24,12 @@ def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0) -> FastCurve:
     return _add(plot, FastCurve(style.pen(color, factor), name))
 
 
-def legend_above(glw: pg.GraphicsLayoutWidget, plot: pg.PlotItem) -> pg.LegendItem:
-    """A legend in its own row above ``plot`` (``glw``'s layout: title row 0, legend row 1, plot
-    row 2): outside the data area, so it never covers a curve.  :func:`fit_legend` sets how
-    many entries share a row."""
+def legend_above(glw: pg.GraphicsLayoutWidget, plot: pg.PlotItem, row: int = 1) -> pg.LegendItem:
+    """A legend in its own row of ``glw``'s layout (``row``, above the plot's): outside the data
+    area, so it never covers a curve.  :func:`fit_legend` sets how many entries share a row."""
     leg = pg.LegendItem(offset=None, colCount=1, labelTextSize=f"{style.font_pt(-1):.0f}pt",
                         horSpacing=int(style.font_pt(2)), verSpacing=-2)
-    glw.addItem(leg, row=1, col=0)
+    glw.addItem(leg, row=row, col=0)
     plot.legend_row = leg
     return leg
 
@@ -40,10 +39,11 @@ def fit_legend(leg: pg.LegendItem, width: float) -> None:
     even one, the names are shortened with "…" (the legend's tooltip has them whole)."""
     if not leg.items:
         return
-    full = getattr(leg, "full_names", None)
-    if full is None:
-        full = leg.full_names = [lab.text for _, lab in leg.items]
-        leg.setToolTip("\n".join(full))
+    for _, lab in leg.items:
+        if not hasattr(lab, "full_text"):
+            lab.full_text = lab.text
+    full = [lab.full_text for _, lab in leg.items]
+    leg.setToolTip("\n".join(full))
     font = QFont()
     size = leg.opts.get("labelTextSize") or f"{style.font_pt(-1):.0f}pt"
     font.setPointSizeF(float(str(size).rstrip("pt")))
@@ -149,9 +149,8 @@ class LossView(QWidget):
         size = f"{style.font_pt(-1):.0f}pt"
         for leg in (self.loss_legend, self.acc_legend):
             leg.setLabelTextSize(size)
-            names = getattr(leg, "full_names", None) or [lab.text for _, lab in leg.items]
-            for (_, label), name in zip(leg.items, names):    # (the size applies to new text only)
-                label.setText(name, size=size, color=style.FG)
+            for _, label in leg.items:       # (the size applies to new text only)
+                label.setText(getattr(label, "full_text", label.text), size=size, color=style.FG)
             leg.updateSize()
         self.fit_legends()
 
@@ -238,7 +237,7 @@ class LossView(QWidget):
         if n > self._xmax or self._xmax == 0.0 or n < self._xmax / 8:
             self._xmax = max(100.0, 2.0 ** np.ceil(np.log2(max(n, 1.0) * 1.25)))
             for p in (self.loss_plot, self.acc_plot):
-                p.setXRange(0, self._xmax, padding=0)
+                p.setXRange(-0.02 * self._xmax, self._xmax, padding=0)   # (the step-0 point whole)
         finite = loss[np.isfinite(loss)]
         top = float(finite.max()) if len(finite) else 1.0
         recent = float(finite[-200:].max()) if len(finite) else 1.0
@@ -279,4 +278,5 @@ class LossView(QWidget):
         self.vline.show()
 
     def export_item(self):
-        return [self.loss_plot, self.acc_plot]
+        """Both plots with their titles and legends, side by side."""
+        return [self.loss_w.ci, self.acc_w.ci]

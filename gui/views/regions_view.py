@@ -6,11 +6,12 @@ import functools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QEvent, QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from .. import style
 from .caption import LiveCaption
+from .loss_view import fit_legend, legend_above
 
 
 LEVELS = 64      # shades of confidence per class colour
@@ -75,9 +76,10 @@ class DecisionRegionsView(QWidget):
         top.addWidget(self.caption, 1)
         top.addWidget(self.test_box)
         lay.addLayout(top)
-        self.pw = style.live_view(pg.PlotWidget())
+        # the legend in a row above the plot: over the plot it covered points and regions
+        self.pw = style.live_view(pg.GraphicsLayoutWidget())
         lay.addWidget(self.pw, 1)
-        self.plot = self.pw.getPlotItem()
+        self.plot = self.pw.addPlot(row=1, col=0)
         style.style_plot(self.plot, "", "x₂", "x₁")
         self.plot.setAspectLocked(True)
         self.img = pg.ImageItem(axisOrder="row-major")
@@ -90,7 +92,8 @@ class DecisionRegionsView(QWidget):
             # them from a pixmap Qt renews when they or the view change
             style.cache_static(pts)
             self.plot.addItem(pts)
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{style.font_pt(-1):.0f}pt")
+        self.legend = legend_above(self.pw, self.plot, row=0)
+        self.pw.installEventFilter(self)
         self.message = pg.TextItem("", color=style.FG, anchor=(0.5, 0.5))
         self.plot.addItem(self.message)
 
@@ -104,7 +107,8 @@ class DecisionRegionsView(QWidget):
             self.legend.addItem(s, name)
         s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen("w", width=1.5))
         self.legend.addItem(s, "test point")
-        style.cache_static(self.legend)   # (the regions under it repaint it 30 times a second)
+        fit_legend(self.legend, self.pw.width() - 20)
+        style.cache_static(self.legend)
         self._points_for = d
 
     def refresh(self) -> bool:
@@ -147,5 +151,11 @@ class DecisionRegionsView(QWidget):
                              "score; brighter = more confident")
         return drew
 
+    def eventFilter(self, obj, ev) -> bool:
+        if ev.type() == QEvent.Resize:
+            fit_legend(self.legend, self.pw.width() - 20)
+        return False
+
     def export_item(self):
-        return self.plot
+        """The plot with its legend."""
+        return self.pw.ci
