@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout,
                                QPushButton, QSpinBox, QTextBrowser, QVBoxLayout)
 
@@ -51,6 +52,7 @@ class LossLab(Lab):
         self.table = MatrixEditor(T.LOSS_3CLASS.scores.T, row_names=T.LOSS_3CLASS.classes,
                                   col_names=T.LOSS_3CLASS.example_names, digits=6)
         self.table.edited.connect(self._update)
+        self.table.installEventFilter(self)
         self.labels_row = QHBoxLayout()
         self.label_boxes: list[QComboBox] = []
         self.loss_kind = QComboBox()
@@ -159,6 +161,12 @@ class LossLab(Lab):
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
         self._whole_table()         # (the header's real height is known once shown)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        # a new font or style (Ctrl+= / Ctrl+−, a theme) changes the rows' heights
+        if event.type() in (QEvent.FontChange, QEvent.StyleChange) and obj is self.table:
+            QTimer.singleShot(0, self, self._whole_table)
+        return super().eventFilter(obj, event)
 
     def _whole_table(self) -> None:
         """Every row of the score table visible (up to 10 classes), no inner scroll bar."""
