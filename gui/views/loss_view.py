@@ -9,6 +9,7 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import style
+from .caption import LiveCaption
 from .fastcurve import BandItem, FastCurve
 from .history import Decimated, HistoryBuffer
 
@@ -82,8 +83,8 @@ class LossView(QWidget):
         top.addWidget(self.readout)
         lay.addLayout(top)
         # step 0: the loss of the weights before any update, and the lecture's sanity check of it
-        self.initial_label = QLabel("")
-        self.initial_label.setWordWrap(True)
+        # (two lines at most, each shortened with "…" in a narrow view; the tooltip has it all)
+        self.initial_label = LiveCaption("", lines=2)
         lay.addWidget(self.initial_label)
         self.initial = None
         self.sanity = ""
@@ -175,7 +176,7 @@ class LossView(QWidget):
         else:
             loss, data, reg = self.initial
             self.initial_label.setText(f"Step 0 (before any update): loss {loss:.4f} = data {data:.4f} + "
-                                       f"regularization {reg:.4f}" + (f" · {sanity}" if sanity else ""))
+                                       f"regularization {reg:.4f}" + (f"\n{sanity}" if sanity else ""))
             self.c_initial.setData([0.0], [loss] if np.isfinite(loss) else [])
         self._drawn_version = -1
         self._ymax = 0.0
