@@ -1,4 +1,8 @@
 """engine.labs: the lecture's worked numbers, checked against the engine (no Qt)."""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # (before numpy: its extra BLAS threads only spin on 2 shared cores)
+
 import numpy as np
 import pytest
 

@@ -1,6 +1,10 @@
 """The Optimization and Loss landscape labs (pytest-qt, offscreen): each shows its default result
 when first shown (``has_result``), the image parts run on CIFAR-10 when the window has 2-D points,
 the learning rates do what their names say, the slide's numbers and slip are shown."""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # (before numpy: its extra BLAS threads only spin on 2 shared cores)
+
 import numpy as np
 import pytest
 
@@ -129,3 +133,59 @@ def test_optim_uses_an_image_set_when_loaded(labs, qtbot):
     qtbot.waitUntil(lambda: bool(lab.search_runs), timeout=30_000)
     assert "digits" in lab.rs_label.text() and "2-D points" not in lab.rs_label.text()
     lab.cost_runner.cancel()
+
+
+def test_landscape_lab_shows_the_lectures_figure_when_first_shown(labs, qtbot):
+    lab = _show(labs, "LandscapeLab")
+    partials = []
+    lab.runner2.partial.connect(partials.append)
+    qtbot.waitUntil(lambda: lab.has_result, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.result1 is not None and lab.result2 is not None, timeout=30_000)
+    s1, s2 = lab.result1, lab.result2
+    # the slide's setting: a random linear W, SVM without regularization, 100 CIFAR-10 examples
+    d = bundled_cifar()
+    X, y = d.X_train[:100].astype(np.float64), d.y_train[:100]
+    m = L.linear_model_for(X, 10, loss="svm", seed=0, scale=1e-3)
+    base = m.copy_params()
+    for j in (0, 50, 100):
+        assert s1.losses[j] == pytest.approx(L.loss_at(m, X, y, base, s1.directions, [s1.alphas[j]]), rel=1e-12)
+    assert s1.losses[50] == pytest.approx(s1.center)
+    assert s2.losses.shape == (41, 41)
+    assert s2.losses[7, 30] == pytest.approx(
+        L.loss_at(m, X, y, base, s2.directions, [s2.alphas[30], s2.betas[7]]), rel=1e-12)
+    # the point of the figure: the SVM loss is convex (a bowl) and piecewise linear
+    assert np.all(np.diff(s1.losses, 2) >= -1e-9 * np.abs(s1.losses).max())
+    assert np.all(np.diff(s2.losses, 2, axis=0) >= -1e-9 * s2.losses.max())
+    assert s1.losses.min() < s1.center                # W itself is not at the bottom
+    text = lab.info.text()
+    assert "2-D points" in text and "CIFAR-10" in text and "100 cifar10-4k examples" in text
+    assert "SVM" in text and "no regularization" in text
+    assert any(np.isnan(p[1].losses).any() for p in partials if p[1] is not None)   # drawn progressively
+    assert lab.heat.image is not None and lab.curve.xData is not None and len(lab.curve.xData) == 101
+
+
+def test_landscape_lab_current_model_and_image_sets(labs, qtbot, spiral):
+    lab = labs.lab("LandscapeLab")           # built, not shown: nothing computed yet
+    assert lab.result is None and not lab.has_result
+    lab.source.setCurrentIndex(1)
+    labs.set_model(None)
+    lab.compute(1)
+    assert "no current model" in lab.info.text()
+    m = L.linear_model_for(spiral.X_train, 3, loss="softmax", seed=1, scale=0.5)
+    labs.set_model(m)
+    lab.examples.setValue(30)
+    lab.steps1.setValue(11)
+    with qtbot.waitSignal(lab.runner1.finished, timeout=20_000):
+        lab.compute(1)
+    X, y = spiral.X_train[:30].astype(np.float64), spiral.y_train[:30]
+    s = lab.result1
+    ref = m.astype("float64")
+    assert s.center == pytest.approx(ref.loss(X, y, grads=False)[0], rel=1e-12)
+    # an image set loaded in the window is used as it is
+    digits = load_dataset(DatasetConfig(name="digits"))
+    labs.set_dataset(digits)
+    lab.source.setCurrentIndex(0)
+    lab.steps1.setValue(5)
+    with qtbot.waitSignal(lab.runner1.finished, timeout=20_000):
+        lab.compute(1)
+    assert "digits" in lab.info.text() and "CIFAR" not in lab.info.text().split("W:")[0]
