@@ -318,3 +318,22 @@ def test_render_each_builtin_last_frame(view, tmp_path):
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text
     print("rendered to", tmp_path)
+
+
+def test_wide_graph_gets_the_width_with_the_narration_below(view, qtbot):
+    """A long chain of gates (the sigmoid neuron) is drawn across the whole width with the
+    narration under it — beside the text it would be fitted to a strip, with small numbers; a
+    compact graph keeps the narration beside it."""
+    view.resize(1590, 900)
+    view.select_walkthrough("sigmoid-neuron")
+    qtbot.wait(20)
+    assert view.splitter.orientation() == Qt.Vertical
+    wide_zoom = view.graph_view.transform().m11()
+    view.splitter.setOrientation(Qt.Horizontal)       # what it would be beside the text
+    view.splitter.setSizes([1590 - 360, 360])
+    view.graph_view.fit()
+    qtbot.wait(20)
+    assert wide_zoom > 1.2 * view.graph_view.transform().m11()
+    view.select_walkthrough("simple")
+    qtbot.wait(20)
+    assert view.splitter.orientation() == Qt.Horizontal

@@ -48,7 +48,6 @@ def _backprop_text(w):
     return {"value_px": lab.font.pixelSize(),
             "value_on_screen": _on_screen_height(v.graph_view, lab, lab._rect),
             "edge_width": sc.edges[(ids["x"], ids["q"])].pen().widthF(),
-            "node_height": sc.nodes[ids["q"]].size[1],
             "headline_px": v.headline.fontInfo().pixelSize(),
             "narration_px": v.narration.fontInfo().pixelSize()}
 
@@ -99,10 +98,9 @@ def test_ctrl_plus_scales_the_backprop_and_labs_tabs(qtbot, window):
     qtbot.wait(50)
     bp1 = _backprop_text(w)
 
-    # the Backprop tab: the scene's text, lines and nodes by the factor, the side text too
+    # the Backprop tab: the scene's text and lines by the factor, the side text too
     assert abs(bp1["value_px"] - bp0["value_px"] * STEP) <= 1, (bp0, bp1)
     assert bp1["edge_width"] == pytest.approx(bp0["edge_width"] * STEP)
-    assert bp1["node_height"] == pytest.approx(bp0["node_height"] * STEP)
     assert abs(bp1["headline_px"] - bp0["headline_px"] * STEP) <= 1.5, (bp0, bp1)
     assert abs(bp1["narration_px"] - bp0["narration_px"] * STEP) <= 1.5, (bp0, bp1)
     assert w.backprop_view.frame == 3                     # the same step, drawn again
@@ -198,3 +196,29 @@ def test_all_tabs_visible_beside_the_docks_at_1600x1000(qtbot, window):
     qtbot.wait(50)
     assert _tabs_fit(w) == []
     assert not w.tabs.usesScrollButtons()
+
+
+def test_lab_plots_take_the_theme_whatever_colour_a_lab_asks_for(qtbot):
+    """make_plot's plots: the theme's background and text, a title set later with the old
+    white-plot colour ("#000") still in the theme's text colour, and a legend that follows."""
+    from gui import style
+    from gui.labs import common
+    p = common.make_plot("t", "x", "y")
+    qtbot.addWidget(p)
+    leg = common.add_legend(p)
+    p.plot([0, 1], [1, 0], pen=common.pen(common.COLORS[0]), name="curve")
+    p.getPlotItem().setTitle("Leaky ReLU", color="#000", size="14pt")   # as the labs call it
+    title = p.getPlotItem().titleLabel
+    assert title.opts["color"] == style.THEMES["dark"]["fg"] and title.text == "Leaky ReLU"
+    assert p.backgroundBrush().color().name() == style.THEMES["dark"]["bg"]
+    style.set_theme("light")
+    style.apply()                                  # what View > Theme does for the labs
+    assert p.backgroundBrush().color().name() == style.THEMES["light"]["bg"]
+    assert title.opts["color"] == style.THEMES["light"]["fg"] and title.text == "Leaky ReLU"
+    assert leg.items[0][1].opts["color"] == pg_color(style.THEMES["light"]["fg"])
+    assert p.getPlotItem().getAxis("left").labelStyle["color"] == style.THEMES["light"]["fg"]
+
+
+def pg_color(name):
+    import pyqtgraph as pg
+    return pg.mkColor(name)

@@ -138,6 +138,7 @@ class LabelItem(QGraphicsItem):
         self._rect = QRectF()
         self.anchor = QPointF()
         self.align = "center"   # "center" | "above" | "below"
+        self.min_left = None    # a scene x the pill's left edge stays right of (the wire's start)
         self.setZValue(5)
         self.highlight = False
 
@@ -158,6 +159,8 @@ class LabelItem(QGraphicsItem):
             r.moveTop(sc(3))
         else:
             r.moveCenter(QPointF(0, 0))
+        if self.min_left is not None and self.x() + r.left() < self.min_left:
+            r.moveLeft(self.min_left - self.x())     # wide text: not over the node it leaves
         self._rect = r
         self.setVisible(bool(text))
         self.update()
@@ -198,13 +201,16 @@ class NodeItem(QGraphicsItem):
         self.setZValue(10)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.PointingHandCursor)
+        # The shapes keep their size and grow only where the larger text needs it: the graph
+        # is fitted to the view, so a layout growing with the text would shrink it back.
         fm = QFontMetricsF(_font(NODE_PX, True))
         w = fm.horizontalAdvance(text) + sc(28)
+        tall = fm.height() * 1.45
         if kind == "op":
-            d = max(sc(74.0), w) if not tensor else max(sc(90.0), w)
-            self.size = (d, sc(74.0))
+            d = max(74.0, w, tall) if not tensor else max(90.0, w, tall)
+            self.size = (d, max(74.0, tall))
         else:
-            self.size = (max(sc(70.0), w), sc(54.0))
+            self.size = (max(70.0, w), max(54.0, tall))
         self.setData(0, ("node", node_id))
 
     @property
@@ -251,7 +257,7 @@ class EdgeItem(QGraphicsPathItem):
             path.cubicTo(QPointF(mx, a.y()), QPointF(mx, b.y()), b)
             last = (a, QPointF(mx, a.y()), QPointF(mx, b.y()), b)
         self.setPath(path)
-        self.end = points[-1]
+        self.start, self.end = points[0], points[-1]
         # labels sit on the last segment: near its start where wires are apart (label_t)
         t = label_t
         w = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3)
@@ -305,11 +311,11 @@ class GraphScene(QGraphicsScene):
         self.nodes, self.edges, self.val_labels, self.grad_labels, self.sum_labels = {}, {}, {}, {}, {}
         self.setBackgroundBrush(col("graph_bg"))
         tr = spec.trace
-        # On a projector scale the text grows with SCALE, the rows' spacing half as fast (room for
-        # the numbers above and below the wires) and the columns' by what the wider numbers need:
-        # the graph, fitted to the view, is not shrunk back to the old text size.
+        # On a projector scale the text grows with SCALE, the spacing a quarter (columns) and
+        # half (rows: numbers above and below each wire) as fast: the graph, fitted to the view,
+        # is not shrunk back to the old text size.
         more = max(0.0, style.SCALE - 1.0)
-        dx = (290.0 if spec.tensor else 225.0) + 80.0 * more
+        dx = (290.0 if spec.tensor else 225.0) * (1.0 + 0.25 * more)
         dy = (160.0 if spec.tensor else 135.0) * (1.0 + 0.5 * more)
         pinned = set() if spec.tensor else {n.id for n in tr.nodes if n.kind == "input"}
         lay = layered_layout([(n.id, n.parents, n.kind) for n in tr.nodes], dx=dx, dy=dy, pinned=pinned)
@@ -365,6 +371,7 @@ class GraphScene(QGraphicsScene):
             lab = LabelItem(color, VALUE_PX if not self.spec.tensor else SUM_PX)
             lab.align = align
             lab.setPos(e.label_at)
+            lab.min_left = e.start.x() + sc(4)
             lab.set_text("")
             self.addItem(lab)
             store[key] = lab

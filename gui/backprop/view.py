@@ -220,7 +220,7 @@ class BackpropView(QWidget):
         self.error_label.hide()
         root.addWidget(self.error_label)
 
-        split = QSplitter(Qt.Horizontal)
+        split = self.splitter = QSplitter(Qt.Horizontal)
         root.addWidget(split, 1)
         self.scene = GraphScene(self)
         self.scene.nodeClicked.connect(self._node_clicked)
@@ -318,8 +318,29 @@ class BackpropView(QWidget):
                 k = self.frame
                 self.frame = -1
                 self.go_to_frame(k)          # the narration's colours
-            if self.graph_view._fit:
-                self.graph_view.fit()
+            self._arrange()
+
+    #: a graph wider than this (width / height of its drawing) gets the whole width, with the
+    #: narration below it; a narrower one has the narration beside it
+    WIDE = 2.4
+
+    def _arrange(self, fit: bool = False) -> None:
+        """Narration beside the graph, or below a wide one (a chain of gates drawn beside the text
+        would be fitted to a third of the view's height: small numbers on a projector)."""
+        r = self.scene.sceneRect()
+        wide = r.height() > 0 and r.width() / r.height() > self.WIDE
+        split = self.splitter
+        total = sum(split.sizes()) if split.orientation() == (Qt.Vertical if wide else Qt.Horizontal) else 0
+        split.setOrientation(Qt.Vertical if wide else Qt.Horizontal)
+        total = total or (split.height() if wide else split.width())
+        if total > 0:
+            if wide:     # the narration gets a third of the height
+                side = int(0.34 * total)
+            else:        # the narration's column: the graph keeps the width (its text grows)
+                side = min(360, int(0.4 * total))
+            split.setSizes([total - side, side])
+        if fit or self.graph_view._fit:
+            self.graph_view.fit()
 
     # ------------------------------------------------------------------ walkthroughs
     def _load_builtins(self) -> None:
@@ -510,7 +531,7 @@ class BackpropView(QWidget):
         self.slider.blockSignals(False)
         self.frame = -1
         self.go_to_frame(0)
-        self.graph_view.fit()
+        self._arrange(fit=True)
 
     def frame_count(self) -> int:
         return len(self.spec.frames) if self.spec else 0
@@ -544,9 +565,9 @@ class BackpropView(QWidget):
         parts = []
         for para in body.split("\n\n"):
             lines = [html.escape(l) for l in para.split("\n")]
-            if lines and lines[0].startswith("downstream"):
-                parts.append(f"<p style='font-family: DejaVu Sans Mono, monospace; color:{style.color('bwd')}'>"
-                             + "<br>".join(l.replace(" ", "&nbsp;") for l in lines) + "</p>")
+            if lines and lines[0].startswith("downstream"):   # aligned, wrapped at spaces if narrow
+                parts.append(f"<p style='font-family: DejaVu Sans Mono, monospace; white-space: pre-wrap; "
+                             f"color:{style.color('bwd')}'>" + "<br>".join(lines) + "</p>")
             else:
                 parts.append("<p>" + "<br>".join(lines) + "</p>")
         return "".join(parts)

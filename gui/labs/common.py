@@ -85,17 +85,28 @@ def _axis_style(size_delta: int = 1) -> dict:
 
 
 def set_title(plot, title: str) -> None:
-    """Set a plot's title in the theme's text colour and the scaled title size (use this rather
-    than ``setTitle(..., color="#000")``: it keeps following the theme and the scale)."""
+    """Set a plot's title in the theme's text colour and the scaled title size (a plot made by
+    :func:`make_plot` does this for any ``setTitle`` call, whatever colour and size it asks for)."""
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
-    item.setTitle(title or None, color=style.FG, size=f"{(BIG_FONT_PT + 2) * style.SCALE:.1f}pt")
+    pg.PlotItem.setTitle(item, title or None, color=style.FG, size=f"{(BIG_FONT_PT + 2) * style.SCALE:.1f}pt")
+    if title:        # pyqtgraph's title row is 30 px high: room for the scaled text
+        h = max(30, int(item.titleLabel.item.boundingRect().height()) + 2)
+        item.titleLabel.setMaximumHeight(h)
+        item.layout.setRowFixedHeight(0, h)
+
+
+class _ThemedPlotItem(pg.PlotItem):
+    """A PlotItem whose title always takes the theme's colour and the scaled size (a lab's
+    ``setTitle(text, color="#000", size="14pt")`` was written for white plots)."""
+
+    def setTitle(self, title=None, **args):  # noqa: N802 (pyqtgraph's name)
+        set_title(self, title)
 
 
 def make_plot(title: str = "", xlabel: str = "", ylabel: str = "") -> pg.PlotWidget:
     """A plot in the window's theme with large axis text (readable from the back of a room); it
     follows later theme and scale changes (see :func:`restyle_plot`)."""
-    w = pg.PlotWidget(background=style.BG)
-    w.setMinimumSize(260, 170)
+    w = pg.PlotWidget(background=style.BG, plotItem=_ThemedPlotItem())
     w._bs_scale = style.SCALE     # the scale its sizes were made for
     item = w.getPlotItem()
     if title:
@@ -120,7 +131,7 @@ def _style_legend(leg: pg.LegendItem) -> None:
     bg.setAlpha(200)
     leg.setBrush(pg.mkBrush(bg))
     leg.setPen(pg.mkPen(style.MUTED, width=1))
-    leg.opts["labelTextSize"] = f"{BIG_FONT_PT * style.SCALE:.1f}pt"
+    leg.opts["labelTextSize"] = f"{(BIG_FONT_PT - 1) * style.SCALE:.1f}pt"
     leg.opts["labelTextColor"] = pg.mkColor(style.FG)
     for _sample, lab in leg.items:
         lab.setAttr("size", leg.opts["labelTextSize"])
@@ -176,6 +187,8 @@ def restyle_plot(w: pg.PlotWidget) -> None:
     """Give a plot the current theme (background, axes, title, legend text) and scale (fonts, and
     line widths and marker sizes of what it draws, by the ratio to the scale they were made for)."""
     w.setBackground(style.BG)
+    # room for the larger text: the plot keeps its share instead of being squeezed by it
+    w.setMinimumSize(int(260 * min(style.SCALE, 1.5)), int(170 * min(style.SCALE, 1.5)))
     item = w.getPlotItem()
     tick = big_font(-1)
     for side in ("bottom", "left", "top", "right"):
