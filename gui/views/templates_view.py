@@ -154,10 +154,13 @@ class WeightTemplatesView(QWidget):
         lut = None if colour else self.cmap.getLookupTable(nPts=256)
         for k, item in enumerate(self.items):
             if colour:
-                item.setImage(imgs[k], levels=(0.0, 1.0), autoLevels=False, rect=UNIT)
+                item.setImage(imgs[k], levels=(0.0, 1.0), autoLevels=False)
             else:
                 item.setLookupTable(lut)
-                item.setImage(imgs[k], levels=(-m, m), autoLevels=False, rect=UNIT)
+                item.setImage(imgs[k], levels=(-m, m), autoLevels=False)
+            if item.image.shape[:2] != getattr(item, "fitted", None):
+                item.setRect(UNIT)      # (only when the shape changes: a new transform re-indexes the scene)
+                item.fitted = item.image.shape[:2]
         return True
 
     def export_item(self):

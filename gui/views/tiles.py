@@ -92,6 +92,7 @@ class TileGrid:
             t = pg.TextItem("", color=style.FG, anchor=(0.5, 1.0 if label_above else 0.0))
             t.setFont(self.font)
             vb.addItem(t)
+            style.cache_static(t)   # painted from a pixmap while the tiles beside it change every frame
             self.groups.append(g)
             self.labels.append(t)
         vb.sigResized.connect(self.relayout)
