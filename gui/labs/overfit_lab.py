@@ -20,7 +20,7 @@ from engine.datasets import load_dataset
 from engine.trainer import Trainer
 
 from .base import Lab
-from .common import COLORS, JobRunner, add_legend, big_font, export_button, label, make_plot, pen, row
+from .common import COLORS, JobRunner, big_font, export_button, label, make_plot, pen, row
 
 GRID_N = 100
 
@@ -65,15 +65,15 @@ class OverfitLab(Lab):
         self.preset.activated.connect(lambda _i: self.start())     # a preset chosen → it trains
 
         grid = QGridLayout()
-        self.curves = make_plot("Loss: training vs validation", "epoch", "loss")
-        add_legend(self.curves)
+        # the curves' names in the titles, in their colours: a legend would sit on some preset's curves
+        tr, va = (f"<span style='color:{c}'>{t}</span>" for c, t in ((COLORS[0], "training"), (COLORS[1], "validation")))
+        self.curves = make_plot(f"Loss: {tr} vs {va}", "epoch", "loss")
         self.train_curve = self.curves.plot([], [], pen=pen(COLORS[0]), name="training loss")
         self.val_curve = self.curves.plot([], [], pen=pen(COLORS[1]), name="validation loss")
         self.val_min = pg.ScatterPlotItem(size=16, symbol="o", brush=pg.mkBrush(COLORS[1]),
                                           pen=pg.mkPen("k", width=1.5))
         self.curves.addItem(self.val_min)
-        self.acc = make_plot("Accuracy", "epoch", "accuracy")
-        add_legend(self.acc).setOffset((-10, -10))     # bottom right: the curves live near the top
+        self.acc = make_plot(f"Accuracy: {tr} vs {va} (dashed)", "epoch", "accuracy")
         self.train_acc = self.acc.plot([], [], pen=pen(COLORS[0]), name="training")
         self.val_acc = self.acc.plot([], [], pen=pen(COLORS[1], style=pg.QtCore.Qt.DashLine), name="validation")
         self.acc.setYRange(0, 1.02)
