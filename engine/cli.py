@@ -22,6 +22,7 @@ from .datasets import DatasetError, load_dataset
 from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path,
                          load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
+from .presets import PRESETS, apply_preset
 from .safeio import one_line
 from .trainer import Trainer
 
@@ -62,6 +63,12 @@ def _positive_int_list(text: str) -> list[int]:
     return [size(part) for part in text.split(",")]
 
 
+def _preset_name(text: str) -> str:
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(f"unknown preset {text[:60]!r}; presets: {', '.join(PRESETS)}")
+    return text
+
+
 def _finite_float(text: str) -> float:
     try:
         v = float(text)
@@ -78,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     t = sub.add_parser("train", help="train a classifier headless; the last stdout line is JSON")
     t.add_argument("--config", metavar="FILE", help="an experiment file (JSON) to start from; flags override it")
+    t.add_argument("--preset", type=_preset_name, metavar="NAME",
+                   help="start from a ready-made experiment; flags override it. "
+                        + "; ".join(f"{k}: {p.title}" for k, p in PRESETS.items()))
     t.add_argument("--dataset", choices=DATASETS)
     t.add_argument("--classes", type=_bounded_int("dataset.classes", 2, MAX_CLASSES), metavar="K")
     t.add_argument("--samples", type=_bounded_int("dataset.samples", 1, MAX_SAMPLES, "points per class"),
@@ -202,20 +212,27 @@ def _same_file(x, y) -> bool:
 
 def cmd_train(a: argparse.Namespace, out, err) -> int:
     weights = loaded = None
+    if a.config and a.preset:
+        raise UsageError("backprop-studio train: --preset and --config both give the whole experiment; use one")
     if a.config:
         loaded = load_experiment(a.config)
         cfg, weights = loaded.config, loaded.weights
+    elif a.preset:
+        cfg = apply_preset(a.preset)
     else:
         cfg = ExperimentConfig()
     given = _apply_flags(cfg, a)
     applied = {}
-    if not a.config:    # an experiment file is taken as it is
+    if not a.config and not a.preset:    # an experiment file or a preset is taken as it is
         applied = apply_defaults(cfg, dataset_defaults(cfg.dataset.name), keep=given)
     cfg.validate()
     protect = _save_protect(cfg, a, loaded)
     if a.save:      # refuse a bad --save before training, not after
         check_save_target(a.save, protect)
     say = (lambda msg: None) if a.quiet else (lambda msg: print(msg, file=err, flush=True))
+    if a.preset:
+        say(f"[config] preset {a.preset}: {PRESETS[a.preset].title}"
+            + (f" (overridden: {', '.join(sorted(given))})" if given else ""))
     if applied:
         flags = " / ".join(_FLAG_OF.get(p, p) for p in applied)
         say(f"[config] image-set defaults for {cfg.dataset.name}: {describe_defaults(applied)} "
@@ -241,7 +258,10 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
         say("[model] weights loaded from the experiment file")
     say(f"[model] {trainer.model.describe()}")
     epochs = cfg.optim.epochs if cfg.optim.epochs >= 0 else 0
-    say(f"[train] step 0 loss {_loss_text(trainer.initial[0])} ({trainer.sanity_check()})")
+    total, data_loss, reg_loss = trainer.initial
+    split = (f" = data {_loss_text(data_loss)} + regularization {_loss_text(reg_loss)}"
+             if abs(reg_loss) > 0.01 * abs(total) else "")
+    say(f"[train] step 0 loss {_loss_text(total)}{split} ({trainer.sanity_check()})")
     t_last = [time.monotonic()]
 
     def on_step(r):
