@@ -121,6 +121,12 @@ def test_cifar_confusion_matrix_and_accuracy_labels_do_not_overprint(qtbot, wind
         assert all(abs(r.width() - tiles[0].width()) < 0.5 for r in tiles)
         assert not _overlaps([(r, f"tile {i}") for i, r in enumerate(tiles)] +
                              [(r, f"label {i}") for i, r in enumerate(g.label_rects())])
+        # an SVM's gallery shows its scores (what the hinge loss works on), not softmax percentages
+        import re
+        assert "not probabilities" in v.caption.text()
+        for t in g.labels[:g.shown]:
+            lines = t.textItem.toPlainText().split("\n")
+            assert len(lines) == 4 and all(re.search(r" [+-]\d+\.\d\d$", line) for line in lines[1:]), lines
     finally:
         w.set_scale(1.0)
 

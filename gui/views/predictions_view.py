@@ -131,7 +131,7 @@ class PredictionsView(QWidget):
         # is its point (ringed) on a small scatter of the validation set
         vb = g.addViewBox(row=1, col=0, colspan=2, enableMouse=False)
         widest = max([fm.horizontalAdvance(f"✗ {n[:GALLERY_CHARS]}") for n in names] +
-                     [fm.horizontalAdvance(f"{n[:GALLERY_CHARS]} 100%") for n in names])
+                     [fm.horizontalAdvance(f"{n[:GALLERY_CHARS]} -00.00") for n in names])
         grid = TileGrid(vb, GALLERY, label_lines=4, label_above=True, font_extra=-1.0,
                         min_col_width=widest + 4, one_row=True)
         gh = grid.label_h + fm.height() * (4 if points else 3) + 3 * TileGrid.GAP
@@ -201,8 +201,11 @@ class PredictionsView(QWidget):
         if len(y) == 0:
             X, y = d.X_train[:MAX_EVAL], d.y_train[:MAX_EVAL]
         c = d.num_classes
+        svm = getattr(getattr(m, "loss_cfg", None), "loss", "softmax") == "svm"
         with np.errstate(all="ignore"):
-            P = m.probabilities(X)
+            # an SVM's scores are not probabilities (the lecture's hinge loss never makes them
+            # any): the gallery shows them as they are
+            P = m.scores(X).astype(np.float64) if svm else m.probabilities(X)
         pred = P.argmax(axis=1)
         raw = d.raw_val if d.raw_val is not None and len(d.raw_val) >= len(y) else None
         shape = tuple(d.input_shape)
@@ -227,7 +230,7 @@ class PredictionsView(QWidget):
             t.setText(f"{per_class[k]:.0%}")
             t.setPos(per_class[k] + 0.02, k + 0.5)
         total = float(np.mean(pred == y)) if len(y) else float("nan")
-        what = "probabilities (softmax of the scores)"
+        what = "class scores (SVM: scores, not probabilities)" if svm else "probabilities (softmax of the scores)"
         self.caption.setText(f"{len(y)} validation examples: accuracy {total:.1%}. "
                              "Rows: true class; columns: predicted class. Bars: each true class's accuracy. "
                              f"Gallery: the true class, then the top 3 {what}" +
@@ -240,7 +243,8 @@ class PredictionsView(QWidget):
             ok = pred[i] == y[i]
             mark = "✓" if ok else "✗"
             lines = [f"{mark} {d.class_names[y[i]][:GALLERY_CHARS]}"] + \
-                    [f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:.0%}" for j in top]
+                    [f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:+.2f}" if svm else
+                     f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:.0%}" for j in top]
             grid.set_label(k, "\n".join(lines), "#81c784" if ok else "#ff8a65")
             if points:
                 im.hide()
