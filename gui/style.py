@@ -202,9 +202,31 @@ def sequential_cmap() -> pg.ColorMap:
     return pg.ColorMap(pos, col)
 
 
+def _arrow(direction: str, colour: str) -> str:
+    """A small triangle (SVG file in a per-user temporary folder) for the style sheet's spin box
+    and combo box arrows: Qt draws none once their buttons are styled."""
+    import os
+    import tempfile
+    from pathlib import Path
+    folder = Path(tempfile.gettempdir()) / f"backprop-studio-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    path = folder / f"{direction}-{colour.lstrip('#')}.svg"
+    if not path.exists():
+        pts = "0,6 5,0 10,6" if direction == "up" else "0,0 10,0 5,6"
+        try:
+            folder.mkdir(exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="6">'
+                           f'<polygon points="{pts}" fill="{colour}"/></svg>')
+            os.replace(tmp, path)
+        except OSError:      # no arrows rather than no window
+            return ""
+    return path.as_posix()
+
+
 def stylesheet() -> str:
     pt = font_pt()
-    t = dict(THEMES[THEME], pt=f"{pt:.1f}")
+    t = dict(THEMES[THEME], pt=f"{pt:.1f}", up=_arrow("up", THEMES[THEME]["muted"]),
+             down=_arrow("down", THEMES[THEME]["muted"]))
     sheet = """
     QWidget {{ background: {bg}; color: {fg}; font-size: {pt}pt; }}
     QMainWindow::separator {{ background: {separator}; width: 4px; height: 4px; }}
@@ -222,6 +244,14 @@ def stylesheet() -> str:
     QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{ background: {input}; border: 1px solid {button_border};
         border-radius: 4px; padding: 3px 6px; selection-background-color: {primary};
         selection-color: {primary_fg}; }}
+    QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ background: {button}; border: none;
+        width: 16px; }}
+    QAbstractSpinBox::up-arrow {{ image: url({up}); width: 10px; height: 6px; }}
+    QAbstractSpinBox::down-arrow, QComboBox::down-arrow {{ image: url({down}); width: 10px; height: 6px; }}
+    QComboBox::drop-down {{ border: none; width: 18px; }}
+    QCheckBox::indicator, QGroupBox::indicator {{ width: 14px; height: 14px; border: 1px solid {muted};
+        border-radius: 3px; background: {input}; }}
+    QCheckBox::indicator:checked, QGroupBox::indicator:checked {{ background: {accent}; border-color: {accent}; }}
     QComboBox QAbstractItemView {{ background: {input}; selection-background-color: {primary};
         selection-color: {primary_fg}; }}
     QTabWidget::pane {{ border: 1px solid {separator}; }}
