@@ -720,8 +720,9 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
     directions (the lecture's SVM landscape figures); coefficients in ``[-span, span]``.
 
     ``model`` is not modified (its weights are restored).  ``progress(fraction)`` after each
-    point (1-D) or row (2-D); ``partial(slice so far)`` (rows not computed yet are NaN) about
-    every tenth of the work, to draw it progressively; ``cancel()`` True raises :class:`Cancelled`.
+    point (1-D) or row (2-D); ``partial(slice so far)`` (points or rows not computed yet are NaN)
+    after the first point or row, then about every tenth of the work, to draw it progressively;
+    ``cancel()`` True raises :class:`Cancelled`.
     """
     if dims not in (1, 2):
         raise ValueError(f"a landscape slice has 1 or 2 dimensions, got {dims}")
@@ -739,7 +740,7 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
                 losses[j] = loss_at(model, X, y, base, dirs, [a])
                 if progress:
                     progress((j + 1) / steps)
-                if partial and (j + 1) % every == 0 and j + 1 < steps:
+                if partial and ((j + 1) % every == 0 or j == 0) and j + 1 < steps:
                     partial(LandscapeSlice(alphas, losses.copy(), center, dirs))
             return LandscapeSlice(alphas, losses, center, dirs)
         losses = np.full((steps, steps), np.nan)
@@ -750,7 +751,7 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
                 losses[i, j] = loss_at(model, X, y, base, dirs, [a, b])
             if progress:
                 progress((i + 1) * steps / total)
-            if partial and (i + 1) % every == 0 and i + 1 < steps:
+            if partial and ((i + 1) % every == 0 or i == 0) and i + 1 < steps:
                 partial(LandscapeSlice(alphas, losses.copy(), center, dirs, betas=alphas.copy()))
         return LandscapeSlice(alphas, losses, center, dirs, betas=alphas.copy())
     finally:

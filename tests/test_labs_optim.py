@@ -189,3 +189,16 @@ def test_landscape_lab_current_model_and_image_sets(labs, qtbot, spiral):
     with qtbot.waitSignal(lab.runner1.finished, timeout=20_000):
         lab.compute(1)
     assert "digits" in lab.info.text() and "CIFAR" not in lab.info.text().split("W:")[0]
+
+
+def test_a_hidden_lab_frees_the_workers_and_resumes_when_shown(labs, qtbot):
+    optim = _show(labs, "OptimLab")
+    qtbot.waitUntil(lambda: optim.has_result, timeout=30_000)
+    assert optim.rs_runner.busy                       # five seeds of 1000 tries take a while
+    land = _show(labs, "LandscapeLab")
+    qtbot.waitUntil(lambda: not optim.rs_runner.busy, timeout=10_000)
+    assert "search" in optim._resume
+    qtbot.waitUntil(lambda: land.has_result, timeout=30_000)
+    labs.tabs.setCurrentWidget(optim.parentWidget().parentWidget())
+    qtbot.waitUntil(lambda: optim.rs_runner.busy, timeout=5_000)
+    assert not optim._resume

@@ -31,6 +31,7 @@ class LandscapeLab(Lab):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._started = False
+        self._resume: set[int] = set()
         self._drawn_parts: set[int] = set()
         self.source = QComboBox()
         self.source.addItems(["random linear W, SVM loss (the lecture's figure)", "the current model"])
@@ -143,6 +144,22 @@ class LandscapeLab(Lab):
             self._started = True
             # after the current event: a lab being built gets its dataset first
             QTimer.singleShot(0, self.run_defaults)
+        elif self._resume:
+            QTimer.singleShot(0, self._resume_jobs)
+
+    def hideEvent(self, event):  # noqa: N802
+        """Off screen, the lab's running slices stop (the labs share two worker threads) and start
+        again when it is shown."""
+        super().hideEvent(event)
+        for dims, r in ((1, self.runner1), (2, self.runner2)):
+            if r.busy:
+                self._resume.add(dims)
+                r.cancel()
+
+    def _resume_jobs(self) -> None:
+        todo, self._resume = self._resume, set()
+        for dims in sorted(todo):
+            self.compute(dims)
 
     def run_defaults(self) -> None:
         self._started = True

@@ -72,6 +72,9 @@ class OptimLab(Lab):
         super().__init__(parent)
         self._started = False
         self._refit_pending = False
+        self._resume: set[str] = set()
+        self._rs_local = False
+        self._gd_kind = "pick"
         self._parts_drawn: set[str] = set()
         # ---- shared settings
         self.loss = QComboBox()
@@ -284,13 +287,35 @@ class OptimLab(Lab):
             self._started = True
             # after the current event: a lab being built gets its dataset first (no wasted job)
             QTimer.singleShot(0, self.run_defaults)
+        elif self._resume:
+            QTimer.singleShot(0, self._resume_jobs)
+
+    def hideEvent(self, event):  # noqa: N802
+        """A lab off screen does not hold the labs' two shared worker threads: its running jobs stop
+        here and start again when it is shown."""
+        super().hideEvent(event)
+        for name, r in (("gd", self.gd_runner), ("search", self.rs_runner), ("cost", self.cost_runner)):
+            if r.busy:
+                self._resume.add(name)
+                r.cancel()
+
+    def _resume_jobs(self) -> None:
+        todo, self._resume = self._resume, set()
+        if "gd" in todo:
+            (self.run_gd if self._gd_kind == "curves" else self.run_pick)()
+        cost_done = self.cost_result is not None and len(self.cost_result[0]) == len(COST_DIMS)
+        if "search" in todo:
+            self.run_search(local=self._rs_local, with_cost=not cost_done and "cost" not in todo)
+        if "cost" in todo:
+            self.run_cost()
 
     def run_defaults(self) -> None:
         """Compute every part's default result in the background (quick ones first)."""
         self._started = True
+        # the labs share two worker threads: the sweep in one, the search (timing the numerical
+        # gradient on the same images first) in the other
         self.run_pick()
-        self.run_search()
-        self.run_cost()
+        self.run_search(with_cost=True)
 
     def _drawn(self, part: str) -> None:
         self._refit()
@@ -310,10 +335,9 @@ class OptimLab(Lab):
         if self._started and dataset is not old:
             self.run_pick()
             if _image_key(old) is not _image_key(dataset):      # the image parts' data changed
-                self.run_search()
+                self.run_search(with_cost=True)
                 if self.ng_example.currentIndex() == NG_REAL:
                     self.run_numerical()
-                self.run_cost()
 
     def data(self):
         """The loaded data for the learning-rate curves: ``(X, y, num_classes, name)``."""
@@ -382,7 +406,11 @@ class OptimLab(Lab):
         self.search_runs = []
         self.search_accuracies = []
 
-    def run_search(self, local: bool = False) -> None:
+    def run_search(self, local: bool = False, with_cost: bool = False) -> None:
+        """Random search over the seeds (or one random local search) on the image set, drawn every
+        50 tries.  ``with_cost``: the job also times the numerical gradient (1 and 10 dimensions
+        before the search, 100 after its first seed), so that the lab's first frame does not wait
+        for a third worker thread (the labs share two)."""
         try:
             scale = _float_text(self.scale, "scale")
         except ValueError as exc:
@@ -392,6 +420,10 @@ class OptimLab(Lab):
         trials, seed0, loss = self.trials.value(), self.seed.value(), self.loss.currentText()
         n, seeds = self.n_train.value(), (1 if local else self.n_seeds.value())
         self._clear_search()
+        if with_cost:
+            self.cost_runner.cancel()
+            self._reset_cost()
+        cost = self._cost_steps(dataset, n, loss, seed0) if with_cost else None
         set_title(self.rs_plot, "Random local search" if local else "Random search")
         self._rs_local = local
 
@@ -404,11 +436,14 @@ class OptimLab(Lab):
                     "split": split, "n_eval": len(ye), "trials": trials, "seeds": seeds, "scale": scale,
                     "loss": loss, "raw": getattr(d, "preprocess", "none") == "none"}
             runs = []
+            if cost is not None:
+                for res in cost(job, (1, 10)):
+                    job.partial(("cost", res))
             for k in range(seeds):
                 seed = seed0 + k
 
                 def prog(t, losses, best, k=k, seed=seed):
-                    job.partial((info, list(runs), seed, list(losses), list(best)))
+                    job.partial(("search", info, list(runs), seed, list(losses), list(best)))
                     job.progress((k + t / trials) / seeds)
 
                 if local:
@@ -426,9 +461,12 @@ class OptimLab(Lab):
                     r = L.random_search_fast(X, y, Xe, ye, d.num_classes, trials=trials, scale=scale, seed=seed,
                                              loss=loss, batch=50, progress=prog, cancel=lambda: job.cancelled)
                 runs.append((seed, r))
-                job.partial((info, list(runs), None, [], []))
+                job.partial(("search", info, list(runs), None, [], []))
                 if job.cancelled:
                     break
+                if cost is not None and k == 0:
+                    for res in cost(job, (100,)):
+                        job.partial(("cost", res))
             return info, runs
 
         self.rs_label.setText("Searching…")
@@ -482,7 +520,10 @@ class OptimLab(Lab):
                 "the lecture 15.5 % (50,000 images, one run). Grey: each try's loss; lines: best so far per seed.")
 
     def _rs_partial(self, p) -> None:
-        info, runs, seed, losses, best = p
+        if p[0] == "cost":
+            self._cost_show(p[1])
+            return
+        _, info, runs, seed, losses, best = p
         self._show_runs(info, runs, seed, losses, best)
         self.rs_label.setText(self._rs_caption(info, runs, False))
         if seed is not None and best:
@@ -528,6 +569,7 @@ class OptimLab(Lab):
             return ("pick", L.pick_learning_rates(X, y, C, loss=loss, steps=steps, seed=seed, on_run=on_run,
                                                   progress=job.progress, cancel=lambda: job.cancelled))
 
+        self._gd_kind = "pick"
         self.gd_label.setText(f"Sweeping learning rates on {name} ({len(y)} examples, {steps} steps each)…")
         self.gd_runner.start(work)
 
@@ -555,6 +597,7 @@ class OptimLab(Lab):
                 job.partial(("curves", dict(out), steps, reg))
             return ("curves", out, steps, reg)
 
+        self._gd_kind = "curves"
         self.gd_label.setText("Running…")
         self.gd_runner.start(work)
 
@@ -725,24 +768,42 @@ class OptimLab(Lab):
                                   "max(0, ·) can raise it for the SVM).")
 
     # ------------------------------------------------------------------ cost
-    def run_cost(self) -> None:
-        dataset, n, loss, seed = self.dataset, self.n_train.value(), self.loss.currentText(), self.seed.value()
+    def _reset_cost(self) -> None:
         self.cost_num.setData([], [])
         self.cost_ana.setData([], [])
+        self.cost_result = None
+        self.cost_label.setText("Timing the numerical gradient…")
+
+    def _cost_steps(self, dataset, n, loss, seed):
+        """``steps(job, dims) -> iterator of results``: times the centered numerical gradient over the
+        first ``d`` entries of W for each ``d`` in ``dims`` (run in a worker; results accumulate)."""
+        state = {"rows": [], "model": None}
+
+        def steps(job, dims):
+            if state["model"] is None:
+                d, _note, X, y = self._image_data(dataset, n)
+                state.update(model=L.linear_model_for(X, d.num_classes, loss, seed, scale=1e-4),
+                             X=X, y=y, name=d.name)
+            model, X, y = state["model"], state["X"], state["y"]
+            for k in dims:
+                r, ana, P = L.numerical_gradient_cost(model, X, y, dims=(k,), cancel=lambda: job.cancelled)
+                state["rows"] += r
+                yield (list(state["rows"]), ana, P, state["name"], len(y))
+        return steps
+
+    def run_cost(self) -> None:
+        dataset, n, loss, seed = self.dataset, self.n_train.value(), self.loss.currentText(), self.seed.value()
+        self._reset_cost()
+        steps = self._cost_steps(dataset, n, loss, seed)
 
         def work(job):
-            d, note, X, y = self._image_data(dataset, n)
-            model = L.linear_model_for(X, d.num_classes, loss, seed, scale=1e-4)
-            rows, ana, P = [], 0.0, model.num_params
-            for k, dims in enumerate(COST_DIMS):
-                r, ana, P = L.numerical_gradient_cost(model, X, y, dims=(dims,), cancel=lambda: job.cancelled)
-                rows += r
-                job.progress((k + 1) / 3)
-                if k < 2:
-                    job.partial((list(rows), ana, P, d.name, len(y)))
-            return (rows, ana, P, d.name, len(y))
+            res = None
+            for k, res in enumerate(steps(job, COST_DIMS)):
+                job.progress((k + 1) / len(COST_DIMS))
+                if k < len(COST_DIMS) - 1:
+                    job.partial(res)
+            return res
 
-        self.cost_label.setText("Timing the numerical gradient…")
         self.cost_runner.start(work)
 
     def _cost_show(self, res) -> None:
