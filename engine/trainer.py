@@ -363,7 +363,7 @@ class Trainer:
                 "rng": self.rng.bit_generator.state,
                 "perm": self._perm.copy(),
                 "history": self.history.to_dict(),
-                "initial": list(self.initial),
+                "initial": list(self.initial), "initial_from_init": self._initial_from_init,
                 **{k: getattr(self, k) for k in self._STATE_FIELDS}}
 
     def load_state_dict(self, state: dict) -> None:
@@ -381,6 +381,7 @@ class Trainer:
             setattr(self, k, state[k])
         if state.get("initial") is not None:
             self.initial = tuple(float(v) for v in state["initial"])
+            self._initial_from_init = bool(state.get("initial_from_init", False))
         else:
             self.compute_initial()
 
@@ -402,6 +403,6 @@ class Trainer:
         return {"train_accuracy": tr[3], "val_accuracy": va[3], "test_accuracy": te[3],
                 "final_loss": tr[0], "data_loss": tr[1], "reg_loss": tr[2],
                 "val_loss": va[0], "steps": self.steps, "epochs": round(self.epoch, 4),
-                "seconds": round(self.seconds, 4),
-                "initial_loss": self.initial[0], "initial_data_loss": self.initial[1], "diverged": self.diverged, "reason": self.reason,
+                "seconds": round(self.seconds, 4), "initial_loss": self.initial[0],
+                "initial_data_loss": self.initial[1], "diverged": self.diverged, "reason": self.reason,
                 "parameters": self.model.num_params}

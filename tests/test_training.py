@@ -253,4 +253,4 @@ def test_initial_follows_reset_new_weights_and_state():
     assert "already fit" in t.sanity_check() and "tanh init" not in t.sanity_check()
     other = small_trainer()
     other.load_state_dict(t.state_dict())
-    assert other.initial == t.initial
+    assert other.initial == t.initial and other.sanity_check() == t.sanity_check()
