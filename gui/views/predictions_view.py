@@ -108,7 +108,7 @@ class PredictionsView(QWidget):
         acc.invertY(True)           # row k of the matrix: the same y, the same direction
         acc.setYLink(cm)
         acc.hideAxis("left")
-        acc.setXRange(0, 1.3, padding=0)
+        acc.setXRange(-0.03, 1.3, padding=0)     # (the 0 tick label shows)
         acc.setMouseEnabled(False, False)
         acc.setMenuEnabled(False)
         acc.hideButtons()
