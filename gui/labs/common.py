@@ -1,6 +1,20 @@
 """Shared pieces of the lecture labs: projector-friendly plots, export buttons, matrix
 editors and a QThreadPool job runner (progress, partial results, cancellation, stale
-results dropped by run id)."""
+results dropped by run id).
+
+Theme and scale (View > Theme, Ctrl+= / Ctrl+-) reach a lab through this module:
+
+* plots made by :func:`make_plot` (and legends by :func:`add_legend`) restyle themselves when
+  ``gui.style.apply()`` emits ``gui.style.notifier().changed``: background, axes, title (any
+  ``setTitle`` call takes the theme's colour and the scaled size), legend text, tick fonts, and
+  the widths and sizes of the lines and markers already drawn (by the ratio of the scales);
+* :func:`pen` and :func:`px` give widths and marker sizes at the current scale, :func:`big_font`
+  a font at the current scale (TextItems), :func:`fg` the plots' text colour;
+* :func:`label` text (``delta`` included) and the tables follow the window's style sheet;
+* anything drawn with a fixed colour (a "#000" text, a "#fff3e0" box) should read the theme
+  (``gui.style.FG``, ``gui.style.color("slip_bg")``) and re-apply it in a slot connected to
+  ``gui.style.notifier().changed``.
+"""
 from __future__ import annotations
 
 import threading
