@@ -97,3 +97,21 @@ def test_decision_regions_legend_sits_above_the_plot(qtbot, window):
     for pts in (v.train_pts, v.test_pts):                        # every point is in the data area
         for p in pts.points():
             assert data.contains(v.plot.vb.mapViewToScene(p.pos()))
+
+
+def test_regions_legend_follows_the_font_scale(qtbot, window):
+    """Ctrl+= grows the regions legend's text with everything else, and it stays above the plot."""
+    w = window
+    w.tabs.setCurrentWidget(w.regions_view)
+    w._redraw(force=True)
+    v = w.regions_view
+    h1 = v.legend.items[0][1].boundingRect().height()
+    try:
+        w.set_scale(2.0)
+        w._redraw(force=True)
+        qtbot.wait(30)
+        h2 = v.legend.items[0][1].boundingRect().height()
+        assert h2 > 1.6 * h1
+        assert v.legend.sceneBoundingRect().bottom() <= v.plot.vb.sceneBoundingRect().top()
+    finally:
+        w.set_scale(1.0)

@@ -151,6 +151,16 @@ class DecisionRegionsView(QWidget):
                              "score; brighter = more confident")
         return drew
 
+    def restyle(self) -> None:
+        """A new font scale or theme: axes, legend text and the message in the current look."""
+        style.style_plot(self.plot, "", "x₂", "x₁")
+        size = f"{style.font_pt(-1):.0f}pt"
+        self.legend.setLabelTextSize(size)
+        for _, label in self.legend.items:       # (size and colour apply to new text only)
+            label.setText(getattr(label, "full_text", label.text), size=size, color=style.FG)
+        self.message.setColor(style.FG)
+        fit_legend(self.legend, self.pw.width() - 20)
+
     def eventFilter(self, obj, ev) -> bool:
         if ev.type() == QEvent.Resize:
             fit_legend(self.legend, self.pw.width() - 20)
