@@ -24,7 +24,7 @@ from .panels.architecture import ArchitecturePanel
 from .panels.dataset import DatasetPanel
 from .panels.loss import LossPanel
 from .panels.training import TrainingPanel
-from .undo import SetConfigValue, get_path, set_path
+from .undo import ReplaceConfig, SetConfigValue, get_path, set_path
 from .views.loss_view import LossView
 from .views.predictions_view import PredictionsView
 from .views.regions_view import DecisionRegionsView
@@ -325,6 +325,26 @@ class MainWindow(QMainWindow):
             self.show_status(f"{name}: {describe_defaults(extra)} (the defaults that train on it; "
                              "change them in the panels)")
         return True
+
+    def apply_preset(self, key: str) -> None:
+        """Presets menu: the preset's whole configuration in one undoable step; its dataset loads, and
+        the tab that shows its point comes forward (the weight templates for a linear classifier)."""
+        from engine.presets import PRESETS
+        preset = PRESETS[key]
+        cfg = preset.config()
+        self.undo_stack.push(ReplaceConfig(self, self._cfg, cfg, f"preset {preset.title}"))
+        if not cfg.model.hidden:
+            self.tabs.setCurrentWidget(self.templates_view)
+        self.show_status(f"{preset.title}: loading {cfg.dataset.name} — press Space to train "
+                         f"({cfg.optim.epochs} epochs). Edit ▸ Undo brings back the previous settings.")
+
+    def apply_whole_config(self, cfg: ExperimentConfig) -> None:
+        """Called by ReplaceConfig: every setting at once, then one dataset load (which rebuilds the
+        network with the new settings)."""
+        self.controller.stop_and_wait()
+        self._cfg = cfg.copy()
+        self._reload_panels()
+        self.load_dataset()
 
     def apply_config_value(self, path: str, value) -> None:
         """Called by the undo commands: write the value and make it take effect."""
@@ -634,6 +654,15 @@ class MainWindow(QMainWindow):
         self.train_action = self._act(t, "&Train / pause", self._space_key, "Space")
         self._act(t, "&Step one minibatch", self._right_key, "Right")
         self._act(t, "&Reset (re-initialise with the seed)", self.reset_training, "R")
+        pr = mb.addMenu("&Presets")
+        from engine.presets import PRESETS
+        self.preset_actions = {}
+        for key, preset in PRESETS.items():
+            a = self._act(pr, preset.title.replace("&", "&&"), lambda _=False, k=key: self.apply_preset(k))
+            a.setStatusTip(preset.description)
+            a.setToolTip(preset.description)
+            self.preset_actions[key] = a
+        pr.setToolTipsVisible(True)
         v = mb.addMenu("&View")
         self._act(v, "&Larger fonts and lines", lambda: self.set_scale(style.SCALE * 1.15), "Ctrl+=")
         self._act(v, "&Smaller fonts and lines", lambda: self.set_scale(style.SCALE / 1.15), "Ctrl+-")

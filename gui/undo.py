@@ -50,3 +50,18 @@ class SetConfigValue(QUndoCommand):
 
     def undo(self) -> None:
         self.window.apply_config_value(self.path, self.old)
+
+
+class ReplaceConfig(QUndoCommand):
+    """The whole configuration replaced at once (a preset): undo brings back the previous one."""
+
+    def __init__(self, window, old, new, text: str):
+        super().__init__(text)
+        self.window = window
+        self.old, self.new = old.copy(), new.copy()
+
+    def redo(self) -> None:
+        self.window.apply_whole_config(self.new)
+
+    def undo(self) -> None:
+        self.window.apply_whole_config(self.old)

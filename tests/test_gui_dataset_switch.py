@@ -55,3 +55,27 @@ def test_back_to_a_toy_set_restores_the_demo_learning_rate(qtbot, window):
     demo = default_config()
     cfg = w.config()
     assert cfg.optim.lr == pytest.approx(demo.optim.lr) and cfg.dataset.preprocess == demo.dataset.preprocess
+
+
+def test_the_lecture_preset_in_one_click_trains_the_slides_classifier(qtbot, window):
+    """Presets ▸ Lecture: linear classifier on CIFAR-10 — every setting of the preset, its dataset
+    loaded, the Weight templates tab in front; trained through the window it beats chance by far
+    and every template is a 32×32×3 picture; one undo brings the spiral demo back."""
+    from engine.presets import PRESETS
+    w = window
+    before = w.config()
+    w.preset_actions["lecture-linear-cifar10"].trigger()
+    qtbot.waitUntil(_loaded(w, "cifar10-4k"), timeout=20000)
+    assert w.config().to_dict() == PRESETS["lecture-linear-cifar10"].config().to_dict()
+    assert w.tabs.currentWidget() is w.templates_view
+    t = w.controller.trainer
+    assert list(t.model.params) == ["W1", "b1"] and t.model.params["W1"].shape == (3072, 10)
+    w.start_training()
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=60000)   # the preset's 15 epochs
+    assert t.history.val_acc and t.history.val_acc[-1] > 0.25           # chance is 0.10
+    qtbot.waitUntil(lambda: len(w.templates_view.items) == 10, timeout=5000)   # the ten class templates
+    img = w.templates_view.items[0].image
+    assert img is not None and img.shape[:2] == (32, 32)
+    w.undo_stack.undo()
+    qtbot.waitUntil(_loaded(w, "spiral"), timeout=20000)
+    assert w.config().to_dict() == before.to_dict()
