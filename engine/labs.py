@@ -277,7 +277,7 @@ def random_search_fast(X, y, X_eval, y_eval, num_classes: int, trials: int = 100
     ``b = scale·randn(C)`` per trial — the lecture's ``randn(10, 3073) · 0.0001`` with the bias
     as its last column), so the same losses up to float32 rounding (scores in float32: the
     search only compares losses).  ``progress(trials done, losses, best so far)`` after each
-    batch; ``cancel()`` True stops after the current batch (the best so far is kept)."""
+    batch (the first has at most 10 tries); ``cancel()`` True stops after the current batch (the best so far is kept)."""
     X = np.asarray(X)
     y = np.asarray(y, dtype=np.intp)
     D, C = X.shape[1], num_classes
@@ -291,7 +291,7 @@ def random_search_fast(X, y, X_eval, y_eval, num_classes: int, trials: int = 100
     t = 0
     with np.errstate(over="ignore", invalid="ignore"):
         while t < trials:
-            k = min(batch, trials - t)
+            k = min(batch if t else min(batch, 10), trials - t)     # (a small first batch: drawn at once)
             Ws = np.empty((k, D + 1, C), dtype=np.float64)
             for i in range(k):                      # the engine's order: W1 then b1
                 Ws[i, :D] = rng.standard_normal((D, C)) * scale

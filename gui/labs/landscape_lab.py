@@ -281,7 +281,8 @@ class LandscapeLab(Lab):
             self.curve.setData(s.alphas[ok], s.losses[ok])
             self.center_pt.setData([0.0], [s.center])
             j = int(np.nanargmin(s.losses))
-            set_title(self.plot1, f"1-D slice: L(W) = {s.center:.4g}, lowest {s.losses[j]:.4g} at a = {s.alphas[j]:.2f}")
+            set_title(self.plot1, f"1-D slice: L(W) = {s.center:.4g}, lowest {s.losses[j]:.4g} "
+                                  f"at a = {s.alphas[j]:.2f}")
             self.info1.setText(f"L(W) = {s.center:.4f} (red dot); range {np.nanmin(s.losses):.4f} … "
                                f"{np.nanmax(s.losses):.4f}: straight pieces joined at kinks (the hinge's max(0, ·)).")
             self._drawn(1)

@@ -33,13 +33,6 @@ COST_DIMS = (1, 10, 100)
 LR_COLORS = (COLORS[0], COLORS[2], COLORS[1])
 
 
-def _nice(v: float) -> float:
-    """Round to two significant digits."""
-    if v <= 0 or not math.isfinite(v):
-        return v
-    return float(f"{v:.2g}")
-
-
 def _float_text(edit: QLineEdit, what: str) -> float:
     try:
         v = float(edit.text().replace("−", "-"))
@@ -113,6 +106,7 @@ class OptimLab(Lab):
                          self.rs_progress))
         plots = QHBoxLayout()
         self.rs_plot = make_plot("", "try", "loss")
+        self.rs_plot.setToolTip("Grey: the loss of each try (the current seed); lines: the best so far, one per seed")
         self.rs_points = pg.ScatterPlotItem(size=px(5), brush=pg.mkBrush(138, 143, 152, 150), pen=None)
         self.rs_plot.addItem(self.rs_points)
         self.rs_best: list = []
@@ -198,6 +192,7 @@ class OptimLab(Lab):
         bl.addWidget(self.ng_table, 1, 0)
         self.cost_plot = make_plot("Cost: numerical (red) vs analytic (green)", "dimensions nudged", "seconds")
         self.cost_plot.getPlotItem().setLogMode(True, True)
+        self.cost_plot.getAxis("bottom").setTicks([[(float(np.log10(d)), f"{d:g}") for d in (1, 10, 100, 1000)]])
         self.cost_num = self.cost_plot.plot([], [], pen=pen(COLORS[1]), symbol="o", symbolSize=px(10),
                                             symbolBrush=COLORS[1], name="numerical")
         self.cost_ana = self.cost_plot.plot([], [], pen=pen(COLORS[2], style=Qt.DashLine),
@@ -227,6 +222,7 @@ class OptimLab(Lab):
         self.rs_runner.failed.connect(lambda m: self.rs_label.setText(f"Random search: {m}"))
         self.rs_runner.progress.connect(lambda f, m: self.rs_progress.setValue(int(100 * f)))
         self.pick_button.clicked.connect(self.run_pick)
+        self.loss.currentIndexChanged.connect(lambda _i: self._started and self.run_pick())
         self.gd_button.clicked.connect(self.run_gd)
         self.gd_runner.partial.connect(self._gd_partial)
         self.gd_runner.finished.connect(self._gd_done)
@@ -258,13 +254,19 @@ class OptimLab(Lab):
 
     def _fit_captions(self) -> None:
         """Give each word-wrapped caption the height its text needs at its width (a layout asks a
-        wrapped label for too little, and the caption would be drawn over the plot above it)."""
+        wrapped label for too little, and the caption would be drawn over the plot above it); the
+        scroll area holding the lab is asked to fit it again."""
+        changed = False
         for lab in self._captions():
             w = lab.width()
             if w > 50:
                 h = lab.heightForWidth(w)
                 if h > 0 and h != lab.minimumHeight():
                     lab.setMinimumHeight(h)
+                    changed = True
+        holder = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
+        if changed and hasattr(holder, "fit"):
+            holder.fit()
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
@@ -350,7 +352,9 @@ class OptimLab(Lab):
     def reset(self) -> None:
         for r in self.runners:
             r.cancel()
+        self.loss.blockSignals(True)        # (run_defaults below re-runs everything once)
         self.loss.setCurrentText("svm")
+        self.loss.blockSignals(False)
         self.seed.setValue(0)
         self.n_train.setValue(500)
         self.trials.setValue(L.LECTURE_SEARCH_TRIALS)
@@ -381,9 +385,12 @@ class OptimLab(Lab):
 
     @staticmethod
     def _slip_text() -> str:
-        """One line on the slide's printout slip; the whole corrected printout in the tooltip."""
-        return ("⚠ The slide's printout: attempts 2 and 3 lower the loss (8.044034, 8.278948) but it still prints "
-                "“best 8.959668”; by its own code the best is <b>8.044034</b> from attempt 2 on.")
+        """The slide's printout with the correction (as the Score function lab flags its slip)."""
+        fixed = L.printout_corrected()
+        printed = ", ".join(f"{p:.6f}" for _n, _l, p, _b in fixed)
+        right = ", ".join(f"<b>{b:.6f}</b>" if abs(p - b) > 5e-7 else f"{b:.6f}" for _n, _l, p, b in fixed)
+        return (f"⚠ Slide's printout, “best” after attempts 0–4: {printed}; by its own code: {right} — "
+                "attempts 2 and 3 lower the loss (8.044034, 8.278948) but the slide keeps 8.959668.")
 
     @staticmethod
     def _slip_tooltip() -> str:
@@ -517,7 +524,7 @@ class OptimLab(Lab):
         chance = 100.0 / max(info["C"], 1)
         return (head + f" Best W on the {info['n_eval']:,} {info['split']} images: <b>{spread}</b> "
                 f"({len(accs)} seed{'s' if len(accs) > 1 else ''}{'' if done else ' so far'}) — chance {chance:.0f} %, "
-                "the lecture 15.5 % (50,000 images, one run). Grey: each try's loss; lines: best so far per seed.")
+                "the lecture 15.5 % (50,000 images, one run).")
 
     def _rs_partial(self, p) -> None:
         if p[0] == "cost":
@@ -632,8 +639,11 @@ class OptimLab(Lab):
             texts.append(f"<span style='color:{LR_COLORS[k]}'>■ <b>{LR_NAMES[k]}</b></span> α = {lr:.2g}: {text}")
         self._gd_fit_y()
         name, n = getattr(self, "_gd_info", ("", 0))
-        self.gd_label.setText("<br>".join(texts) + f"<br>{name}, {n} examples; L = data loss + λ‖W‖², a small "
-                              f"λ = {reg:g} (1e-5·mean ‖x‖²) so that on separable data a huge step is not rewarded.")
+        self.gd_label.setText("<br>".join(texts) + f"<br>{name}, {n} examples; L = data loss + λ‖W‖², "
+                              f"λ = {reg:g} (small: 1e-5·mean ‖x‖²).")
+        self.gd_label.setToolTip("The small L2 term gives the loss a bottom: without it a linear classifier on "
+                                 "separable data (gaussians, digits) keeps lowering the loss by growing W, so the "
+                                 "largest step would end lowest and nothing would be too high.")
         self._drawn("gd")
 
     def _gd_done(self, res) -> None:
@@ -645,7 +655,7 @@ class OptimLab(Lab):
                 e.setText(f"{v:.3g}")
             out = {lr: p.runs[lr] for lr in p.rates}
             self._gd_curves(out, p.steps, p.reg_strength, [p.label(lr) for lr in p.rates])
-            self.gd_label.setText(self.gd_label.text() + f" Picked by a sweep of {len(p.runs)} rates (grey): good "
+            self.gd_label.setText(self.gd_label.text() + f" Rates from a sweep of {len(p.runs)} (grey): good "
                                   "ends lowest, too low is 100× smaller, too high the next larger one that diverges "
                                   "or ends clearly higher.")
         else:
