@@ -362,10 +362,13 @@ def mean_sd(values) -> tuple[float, float]:
 def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps: int = 50,
                           seed: int = 0, loss: str = "softmax", scale: float = 1e-4,
                           progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                          reg_strength: float = 0.0) -> dict[float, list[float]]:
+                          reg_strength: float = 0.0,
+                          on_losses: Callable[[float, list[float]], None] | None = None,
+                          every: int = 10) -> dict[float, list[float]]:
     """Full-batch gradient descent ``W ← W − α ∇L`` from the same seeded start for each
     learning rate; returns ``{lr: losses}`` (a list stops early when the loss diverges: not
-    finite, above 1e12, or above 100× its start).  ``reg_strength`` > 0 adds ``λ Σ W²``."""
+    finite, above 1e12, or above 100× its start).  ``reg_strength`` > 0 adds ``λ Σ W²``;
+    ``on_losses(lr, losses so far)`` every ``every`` steps (to draw a long run as it goes)."""
     out: dict[float, list[float]] = {}
     total = len(lrs) * steps
     done = 0
@@ -381,6 +384,8 @@ def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps:
                 done += 1
                 if progress is not None:
                     progress(done / total)
+                if on_losses is not None and len(losses) % every == 0 and len(losses) < steps:
+                    on_losses(lr, list(losses))
                 if not math.isfinite(L) or L > 1e12 or L > DIVERGED_FACTOR * max(abs(losses[0]), 1e-6):
                     break
                 for name, g in model.grads.items():
@@ -467,7 +472,8 @@ class RatePick:
 def pick_learning_rates(X, y, num_classes: int, loss: str = "svm", steps: int = 100, seed: int = 0,
                         scale: float = 1e-4, reg_strength: float | None = None,
                         on_run: Callable[[float, list[float]], None] | None = None,
-                        progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> RatePick:
+                        progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                        on_step: Callable[[float, list[float]], None] | None = None) -> RatePick:
     """Pick "too low / good / too high" learning rates for full-batch gradient descent on
     ``(X, y)`` by a short sweep over the log grid ``g₀ · 10^(k/2)``, ``g₀ = 1 / mean ‖x‖²``
     (so the grid follows the data's scale: raw pixels and 2-D points alike).
@@ -480,7 +486,8 @@ def pick_learning_rates(X, y, num_classes: int, loss: str = "svm", steps: int = 
     Every run starts from the same seeded W (``scale · randn``) and is a real run of
     :func:`gradient_descent_runs` with ``steps`` steps, so the three curves the lab draws are
     the sweep's own.  The sweep walks up from ``g₀`` until a rate diverges, down until the end
-    loss stops improving, then adds the "too low" run; ``on_run(lr, losses)`` after each run.
+    loss stops improving, then adds the "too low" run; ``on_run(lr, losses)`` after each run,
+    ``on_step(lr, losses so far)`` every 10 steps within one.
     """
     X = np.asarray(X, dtype=np.float64)
     if reg_strength is None:
@@ -497,7 +504,8 @@ def pick_learning_rates(X, y, num_classes: int, loss: str = "svm", steps: int = 
         if k not in runs:
             lr = rate(k)
             r = gradient_descent_runs(X, y, num_classes, lrs=(lr,), steps=steps, seed=seed, loss=loss,
-                                      scale=scale, cancel=cancel, reg_strength=reg_strength)[lr]
+                                      scale=scale, cancel=cancel, reg_strength=reg_strength,
+                                      on_losses=on_step)[lr]
             runs[k] = r
             if on_run is not None:
                 on_run(lr, r)

@@ -283,3 +283,11 @@ def test_landscape_partial_results(toy):
     assert parts and np.isnan(parts[0].losses[-1]).all() and not np.isnan(parts[0].losses[0]).any()
     np.testing.assert_array_equal(parts[-1].losses[:len(parts)], s.losses[:len(parts)])
     assert not np.isnan(s.losses).any()
+
+
+def test_gradient_descent_reports_long_runs_as_they_go(toy):
+    seen = []
+    r = L.gradient_descent_runs(toy.X_train, toy.y_train, 3, lrs=(0.5,), steps=35,
+                                on_losses=lambda lr, ls: seen.append((lr, ls)))
+    assert [len(ls) for _, ls in seen] == [10, 20, 30]
+    assert all(lr == 0.5 and ls == r[0.5][:len(ls)] for lr, ls in seen)

@@ -12,6 +12,7 @@ have drawn)."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -573,8 +574,17 @@ class OptimLab(Lab):
         def work(job):
             def on_run(lr, losses):
                 job.partial(("run", lr, list(losses)))
+
+            last = [time.perf_counter()]
+
+            def on_step(lr, losses):        # a long run (big data) is drawn as it goes, 5 times a second
+                now = time.perf_counter()
+                if now - last[0] > 0.2:
+                    last[0] = now
+                    job.partial(("step", lr, losses))
             return ("pick", L.pick_learning_rates(X, y, C, loss=loss, steps=steps, seed=seed, on_run=on_run,
-                                                  progress=job.progress, cancel=lambda: job.cancelled))
+                                                  on_step=on_step, progress=job.progress,
+                                                  cancel=lambda: job.cancelled))
 
         self._gd_kind = "pick"
         self.gd_label.setText(f"Sweeping learning rates on {name} ({len(y)} examples, {steps} steps each)…")
@@ -609,13 +619,19 @@ class OptimLab(Lab):
         self.gd_runner.start(work)
 
     def _gd_partial(self, p) -> None:
-        if p[0] == "run":
-            _, lr, losses = p
+        if p[0] in ("run", "step"):         # a sweep run, finished or (a long one) as it goes
+            kind, lr, losses = p
             arr = np.asarray(losses, dtype=np.float64)
             ok = np.isfinite(arr)
-            it = self.gd_plot.plot(np.arange(len(arr))[ok], arr[ok], pen=pen(COLORS[9], 1))
-            it.setZValue(-5)
-            self.gd_sweep_items.append(it)
+            live = getattr(self, "_gd_live", None)
+            if live is not None and live[0] == lr and live[1] in self.gd_sweep_items:
+                it = live[1]
+                it.setData(np.arange(len(arr))[ok], arr[ok])
+            else:
+                it = self.gd_plot.plot(np.arange(len(arr))[ok], arr[ok], pen=pen(COLORS[9], 1))
+                it.setZValue(-5)
+                self.gd_sweep_items.append(it)
+            self._gd_live = (lr, it) if kind == "step" else None
             self._gd_fit_y()
             self._drawn("gd")
         else:
