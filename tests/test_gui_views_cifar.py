@@ -202,3 +202,37 @@ def test_step_0_shows_the_initial_loss_and_the_sanity_check(qtbot, window, loss,
     assert "sanity check" in w.status.text() and check in w.status.text()
     w.step_once()                                             # the point stays at step 0
     assert math.isfinite(w.state.history["loss"][0]) and v.c_initial.getData()[1][0] == pytest.approx(t.initial[0])
+
+
+def test_cifar_predictions_fit_a_projector_at_scale_2_without_scrolling(qtbot, window):
+    """At font scale 2 with the panels hidden (a projector), the whole Predictions view fits the
+    1600×1000 window: the gallery moves beside the matrix, no scroll bar, nothing overprinted."""
+    w = window
+    _load_cifar_linear_svm(qtbot, w)
+    try:
+        w.set_scale(2.0)
+        for d in w.docks.values():
+            d.hide()
+        _show(qtbot, w, w.predictions_view)
+        v = w.predictions_view
+        qtbot.waitUntil(lambda: v._key is not None and v._key[-1], timeout=3000)   # side by side
+        w._redraw(force=True)
+        w.grab()
+        vp = v.scroll.viewport()
+        assert v.glw.minimumWidth() <= vp.width() and v.glw.minimumHeight() <= vp.height()
+        assert not v.scroll.verticalScrollBar().isVisible() and not v.scroll.horizontalScrollBar().isVisible()
+        cm = v.confusion[0]
+        g = v.gallery_grid
+        assert g.shown >= 2 and g.cols == 1
+        drawn = cm.getAxis("left").drawn + cm.getAxis("bottom").drawn
+        assert len(drawn) == 20 and not _overlaps(drawn)
+        for r, _ in drawn:                                   # every name inside the visible view
+            top_left = v.glw.mapFromScene(r.topLeft())
+            bottom_right = v.glw.mapFromScene(r.bottomRight())
+            assert 0 <= top_left.x() and bottom_right.x() <= vp.width() + 1
+            assert 0 <= top_left.y() and bottom_right.y() <= vp.height() + 1
+        tiles = g.tile_rects()
+        assert not _overlaps([(r, f"tile {i}") for i, r in enumerate(tiles)] +
+                             [(r, f"label {i}") for i, r in enumerate(g.label_rects())] + drawn)
+    finally:
+        w.set_scale(1.0)

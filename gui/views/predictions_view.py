@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -43,6 +43,7 @@ class PredictionsView(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.NoFrame)
         self.scroll.setWidget(self.glw)
+        self.scroll.viewport().installEventFilter(self)
         lay.addWidget(self.scroll, 1)
         self.cmap = style.sequential_cmap()
         self.confusion = None
@@ -65,7 +66,20 @@ class PredictionsView(QWidget):
         self._key = None
         self._dirty = True
 
-    def _build(self, c: int, names, gallery: bool, points: bool = False) -> None:
+    def _side(self) -> bool:
+        """The gallery beside the matrix: a view much wider than high (a large font scale on a
+        projector), where a row under the matrix would leave the names no room."""
+        vp = self.scroll.viewport()
+        return vp.width() > 1.45 * vp.height()
+
+    def eventFilter(self, obj, ev) -> bool:
+        if ev.type() == QEvent.Resize and self._key is not None and self._key[-1] != self._side():
+            self._key = None        # rebuilt with the gallery where it fits, at the next refresh
+            self._dirty = True
+        return False
+
+    def _build(self, c: int, names, gallery: bool, points: bool = False, side: bool = False,
+               digits: int = 3) -> None:
         g = self.glw
         g.clear()
         fm = QFontMetricsF(label_font())
@@ -81,7 +95,7 @@ class PredictionsView(QWidget):
         cm.setMouseEnabled(False, False)
         cm.setMenuEnabled(False)
         cm.hideButtons()
-        counts = QFontMetricsF(label_font(-2)).horizontalAdvance("000") + 8
+        counts = QFontMetricsF(label_font(-2)).horizontalAdvance("0" * digits) + 8   # the widest count
         cell = max(fm.height() * 1.1, counts)
         cm.vb.setMinimumSize(c * cell, c * cell)
         img = pg.ImageItem(axisOrder="row-major")
@@ -127,23 +141,33 @@ class PredictionsView(QWidget):
             values.append(t)
         g.ci.layout.setColumnStretchFactor(0, 3)
         g.ci.layout.setColumnStretchFactor(1, 1)
-        # Gallery: as many examples as fit in one row, each with the same size; on 2-D data each
-        # is its point (ringed) on a small scatter of the validation set
-        vb = g.addViewBox(row=1, col=0, colspan=2, enableMouse=False)
+        # Gallery: as many examples as fit, each with the same size — in a row under the matrix,
+        # or (a wide, low view: a large font scale on a projector) in a column beside it; on 2-D
+        # data each is its point (ringed) on a small scatter of the training set
         widest = max([fm.horizontalAdvance(f"✗ {n[:GALLERY_CHARS]}") for n in names] +
                      [fm.horizontalAdvance(f"{n[:GALLERY_CHARS]} -00.00") for n in names])
-        grid = TileGrid(vb, GALLERY, label_lines=4, label_above=True, font_extra=-1.0,
-                        min_col_width=widest + 4, one_row=True)
-        gh = grid.label_h + fm.height() * (4 if points else 3) + 3 * TileGrid.GAP
-        vb.setMinimumHeight(gh)
-        vb.setMaximumHeight(gh * (2.6 if points else 1.6))
+        if side:
+            vb = g.addViewBox(row=0, col=2, enableMouse=False)
+            grid = TileGrid(vb, GALLERY, label_lines=4, label_above=True, font_extra=-1.0,
+                            min_col_width=widest + 4, one_column=True, min_tile=fm.height() * 3)
+            vb.setMinimumWidth(widest + 2 * TileGrid.GAP + 8)
+            vb.setMaximumWidth(max(widest, fm.height() * 6) + 2 * TileGrid.GAP + 8)
+            g.ci.layout.setColumnStretchFactor(2, 1)
+        else:
+            vb = g.addViewBox(row=1, col=0, colspan=2, enableMouse=False)
+            grid = TileGrid(vb, GALLERY, label_lines=4, label_above=True, font_extra=-1.0,
+                            min_col_width=widest + 4, one_row=True)
+            gh = grid.label_h + fm.height() * (4 if points else 3) + 3 * TileGrid.GAP
+            vb.setMinimumHeight(gh)
+            vb.setMaximumHeight(gh * (2.6 if points else 1.6))
         cells = []
         for i in range(GALLERY):
             im = pg.ImageItem(axisOrder="row-major")
             im.setParentItem(grid.groups[i])
             cells.append(im)
-        g.ci.layout.setRowStretchFactor(0, 3)
-        g.ci.layout.setRowStretchFactor(1, 2 if points else 1)
+        if not side:
+            g.ci.layout.setRowStretchFactor(0, 3)
+            g.ci.layout.setRowStretchFactor(1, 2 if points else 1)
         self.confusion = (cm, img, texts)
         self.accuracy = (acc, bars, values)
         lay = g.ci.layout
@@ -211,9 +235,11 @@ class PredictionsView(QWidget):
         shape = tuple(d.input_shape)
         image = raw is not None or (len(shape) == 3 and int(np.prod(shape)) <= X.shape[1])
         points = not image and X.shape[1] >= 2
-        key = (c, tuple(d.class_names), d.name, points, style.SCALE)
+        side = self._side()
+        digits = len(str(int(np.bincount(y, minlength=c).max()))) if len(y) else 1
+        key = (c, tuple(d.class_names), d.name, points, style.SCALE, digits, side)
         if key != self._key:
-            self._build(c, d.class_names, True, points)
+            self._build(c, d.class_names, True, points, side, digits)
             self._key = key
         M = confusion_matrix(y, pred, c)
         cm, img, texts = self.confusion

@@ -65,7 +65,7 @@ class TileGrid:
 
     def __init__(self, vb: pg.ViewBox, n: int, *, label_lines: int = 1, label_above: bool = False,
                  slide: bool = False, font_extra: float = -1.0, min_col_width: float = 0.0,
-                 one_row: bool = False):
+                 one_row: bool = False, one_column: bool = False, min_tile: float = 0.0):
         self.vb = vb
         self.n = n
         self.label_lines = label_lines
@@ -73,6 +73,8 @@ class TileGrid:
         self.slide = slide
         self.min_col_width = min_col_width
         self.one_row = one_row      # as many tiles as fit in one row (min_col_width each), the rest hidden
+        self.one_column = one_column  # as many as fit in one column (tiles at least min_tile high)
+        self.min_tile = min_tile
         self.shown = n
         self.font = label_font(font_extra)
         self.fm = QFontMetricsF(self.font)
@@ -111,11 +113,15 @@ class TileGrid:
             cols = max(1, min(self.n, int((w - gap) // (max(self.min_col_width, 1.0) + gap))))
             rows = 1
             tile = max(0.0, min((w - (cols + 1) * gap) / cols, h - self.label_h - 2 * gap))
+        elif self.one_column:
+            cols = 1
+            rows = max(1, min(self.n, int((h - gap) // (self.label_h + max(self.min_tile, 1.0) + gap))))
+            tile = max(0.0, min(w - 2 * gap, (h - gap) / rows - self.label_h - gap))
         else:
             cols, rows, tile = grid_layout(self.n, w, h, self.label_h, gap, self.slide)
         self.shown = min(self.n, cols * rows)
         self.cols, self.rows, self.tile = cols, rows, tile
-        self.colw = max(tile, (w - (cols + 1) * gap) / cols) if self.one_row else tile
+        self.colw = max(tile, (w - (cols + 1) * gap) / cols) if (self.one_row or self.one_column) else tile
         cell_w = self.colw + gap
         cell_h = tile + self.label_h + gap
         x0 = (w - cols * cell_w + gap) / 2
