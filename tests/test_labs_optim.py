@@ -202,3 +202,21 @@ def test_a_hidden_lab_frees_the_workers_and_resumes_when_shown(labs, qtbot):
     labs.tabs.setCurrentWidget(optim.parentWidget().parentWidget())
     qtbot.waitUntil(lambda: optim.rs_runner.busy, timeout=5_000)
     assert not optim._resume
+
+
+def test_optim_lab_without_a_dataset_still_shows_every_part(qtbot):
+    from gui.labs.optim_lab import OptimLab
+    lab = OptimLab()
+    qtbot.addWidget(lab)
+    lab.n_train.setValue(100)
+    lab.n_seeds.setValue(1)
+    lab.gd_steps.setValue(30)
+    lab.resize(1600, 1000)
+    with qtbot.waitSignal(lab.first_result, timeout=30_000):
+        lab.show()
+    assert lab.has_result and "No dataset is loaded" in lab.rs_label.text()
+    qtbot.waitUntil(lambda: lab.pick is not None, timeout=30_000)
+    assert "cifar10-4k" in lab.gd_label.text()
+    p = lab.pick
+    assert p.final(p.good) < p.final(p.low) and p.final(p.good) < p.final(p.high)
+    lab.shutdown()

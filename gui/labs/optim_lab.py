@@ -343,12 +343,16 @@ class OptimLab(Lab):
                     self.run_numerical()
 
     def data(self):
-        """The loaded data for the learning-rate curves: ``(X, y, num_classes, name)``."""
-        d = self.dataset
-        if d is None:
-            raise RuntimeError("no dataset loaded")
-        n = min(self.n_train.value(), len(d.y_train))
-        return d.X_train[:n].astype(np.float64), d.y_train[:n], d.num_classes, d.name
+        """``load() -> (X, y, num_classes, name)`` for the learning-rate curves, to call in a worker:
+        the loaded data (its first "training examples used"), or the bundled CIFAR-10 when no
+        dataset is loaded."""
+        dataset, n = self.dataset, self.n_train.value()
+
+        def load():
+            d = dataset if dataset is not None else image_set_for(None)[0]
+            k = min(n, len(d.y_train))
+            return d.X_train[:k].astype(np.float64), d.y_train[:k], d.num_classes, d.name
+        return load
 
     def reset(self) -> None:
         for r in self.runners:
@@ -562,16 +566,13 @@ class OptimLab(Lab):
 
     def run_pick(self) -> None:
         """Sweep a log grid of learning rates on the loaded data and pick the three (drawn progressively)."""
-        try:
-            X, y, C, name = self.data()
-        except RuntimeError as exc:
-            self.gd_label.setText(str(exc))
-            return
+        load = self.data()
         steps, seed, loss = self.gd_steps.value(), self.seed.value(), self.loss.currentText()
         self._clear_gd()
-        self._gd_info = (name, len(y))
 
         def work(job):
+            X, y, C, name = load()
+            job.partial(("info", name, len(y)))
             def on_run(lr, losses):
                 job.partial(("run", lr, list(losses)))
 
@@ -587,23 +588,24 @@ class OptimLab(Lab):
                                                   cancel=lambda: job.cancelled))
 
         self._gd_kind = "pick"
-        self.gd_label.setText(f"Sweeping learning rates on {name} ({len(y)} examples, {steps} steps each)…")
+        self.gd_label.setText(f"Sweeping learning rates ({steps} steps each)…")
         self.gd_runner.start(work)
 
     def run_gd(self) -> None:
         """Run the three rates typed in (the same small L2 as the sweep)."""
         try:
-            X, y, C, name = self.data()
             lrs = tuple(_float_text(e, f"learning rate {i + 1}") for i, e in enumerate(self.lrs))
-        except (ValueError, RuntimeError) as exc:
+        except ValueError as exc:
             self.gd_label.setText(str(exc))
             return
+        load = self.data()
         steps, seed, loss = self.gd_steps.value(), self.seed.value(), self.loss.currentText()
-        reg = L.gd_reg_strength(X)
         self._clear_gd()
-        self._gd_info = (name, len(y))
 
         def work(job):
+            X, y, C, name = load()
+            job.partial(("info", name, len(y)))
+            reg = L.gd_reg_strength(X)
             out = {}
             for k, lr in enumerate(lrs):
                 def prog(f, k=k):
@@ -619,6 +621,9 @@ class OptimLab(Lab):
         self.gd_runner.start(work)
 
     def _gd_partial(self, p) -> None:
+        if p[0] == "info":
+            self._gd_info = p[1:]
+            return
         if p[0] in ("run", "step"):         # a sweep run, finished or (a long one) as it goes
             kind, lr, losses = p
             arr = np.asarray(losses, dtype=np.float64)
