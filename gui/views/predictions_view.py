@@ -51,6 +51,7 @@ class PredictionsView(QWidget):
         self.gallery = []
         self.gallery_grid = None
         self._scatter_key = None
+        self._row_min_h = None      # the view's height with the gallery under the matrix
 
     # hooks the window calls
     def set_dataset(self, d) -> None:
@@ -67,10 +68,11 @@ class PredictionsView(QWidget):
         self._dirty = True
 
     def _side(self) -> bool:
-        """The gallery beside the matrix: a view much wider than high (a large font scale on a
-        projector), where a row under the matrix would leave the names no room."""
+        """The gallery beside the matrix: when the view is too low for it under the matrix (a
+        large font scale on a projector) and wide enough beside it."""
         vp = self.scroll.viewport()
-        return vp.width() > 1.45 * vp.height()
+        return (self._row_min_h is not None and vp.height() < self._row_min_h
+                and vp.width() > 1.3 * vp.height())
 
     def eventFilter(self, obj, ev) -> bool:
         if ev.type() == QEvent.Resize and self._key is not None and self._key[-1] != self._side():
@@ -235,12 +237,19 @@ class PredictionsView(QWidget):
         shape = tuple(d.input_shape)
         image = raw is not None or (len(shape) == 3 and int(np.prod(shape)) <= X.shape[1])
         points = not image and X.shape[1] >= 2
-        side = self._side()
         digits = len(str(int(np.bincount(y, minlength=c).max()))) if len(y) else 1
-        key = (c, tuple(d.class_names), d.name, points, style.SCALE, digits, side)
-        if key != self._key:
+        key = (c, tuple(d.class_names), d.name, points, style.SCALE, digits)
+        if self._key is None or key != self._key[:-1] or self._key[-1] != self._side():
+            if self._key is None or key != self._key[:-1]:
+                self._row_min_h = None          # (measured again with the gallery under the matrix)
+            side = self._side()
             self._build(c, d.class_names, True, points, side, digits)
-            self._key = key
+            if not side:
+                self._row_min_h = self.glw.minimumHeight()
+                side = self._side()
+                if side:                        # too low for the row: the gallery goes beside
+                    self._build(c, d.class_names, True, points, side, digits)
+            self._key = key + (side,)
         M = confusion_matrix(y, pred, c)
         cm, img, texts = self.confusion
         rows = M.sum(axis=1, keepdims=True)
