@@ -31,6 +31,7 @@ class LandscapeLab(Lab):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._started = False
+        self._defaults_pending = False
         self._resume: set[int] = set()
         self._drawn_parts: set[int] = set()
         self.source = QComboBox()
@@ -142,8 +143,10 @@ class LandscapeLab(Lab):
         super().showEvent(event)
         if not self._started:       # both slices, when the lab is first shown
             self._started = True
-            # after the current event: a lab being built gets its dataset first
-            QTimer.singleShot(0, self.run_defaults)
+            # a lab being built is shown before it gets the window's dataset: start on that (at once,
+            # before the first paint), or after the current event when no dataset follows
+            self._defaults_pending = True
+            QTimer.singleShot(0, self._start_defaults)
         elif self._resume:
             QTimer.singleShot(0, self._resume_jobs)
 
@@ -161,6 +164,11 @@ class LandscapeLab(Lab):
         for dims in sorted(todo):
             self.compute(dims)
 
+    def _start_defaults(self) -> None:
+        if self._defaults_pending:
+            self._defaults_pending = False
+            self.run_defaults()
+
     def run_defaults(self) -> None:
         self._started = True
         self.compute(1)
@@ -169,6 +177,9 @@ class LandscapeLab(Lab):
     def set_dataset(self, dataset) -> None:
         old = self.dataset
         super().set_dataset(dataset)
+        if self._defaults_pending:
+            self._start_defaults()
+            return
         if self._started and dataset is not old:
             same_images = (old if is_image_set(old) else None) is (dataset if is_image_set(dataset) else None)
             if self.source.currentIndex() == SOURCE_MODEL or not same_images:

@@ -65,6 +65,7 @@ class OptimLab(Lab):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._started = False
+        self._defaults_pending = False
         self._refit_pending = False
         self._resume: set[str] = set()
         self._rs_local = False
@@ -288,8 +289,10 @@ class OptimLab(Lab):
         super().showEvent(event)
         if not self._started:       # the default result of every part, when the lab is first shown
             self._started = True
-            # after the current event: a lab being built gets its dataset first (no wasted job)
-            QTimer.singleShot(0, self.run_defaults)
+            # a lab being built is shown before it gets the window's dataset: start on that (at once,
+            # before the first paint), or after the current event when no dataset follows
+            self._defaults_pending = True
+            QTimer.singleShot(0, self._start_defaults)
         elif self._resume:
             QTimer.singleShot(0, self._resume_jobs)
 
@@ -311,6 +314,11 @@ class OptimLab(Lab):
             self.run_search(local=self._rs_local, with_cost=not cost_done and "cost" not in todo)
         if "cost" in todo:
             self.run_cost()
+
+    def _start_defaults(self) -> None:
+        if self._defaults_pending:
+            self._defaults_pending = False
+            self.run_defaults()
 
     def run_defaults(self) -> None:
         """Compute every part's default result in the background (quick ones first)."""
@@ -335,6 +343,9 @@ class OptimLab(Lab):
                                    f"{dataset.num_features} features, {dataset.num_classes} classes)")
         else:
             self.data_info.setText("No dataset loaded.")
+        if self._defaults_pending:
+            self._start_defaults()
+            return
         if self._started and dataset is not old:
             self.run_pick()
             if _image_key(old) is not _image_key(dataset):      # the image parts' data changed
