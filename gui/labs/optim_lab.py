@@ -856,8 +856,9 @@ class OptimLab(Lab):
         self.cost_num.setData(nn, t)
         self.cost_ana.setData([1.0, max(float(COST_DIMS[-1]), nn.max())], [max(ana, 1e-7)] * 2)
         per = t[-1] / nn[-1]
+        timings = ", ".join(f"{int(a)} dim{'s' if a != 1 else ''} {b * 1e3:.0f} ms" for a, b in zip(nn, t))
         self.cost_label.setText(
-            f"On {name} ({n} images): numerical {', '.join(f'{int(a)} dim{"s" if a != 1 else ""} {b * 1e3:.0f} ms' for a, b in zip(nn, t))}; "
+            f"On {name} ({n} images): numerical {timings}; "
             f"the analytic gradient of all {P:,} parameters: {ana * 1e3:.1f} ms. All {P:,} numerically "
             f"≈ {per * P:.0f} s per step.")
         self._drawn("cost")
