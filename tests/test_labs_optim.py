@@ -220,3 +220,26 @@ def test_optim_lab_without_a_dataset_still_shows_every_part(qtbot):
     p = lab.pick
     assert p.final(p.good) < p.final(p.low) and p.final(p.good) < p.final(p.high)
     lab.shutdown()
+
+
+def test_optim_local_search_gradient_check_and_cost_buttons(labs, qtbot):
+    lab = labs.lab("OptimLab")
+    lab.trials.setValue(30)
+    lab.n_train.setValue(50)
+    lab.scale.setText("1e-3")
+    with qtbot.waitSignal(lab.rs_runner.finished, timeout=30_000):
+        lab.run_search(local=True)
+    (seed, r), = lab.search_runs
+    assert len(r.losses) == 30 and all(a >= b for a, b in zip(r.best, r.best[1:]))
+    assert "Random local search" in lab.rs_label.text()
+    with qtbot.waitSignal(lab.ng_runner.finished, timeout=30_000):
+        lab.run_check()
+    assert lab.ng_result[0] == "check" and "largest relative error" in lab.ng_label.text()
+    with qtbot.waitSignal(lab.cost_runner.finished, timeout=30_000):
+        lab.run_cost()
+    rows, ana, P = lab.cost_result[:3]
+    assert [n for n, _ in rows] == [1, 10, 100] and P == 3072 * 10 + 10
+    assert rows[-1][1] > rows[0][1]                  # more dimensions nudged, more time
+    lab.scale.setText("x")
+    lab.run_search()
+    assert "must be a number" in lab.rs_label.text()
