@@ -378,6 +378,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(e), title="Cannot build this network")
             return
         self.state.model_cfg = self._cfg.model
+        self.state.loss_cfg = self._cfg.loss
         self.architecture_panel.update_diagram(self._cfg, d)
         if why:
             self.show_status(why)
@@ -493,6 +494,7 @@ class MainWindow(QMainWindow):
         self.state.history.clear()
         self.state.snap = None
         self.state.grid = None
+        self.state.preds = None
         self._newest = None
         self.state.version += 1
         self.loss_view._drawn_version = -1
@@ -552,10 +554,11 @@ class MainWindow(QMainWindow):
     def _sync_grid_wish(self) -> None:
         m = self.controller._maker
         if m is not None:
-            if self.tabs.currentWidget() is self.regions_view:
-                m.want_grid.set()
-            else:
-                m.want_grid.clear()
+            for wish, view in ((m.want_grid, self.regions_view), (m.want_preds, self.predictions_view)):
+                if self.tabs.currentWidget() is view:
+                    wish.set()
+                else:
+                    wish.clear()
 
     def _redraw(self, force: bool = False) -> None:
         # While the GUI thread redraws and paints, the worker waits between two steps (it holds

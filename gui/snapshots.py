@@ -45,7 +45,8 @@ class Snapshot:
     params: dict                             # copies of the weights
     grid: np.ndarray | None = None           # (G, G, C) class probabilities, when freshly computed
     grid_extent: tuple | None = None         # (x0, x1, y0, y1)
-    preds: np.ndarray | None = None          # (N, C) class probabilities of the first N validation examples
+    preds: np.ndarray | None = None          # (N, C) class probabilities (SVM: scores) of the first N
+    #                                          validation examples (training ones if there are none)
     running: bool = True
     diverged: bool = False
     reason: str = ""
@@ -188,15 +189,17 @@ class GridScorer:
 
 
 class LivePredictions:
-    """Class probabilities of the first :data:`PRED_MAX` validation examples (training ones if
-    there is no validation split), for the Predictions view while it is shown and training runs.
+    """Class probabilities (for an SVM its class scores) of the first :data:`PRED_MAX` validation
+    examples (training ones if there is no validation split), for the Predictions view while it is
+    shown and training runs.
 
     A full pass on CIFAR-sized inputs (800 × 3,072 through an MLP) costs about as much as a
     couple of training steps, too much 30 times a second; so each call re-predicts the next
     :data:`PRED_CHUNK` examples in turn and returns all of them, every prediction at most a
     few frames old.  The first call predicts them all."""
 
-    def __init__(self, data):
+    def __init__(self, data, scores: bool = False):
+        self.scores = scores         # an SVM's raw class scores instead of softmax probabilities
         X, y = data.X_val[:PRED_MAX], data.y_val[:PRED_MAX]
         if len(y) == 0:
             X, y = data.X_train[:PRED_MAX], data.y_train[:PRED_MAX]
@@ -209,13 +212,15 @@ class LivePredictions:
         """``(N, C)`` float32 probabilities (a new array), ``PRED_CHUNK`` of them from ``params``."""
         if not self._chunks:
             return np.zeros((0, 0), np.float32)
+        def of(chunk):
+            return chunk.scores_t(params, model_cfg).T.copy() if self.scores \
+                else chunk.probabilities_flat(params, model_cfg)
         if self._probs is None or self._probs.shape[1] != params[f"b{len(params) // 2}"].shape[0]:
-            self._probs = np.concatenate([c.probabilities_flat(params, model_cfg) for c in self._chunks])
+            self._probs = np.concatenate([of(c) for c in self._chunks])
             self._next = 0
         else:
             k = self._next
-            self._probs[k * PRED_CHUNK:k * PRED_CHUNK + len(self._chunks[k].pts)] = \
-                self._chunks[k].probabilities_flat(params, model_cfg)
+            self._probs[k * PRED_CHUNK:k * PRED_CHUNK + len(self._chunks[k].pts)] = of(self._chunks[k])
             self._next = (k + 1) % len(self._chunks)
         return self._probs.copy()
 
@@ -264,7 +269,7 @@ class SnapshotMaker:
     def predictions(self, params: dict) -> np.ndarray:
         """The live validation predictions for ``params`` (see :class:`LivePredictions`)."""
         if self._live_preds is None:
-            self._live_preds = LivePredictions(self.trainer.data)
+            self._live_preds = LivePredictions(self.trainer.data, scores=self.trainer.cfg.loss.loss == "svm")
         return self._live_preds.update(params, self.trainer.model.model_cfg)
 
     def sync_sent(self) -> None:

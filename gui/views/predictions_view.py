@@ -1,12 +1,14 @@
 """Predictions on the validation set: confusion matrix, accuracy per class, and a gallery of
-validation samples with their top class probabilities.  Computed on the GUI thread from a model
-snapshot (set_model) — at most when the snapshot changes, and only while this tab is shown."""
+validation samples with their top class probabilities.  While training runs and this tab is shown,
+every snapshot carries the predictions (computed off the GUI thread: gui.snapshots.LivePredictions)
+and the view follows them frame by frame; otherwise they are computed here from a model snapshot
+(set_model)."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QStaticText, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .. import style
@@ -21,6 +23,57 @@ GALLERY_CHARS = 12     # a class name in the gallery: at most this many characte
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, c: int) -> np.ndarray:
     """``(C, C)`` counts: row = true class, column = predicted class."""
     return np.bincount(y_true * c + y_pred, minlength=c * c).reshape(c, c)
+
+
+class CellCounts(pg.GraphicsObject):
+    """The confusion matrix's counts, one number centred in each unit cell of ``[0, c]²``, drawn
+    in one paint at the font's pixel size whatever the zoom.  (A pyqtgraph TextItem per cell laid
+    itself out again on every change: 100 of them cost the GUI thread ~10 ms a frame live.)"""
+
+    def __init__(self, c: int, font, color: str):
+        super().__init__()
+        self.c, self.font, self.color = c, font, QColor(color)
+        self.texts: list[str] = [""] * (c * c)
+        self._static: dict[str, QStaticText] = {}
+
+    def set_counts(self, M: np.ndarray) -> None:
+        texts = [str(int(v)) for v in np.asarray(M).ravel()]
+        if texts != self.texts:
+            self.texts = texts
+            self.update()
+
+    def text(self, i: int, j: int) -> str:
+        return self.texts[i * self.c + j]
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(0, 0, self.c, self.c)
+
+    def paint(self, p, *_):
+        tr = p.transform()
+        p.save()
+        p.resetTransform()
+        p.setFont(self.font)
+        p.setPen(self.color)
+        cache = self._static
+        c = self.c
+        for k, text in enumerate(self.texts):
+            st = cache.get(text)
+            if st is None:          # laid out once per distinct count, then only drawn
+                st = cache[text] = QStaticText(text)
+                st.prepare(QTransform(), self.font)
+                st.half = QPointF(st.size().width() / 2, st.size().height() / 2)
+            p.drawStaticText(tr.map(QPointF(k % c + 0.5, k // c + 0.5)) - st.half, st)
+        p.restore()
+
+
+def _set_text(item, text: str) -> bool:
+    """``item.setText(text)`` unless it shows that already (a TextItem lays itself out again on
+    every setText: 100 confusion-matrix cells, 30 times a second). True if it changed."""
+    if getattr(item, "_shown", None) == text:
+        return False
+    item._shown = text
+    item.setText(text)
+    return True
 
 
 class PredictionsView(QWidget):
@@ -52,6 +105,7 @@ class PredictionsView(QWidget):
         self.gallery_grid = None
         self._scatter_key = None
         self._row_min_h = None      # the view's height with the gallery under the matrix
+        self._preds_drawn = 0       # the state's preds_version last drawn
 
     # hooks the window calls
     def set_dataset(self, d) -> None:
@@ -106,17 +160,10 @@ class PredictionsView(QWidget):
         cm.setRange(xRange=(0, c), yRange=(0, c), padding=0.02)
         for ax in (left, bottom):
             ax.set_categories([k + 0.5 for k in range(c)], names)
-        texts = []
+        texts = None
         if c <= 12:
-            for i in range(c):
-                row = []
-                for j in range(c):
-                    t = pg.TextItem("", anchor=(0.5, 0.5), color=style.FG)
-                    t.setFont(label_font(-2))
-                    t.setPos(j + 0.5, i + 0.5)
-                    cm.addItem(t)
-                    row.append(t)
-                texts.append(row)
+            texts = CellCounts(c, label_font(-2), style.FG)
+            cm.addItem(texts)
         # Accuracy per class: a horizontal bar beside each row of the matrix (the same true
         # class, named once on the matrix's left), its value written at its end.
         acc = g.addPlot(row=0, col=1)
@@ -216,22 +263,41 @@ class PredictionsView(QWidget):
                                     brush=pg.mkBrush(style.class_color(int(y[i]))))
             me.setParentItem(g)
 
+    def _live_predictions(self, n: int, c: int):
+        """The training run's newest predictions of these ``n`` examples (computed off the GUI
+        thread while this tab is shown, see gui.snapshots.LivePredictions), if there are new ones."""
+        st = self.state
+        P = st.preds
+        if P is None or st.preds_version == self._preds_drawn or st.dataset is not self.dataset \
+                or P.shape != (n, c):
+            return None
+        self._preds_drawn = st.preds_version
+        return P
+
     def refresh(self) -> bool:
-        if not self._dirty or self.model is None or self.dataset is None:
-            return False
-        self._dirty = False
-        d, m = self.dataset, self.model
-        if m.input_dim != d.num_features:
+        d = self.dataset
+        if d is None:
             return False
         X, y = d.X_val[:MAX_EVAL], d.y_val[:MAX_EVAL]
         if len(y) == 0:
             X, y = d.X_train[:MAX_EVAL], d.y_train[:MAX_EVAL]
         c = d.num_classes
-        svm = getattr(getattr(m, "loss_cfg", None), "loss", "softmax") == "svm"
-        with np.errstate(all="ignore"):
-            # an SVM's scores are not probabilities (the lecture's hinge loss never makes them
-            # any): the gallery shows them as they are
-            P = m.scores(X).astype(np.float64) if svm else m.probabilities(X)
+        P = self._live_predictions(len(y), c)
+        if P is not None:           # live, while training: the snapshot's, nothing computed here
+            self._dirty = False
+            svm = getattr(self.state.loss_cfg, "loss", "softmax") == "svm"
+        else:
+            if not self._dirty or self.model is None:
+                return False
+            self._dirty = False
+            m = self.model
+            if m.input_dim != d.num_features:
+                return False
+            svm = getattr(getattr(m, "loss_cfg", None), "loss", "softmax") == "svm"
+            with np.errstate(all="ignore"):
+                # an SVM's scores are not probabilities (the lecture's hinge loss never makes them
+                # any): the gallery shows them as they are
+                P = m.scores(X).astype(np.float64) if svm else m.probabilities(X)
         pred = P.argmax(axis=1)
         raw = d.raw_val if d.raw_val is not None and len(d.raw_val) >= len(y) else None
         shape = tuple(d.input_shape)
@@ -255,15 +321,14 @@ class PredictionsView(QWidget):
         rows = M.sum(axis=1, keepdims=True)
         frac = np.where(rows > 0, M / np.maximum(rows, 1), 0.0).astype(np.float32)
         img.setImage(np.ascontiguousarray(frac), levels=(0.0, 1.0), autoLevels=False)
-        for i, row in enumerate(texts):
-            for j, t in enumerate(row):
-                t.setText(str(M[i, j]))
+        if texts is not None:
+            texts.set_counts(M)
         per_class = np.where(rows[:, 0] > 0, np.diag(M) / np.maximum(rows[:, 0], 1), 0.0)
         _, bars, values = self.accuracy
         bars.setOpts(width=per_class)
         for k, t in enumerate(values):
-            t.setText(f"{per_class[k]:.0%}")
-            t.setPos(per_class[k] + 0.02, k + 0.5)
+            if _set_text(t, f"{per_class[k]:.0%}"):
+                t.setPos(per_class[k] + 0.02, k + 0.5)
         total = float(np.mean(pred == y)) if len(y) else float("nan")
         what = "class scores (SVM: scores, not probabilities)" if svm else "probabilities (softmax of the scores)"
         self.caption.setText(f"{len(y)} validation examples: accuracy {total:.1%}. "
@@ -290,8 +355,11 @@ class PredictionsView(QWidget):
                 a = X[i, :int(np.prod(shape))].reshape(shape)
             if a.ndim == 3 and a.shape[2] == 1:
                 a = a[:, :, 0]
-            lo, hi = float(a.min()), float(a.max())
             im.show()
+            if getattr(im, "_shown_key", None) == (id(d), int(i), self._key):
+                continue                # the same example's picture is already there
+            im._shown_key = (id(d), int(i), self._key)
+            lo, hi = float(a.min()), float(a.max())
             im.setImage(np.ascontiguousarray(a), levels=(lo, hi if hi > lo else lo + 1), autoLevels=False,
                         rect=UNIT)
         if points:

@@ -15,6 +15,8 @@ class ViewState:
         self.grid = None          # newest decision-region probabilities (G, G, C) and extent
         self.grid_extent = None
         self.grid_version = 0
+        self.preds = None         # newest live validation predictions (N, C), from the snapshots
+        self.preds_version = 0
 
     def take(self, snap) -> None:
         """Keep the newest snapshot (and the newest region grid, which not every snapshot has)."""
@@ -22,6 +24,9 @@ class ViewState:
         if snap.grid is not None:
             self.grid, self.grid_extent = snap.grid, snap.grid_extent
             self.grid_version += 1
+        if snap.preds is not None:
+            self.preds = snap.preds
+            self.preds_version += 1
 
     @property
     def params(self):

@@ -146,6 +146,8 @@ class TileGrid:
         return self.colw + self.GAP - 2
 
     def set_label(self, i: int, text: str, color: str | None = None) -> None:
+        if self.texts[i] == text and (color is None or self.colors[i] == color):
+            return                      # (a live view sets the same labels frame after frame)
         self.texts[i] = text
         if color is not None:
             self.colors[i] = color
