@@ -20,6 +20,7 @@ from .models import Network, build_model
 from .optim import make_optimizer, random_weights_like, scheduled_lr
 
 SEARCH_OPTIMIZERS = ("random-search", "random-local-search")
+EPOCH_TRAIN_EXAMPLES = 1000   # the per-epoch training loss / accuracy are measured on this many
 INITIAL_EXAMPLES = 1000   # the step-0 loss is measured on at most this many training examples
 GROWTH_LIMIT = 100.0      # a loss this many times its step-1 value ...
 GROWTH_STEPS = 3          # ... on this many minibatches in a row is a diverging run
@@ -330,7 +331,13 @@ class Trainer:
             return self.model.evaluate(X, y)
 
     def evaluate_epoch(self) -> None:
-        tr = self.evaluate("train")
+        """The per-epoch curve's point: training loss and accuracy on (at most) the first
+        :data:`EPOCH_TRAIN_EXAMPLES` training examples, as CS231n's Solver measures them, and the
+        whole validation split. (On CIFAR-sized inputs a full pass over the training set took as
+        long as a dozen steps, every epoch; :meth:`summary` still evaluates every example.)"""
+        n = min(len(self.data.y_train), EPOCH_TRAIN_EXAMPLES)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            tr = self.model.evaluate(self.data.X_train[:n], self.data.y_train[:n])
         va = self.evaluate("val")
         h = self.history
         h.eval_step.append(self.steps)

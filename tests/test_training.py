@@ -254,3 +254,23 @@ def test_initial_follows_reset_new_weights_and_state():
     other = small_trainer()
     other.load_state_dict(t.state_dict())
     assert other.initial == t.initial and other.sanity_check() == t.sanity_check()
+
+
+def test_the_epoch_curve_measures_training_accuracy_on_1000_examples_and_the_summary_on_all():
+    """As CS231n's Solver: the per-epoch training point on a fixed (shuffled) subset of 1,000
+    examples, so a big training set does not stall every epoch; the final summary on every one."""
+    from engine import trainer as tmod
+    from engine.config import ExperimentConfig
+    from engine.datasets import load_dataset
+    cfg = ExperimentConfig()
+    cfg.dataset.samples, cfg.dataset.classes = 700, 3          # 1,260 training points
+    cfg.optim.batch_size = 2000
+    t = tmod.Trainer.from_config(cfg, load_dataset(cfg.dataset))
+    assert len(t.data.y_train) > tmod.EPOCH_TRAIN_EXAMPLES
+    t.step()                                                   # one full-batch step: an epoch
+    n = tmod.EPOCH_TRAIN_EXAMPLES
+    sub = t.model.evaluate(t.data.X_train[:n], t.data.y_train[:n])
+    full = t.model.evaluate(t.data.X_train, t.data.y_train)
+    assert t.history.train_acc[-1] == sub[3] and t.history.train_loss[-1] == sub[0]
+    assert t.summary()["train_accuracy"] == full[3]
+    assert len(set(t.data.y_train[:n].tolist())) == 3          # the subset is shuffled: every class
