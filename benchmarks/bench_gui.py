@@ -140,12 +140,22 @@ def run(seconds: float, shown: tuple[str, ...] = ("loss", "regions"), edits: dic
     def continuous():
         w.start_training()
         probe.start()
-        QTimer.singleShot(int(SETTLE * 1000), lambda: res.__setitem__("first", newest()))
+        def first():        # the first running snapshot after SETTLE (CIFAR's process takes longer to start)
+            if newest() is None:
+                QTimer.singleShot(20, first)
+            else:
+                res["first"] = newest()
+        QTimer.singleShot(int(SETTLE * 1000), first)
         show(0, seconds / len(views), "continuous", end_continuous)
 
     def end_continuous():
         probe.stop()
         res["last"] = newest()
+        if res["last"] is None or res.get("first") is None:
+            s = w._newest
+            print(f"bench_gui: training was not running at the end of the run: "
+                  f"{'no snapshot' if s is None else f'step {s.step}, running={s.running} finished={s.finished} diverged={s.diverged} {s.reason}'}; error: {w.last_error}",
+                  file=sys.stderr)
         stop()
         host.quiet = (ON, OFF)
         res["t_compare"] = time.perf_counter()
