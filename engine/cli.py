@@ -19,7 +19,7 @@ from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, MAX_BATCH, MAX_CLASSE
                      PREPROCESS, REGULARIZERS, SCHEDULES, ConfigError, ExperimentConfig, apply_defaults,
                      dataset_defaults, describe_defaults)
 from .datasets import DatasetError, load_dataset
-from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path,
+from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path, json_safe,
                          load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
 from .presets import PRESETS, apply_preset
@@ -182,16 +182,6 @@ def _loss_text(v: float) -> str:
     return f"{v:.4f}" if abs(v) < 1e5 else f"{v:.4g}"
 
 
-def _json_safe(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def _save_protect(cfg: ExperimentConfig, a: argparse.Namespace, loaded: Experiment | None) -> list:
     """The run's inputs, which --save must never replace or remove: its data file and folder and,
     unless --save replaces the --config file itself, that file and its weights."""
@@ -280,12 +270,11 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     result.update({"dataset": data.name, "model": trainer.model.describe(), "defaults_applied": applied})
     if a.save:
         path = save_experiment(a.save, Experiment(cfg, trainer.model.copy_params(), dict(data.stats),
-                                                  results=_json_safe(dict(result)),
-                                                  history=_json_safe(trainer.history.to_dict())),
+                                                  results=dict(result), history=trainer.history.to_dict()),
                                protect=protect)
         result["saved"] = str(path)
         say(f"[save] {path}")
-    print(json.dumps(_json_safe(result)), file=out, flush=True)
+    print(json.dumps(json_safe(result)), file=out, flush=True)
     return 1 if trainer.diverged else 0
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -153,6 +154,18 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def json_safe(obj):
+    """``obj`` with every non-finite float (NaN, ±inf: a diverged run's losses) as ``None`` — JSON's
+    null, which loading reads back as NaN — so a run is saved whole whatever its numbers."""
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def _json_default(o):
     if isinstance(o, (np.floating, np.integer)):
         return o.item()
@@ -270,7 +283,7 @@ def save_experiment(path: str | os.PathLike, exp: Experiment, protect: Iterable 
     shown, target = _locate(path)
     # everything in memory first
     doc = {"format": FORMAT, "version": VERSION, "config": exp.config.to_dict(),
-           "results": exp.results, "history": exp.history}
+           "results": json_safe(exp.results), "history": json_safe(exp.history)}
     npz = name = None
     try:
         if exp.weights is not None:

@@ -600,10 +600,13 @@ class MainWindow(QMainWindow):
                 pace.append(f"{left:.0f} s left")
         else:
             p.progress.setValue(int(1000 * (s.epoch % 1.0)))
-        lines = [" · ".join(pace), f"loss {s.loss:.4f} · lr {s.lr:.3g} · batch {s.batch_size}"]
+        loss = f"{s.loss:.4f}" if abs(s.loss) < 1e5 else f"{s.loss:.4g}"     # (a diverging run's 7.2e+15)
+        lines = [" · ".join(pace), f"loss {loss} · lr {s.lr:.3g} · batch {s.batch_size}"]
         h = self.state.history
         if len(h["val_acc"]):
             lines.append(f"train acc {h['train_acc'][-1]:.1%} · val acc {h['val_acc'][-1]:.1%}")
+        elif s.step == 0 and t is not None:
+            lines.append(t.sanity_check())
         p.stats.setText("\n".join(lines))
 
     # ================================================================== messages
