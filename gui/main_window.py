@@ -276,15 +276,23 @@ class MainWindow(QMainWindow):
             return True
         if path == "dataset.name":
             return self._switch_dataset(value)
+        if not self._possible({path: value}):
+            return False
+        self.undo_stack.push(SetConfigValue(self, path, old, value, mergeable))
+        return True
+
+    def _possible(self, edits: dict) -> bool:
+        """Whether the configuration with ``edits`` applied is valid; if not, a message names the
+        problem and the panels show the current values again."""
         trial = copy.deepcopy(self._cfg)
-        set_path(trial, path, value)
+        for p, v in edits.items():
+            set_path(trial, p, v)
         try:
             trial.validate()
         except ConfigError as e:
             self.show_error(f"That value is not possible: {e}", title="Refused")
             self._reload_panels()
             return False
-        self.undo_stack.push(SetConfigValue(self, path, old, value, mergeable))
         return True
 
     def dataset_switch_edits(self, name: str) -> dict:
@@ -303,14 +311,7 @@ class MainWindow(QMainWindow):
         undoable step, one load (not one per setting), and the status line says what was set."""
         from engine.config import describe_defaults
         extra = self.dataset_switch_edits(name)
-        trial = copy.deepcopy(self._cfg)
-        for p, v in {**extra, "dataset.name": name}.items():
-            set_path(trial, p, v)
-        try:
-            trial.validate()
-        except ConfigError as e:
-            self.show_error(f"That value is not possible: {e}", title="Refused")
-            self._reload_panels()
+        if not self._possible({**extra, "dataset.name": name}):
             return False
         self._defer_load = True
         self.undo_stack.beginMacro(f"dataset {name}")
