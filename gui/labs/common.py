@@ -66,6 +66,35 @@ def fg() -> str:
     return style.FG
 
 
+def slip_style() -> str:
+    """The style sheet of a "the slide prints ..." box in the current theme (dark text on a pale box
+    in the light theme, light text on a dark box in the dark one); re-apply it in :func:`on_restyle`."""
+    return f"color: {style.color('slip_fg')}; background: {style.color('slip_bg')}; padding: 6px;"
+
+
+def on_restyle(fn: Callable[[], Any]) -> None:
+    """Call the bound method ``fn`` of a widget after every theme or scale change
+    (``style.notifier().changed``), as long as its widget lives: the connection holds the method
+    weakly and drops itself once the widget is gone."""
+    ref = weakref.WeakMethod(fn)
+    sig = style.notifier().changed
+
+    def slot():
+        f = ref()
+        try:
+            alive = f is not None and shiboken6.isValid(f.__self__)
+        except RuntimeError:
+            alive = False
+        if not alive:
+            try:
+                sig.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+            return
+        f()
+    sig.connect(slot)
+
+
 def big_font(delta: int = 0, bold: bool = False) -> QFont:
     """The labs' font, ``delta`` points larger, at the current scale.  (A widget's font set with it
     is overridden by the window's style sheet; for text use :func:`label`, which follows the scale.)"""

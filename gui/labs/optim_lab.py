@@ -24,10 +24,9 @@ from engine import labs as L
 
 from .base import Lab
 from .common import (COLORS, JobRunner, big_font, fill_table, fg, label,
-                     make_plot, pen, px, readonly_table, row, set_title)
+                     make_plot, on_restyle, pen, px, readonly_table, row, set_title, slip_style)
 from .image_data import image_set_for, is_image_set
 
-SLIP_STYLE = "color: #b35900; background: #fff3e0; padding: 6px;"
 NG_LECTURE, NG_REAL = 0, 1
 LR_NAMES = ("too low", "good", "too high")
 COST_DIMS = (1, 10, 100)
@@ -140,7 +139,7 @@ class OptimLab(Lab):
         self.rs_label = label("", -2)
         bl.addWidget(self.rs_label)
         self.slip = label("", -2)
-        self.slip.setStyleSheet(SLIP_STYLE)
+        self.slip.setStyleSheet(slip_style())
         bl.addWidget(self.slip)
         grid.addWidget(box, 0, 0)
 
@@ -248,7 +247,14 @@ class OptimLab(Lab):
         self.ng_result = None
         self.cost_result = None
         self.image_note = ""
+        on_restyle(self.restyle)
         self.reset()
+
+    def restyle(self) -> None:
+        """The theme's colours for what is drawn with them (the slide-slip box, the accuracy
+        points' outline); the plots restyle themselves (gui.labs.common)."""
+        self.slip.setStyleSheet(slip_style())
+        self.acc_points.setPen(pen(fg(), 1))
 
     # ------------------------------------------------------------------ layout
     def _captions(self):
@@ -282,7 +288,7 @@ class OptimLab(Lab):
             def go():
                 self._refit_pending = False
                 self._fit_captions()
-            QTimer.singleShot(0, go)
+            QTimer.singleShot(0, self, go)      # (not after the lab is deleted)
 
     # ------------------------------------------------------------------ defaults
     def showEvent(self, event):  # noqa: N802
@@ -292,9 +298,9 @@ class OptimLab(Lab):
             # a lab being built is shown before it gets the window's dataset: start on that (at once,
             # before the first paint), or after the current event when no dataset follows
             self._defaults_pending = True
-            QTimer.singleShot(0, self._start_defaults)
+            QTimer.singleShot(0, self, self._start_defaults)
         elif self._resume:
-            QTimer.singleShot(0, self._resume_jobs)
+            QTimer.singleShot(0, self, self._resume_jobs)
 
     def hideEvent(self, event):  # noqa: N802
         """A lab off screen does not hold the labs' two shared worker threads: its running jobs stop

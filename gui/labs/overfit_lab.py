@@ -20,7 +20,8 @@ from engine.datasets import load_dataset
 from engine.trainer import Trainer
 
 from .base import Lab
-from .common import COLORS, JobRunner, big_font, export_button, label, make_plot, pen, row
+from .common import (COLORS, JobRunner, big_font, export_button, fg, label, make_plot, on_restyle, pen, px,
+                     row)
 
 GRID_N = 100
 
@@ -70,8 +71,8 @@ class OverfitLab(Lab):
         self.curves = make_plot(f"Loss: {tr} vs {va}", "epoch", "loss")
         self.train_curve = self.curves.plot([], [], pen=pen(COLORS[0]), name="training loss")
         self.val_curve = self.curves.plot([], [], pen=pen(COLORS[1]), name="validation loss")
-        self.val_min = pg.ScatterPlotItem(size=16, symbol="o", brush=pg.mkBrush(COLORS[1]),
-                                          pen=pg.mkPen("k", width=1.5))
+        self.val_min = pg.ScatterPlotItem(size=px(16), symbol="o", brush=pg.mkBrush(COLORS[1]),
+                                          pen=pen(fg(), 1.5))
         self.curves.addItem(self.val_min)
         self.acc = make_plot(f"Accuracy: {tr} vs {va} (dashed)", "epoch", "accuracy")
         self.train_acc = self.acc.plot([], [], pen=pen(COLORS[0]), name="training")
@@ -81,8 +82,9 @@ class OverfitLab(Lab):
         self.regions.getViewBox().setAspectLocked(True)
         self.region_img = pg.ImageItem(axisOrder="row-major")
         self.regions.addItem(self.region_img)
-        self.train_pts = pg.ScatterPlotItem(size=11, pen=pg.mkPen("k", width=1.5))
-        self.val_pts = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(255, 255, 255, 0))
+        # (a black outline: the points sit on the pale region colours, in either theme)
+        self.train_pts = pg.ScatterPlotItem(size=px(11), pen=pen("#000", 1.5))
+        self.val_pts = pg.ScatterPlotItem(size=px(11), brush=pg.mkBrush(255, 255, 255, 0))
         self.regions.addItem(self.train_pts)
         self.regions.addItem(self.val_pts)
         self.plots.update(curves=self.curves, accuracy=self.acc, regions=self.regions)
@@ -106,6 +108,11 @@ class OverfitLab(Lab):
         self.point = None
         self._started = False
         self._describe()
+        on_restyle(self.restyle)
+
+    def restyle(self) -> None:
+        """The lowest validation loss's ring in the theme's text colour (the plots restyle themselves)."""
+        self.val_min.setPen(pen(fg(), 1.5))
 
     def _describe(self) -> None:
         name = self.preset.currentText()

@@ -8,9 +8,12 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QSpinBox, QVBox
 
 from engine import labs as L
 
+from .. import style
 from .base import Lab
 from .common import (COLORS, JobRunner, MatrixEditor, big_font, export_button, fmt, label, make_plot,
-                     row)
+                     on_restyle, px, row, slip_style)
+
+IMG_PX, REAL_PX = 200, 300      # the 2×2 image's and the real image's side at scale 1
 
 
 class ScoreLab(Lab):
@@ -32,9 +35,7 @@ class ScoreLab(Lab):
 
         # the image: 2x2 pixels, editable, shown in grayscale and as a column
         self.pixels = MatrixEditor(L.SCORE_X.reshape(2, 2), digits=6)
-        self.pixels.setMaximumWidth(220)
-        self.img_plot = pg.PlotWidget(background="w")
-        self.img_plot.setFixedSize(200, 200)
+        self.img_plot = pg.PlotWidget(background=style.BG)
         self.img_plot.hideAxis("left")
         self.img_plot.hideAxis("bottom")
         self.img_plot.setMouseEnabled(False, False)
@@ -62,7 +63,6 @@ class ScoreLab(Lab):
         p0 = L.SCORE_PRESETS[0]
         self.W = MatrixEditor(p0.W, row_names=L.SCORE_CLASSES, col_names=["x₁", "x₂", "x₃", "x₄"])
         self.b = MatrixEditor(p0.b.reshape(3, 1), row_names=L.SCORE_CLASSES, col_names=["b"])
-        self.b.setMaximumWidth(200)
         wb = QVBoxLayout()
         wb.addWidget(label("W (3×4: one row per class)   and   b", -1))
         wb.addLayout(row(self.W, self.b, stretch=False))
@@ -71,7 +71,6 @@ class ScoreLab(Lab):
 
         self.scores_label = label("", 3)
         self.slip = label("", 0)
-        self.slip.setStyleSheet("color: #b35900; background: #fff3e0; padding: 6px;")
         sc = QVBoxLayout()
         sc.addWidget(label("Scores  W x + b:", -1))
         sc.addWidget(self.scores_label)
@@ -95,11 +94,9 @@ class ScoreLab(Lab):
         self.shape_label = label("", 2, True)
         self.real_info = label("", -1)
         self.image_note = label("", -1)
-        self.image_note.setStyleSheet("color: #b35900;")
         bl.addLayout(row(label("Training image #"), self.index), 0, 0)
         bl.addWidget(self.shape_label, 0, 1)
-        self.real_img = pg.PlotWidget(background="w")
-        self.real_img.setFixedSize(300, 300)
+        self.real_img = pg.PlotWidget(background=style.BG)
         self.real_img.hideAxis("left")
         self.real_img.hideAxis("bottom")
         self.real_img.setMouseEnabled(False, False)
@@ -133,7 +130,20 @@ class ScoreLab(Lab):
         for ed in (self.pixels, self.W, self.b):
             ed.edited.connect(self._on_edit)
         self._applying = False
+        self.restyle()
+        on_restyle(self.restyle)
         self.reset()
+
+    def restyle(self) -> None:
+        """The theme's colours (the image plots' background, the slide-slip box) and sizes at the
+        current scale (the image plots and the narrow tables grow with the text around them)."""
+        for plot, side in ((self.img_plot, IMG_PX), (self.real_img, REAL_PX)):
+            plot.setBackground(style.BG)
+            plot.setFixedSize(int(round(px(side))), int(round(px(side))))
+        self.pixels.setMaximumWidth(int(round(px(220))))
+        self.b.setMaximumWidth(int(round(px(200))))
+        self.slip.setStyleSheet(slip_style())
+        self.image_note.setStyleSheet(f"color: {style.color('slip_fg')};")
 
     # ------------------------------------------------------------------ the 2x2 example
     def reset(self) -> None:
