@@ -4,13 +4,15 @@ the background on the loaded dataset, or the bundled CIFAR-10 when none is loade
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSlider, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout
 
 from engine import labs as L
 
 from .base import Lab
-from .common import COLORS, JobRunner, add_legend, big_font, export_button, label, make_plot, pen, row
+from .common import (COLORS, JobRunner, big_font, export_button, label, make_plot, on_restyle, pen,
+                     px, restyle_plot, row, set_title)
 
 FORMULAS = {
     "sigmoid": ("Sigmoid", "σ(x) = 1 / (1 + e⁻ˣ)"),
@@ -22,6 +24,23 @@ FORMULAS = {
 X_RANGE = (-5.0, 5.0)
 MAX_ROWS = 5000          # the collapse is compared on at most this many training examples
 N_POINTS = 401
+PLOT_MIN_H = 215         # a plot's minimum height at scale 1 (pixels)
+
+
+def legend_above(plot: pg.PlotWidget) -> pg.LegendItem:
+    """A legend in one row between ``plot``'s title and its data area (the cell of the hidden top
+    axis): the curves cannot reach it, at any scale (inside the plot it covered part of them at
+    scale 1.5).  The plot restyles it with its title (gui.labs.common)."""
+    item = plot.getPlotItem()
+    leg = pg.LegendItem(offset=None, colCount=2, verSpacing=-4)
+    leg.layout.setContentsMargins(4, 0, 4, 0)
+    leg.setParentItem(item)
+    leg.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
+    item.layout.removeItem(item.getAxis("top"))      # (hidden: the row is the legend's)
+    item.layout.addItem(leg, 1, 1)
+    item.layout.setAlignment(leg, Qt.AlignHCenter)
+    item.legend = leg
+    return leg
 
 
 class ActivationLab(Lab):
@@ -34,12 +53,18 @@ class ActivationLab(Lab):
         self.body.addLayout(grid, 3)
         self.x = np.linspace(*X_RANGE, N_POINTS)
         self.curves = {}
+        self.legends = {}
         for k, name in enumerate(L.ACTIVATION_NAMES):
             title, formula = FORMULAS[name]
             p = make_plot(f"{title}: {formula}", "x", "")
-            add_legend(p)
-            f = p.plot([], [], pen=pen(COLORS[0], 4), name="f(x)")
-            d = p.plot([], [], pen=pen(COLORS[1], 3, Qt.DashLine), name="f′(x)")
+            leg = legend_above(p)
+            f = p.plot([], [], pen=pen(COLORS[0], 4))
+            d = p.plot([], [], pen=pen(COLORS[1], 3, Qt.DashLine))
+            leg.addItem(f, "f(x)")
+            leg.addItem(d, "f′(x)")
+            self.legends[name] = leg
+            restyle_plot(p)      # (the legend's text in the theme's colour and the scaled size)
+            p.setMinimumHeight(self._plot_min_height())
             p.setYRange(-1.5, 2.0)
             self.curves[name] = (f, d)
             self.plots[name] = p
@@ -90,7 +115,19 @@ class ActivationLab(Lab):
         self.runner.finished.connect(self._collapse_done)
         self.runner.failed.connect(self._collapse_failed)
         self._collapse_key = None
+        on_restyle(self.restyle)
         self.reset()
+
+    @staticmethod
+    def _plot_min_height() -> int:
+        """Title, legend row and axis grow with the scale: so does the plot, and the curves keep
+        a data area about as high as at scale 1 (the lab scrolls in a low window)."""
+        return int(round(px(PLOT_MIN_H)))
+
+    def restyle(self) -> None:
+        """After a scale change (the plots' own restyle sets a smaller minimum)."""
+        for p in self.plots.values():
+            p.setMinimumHeight(self._plot_min_height())
 
     def reset(self) -> None:
         self.slope.setValue(20)
@@ -122,8 +159,7 @@ class ActivationLab(Lab):
         for name in ("leaky_relu", "elu"):
             title, formula = FORMULAS[name]
             a = list(self.attrs(name).values())[0]
-            self.plots[name].getPlotItem().setTitle(f"{title}: {formula.replace('α', f'{a:g}')}",
-                                                    color="#000", size="14pt")
+            set_title(self.plots[name], f"{title}: {formula.replace('α', f'{a:g}')}")
 
     def run_collapse(self) -> None:
         """Build the two identity-activation layers and their collapse in the background, on the
