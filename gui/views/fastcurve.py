@@ -98,6 +98,14 @@ class _LiveItem(pg.GraphicsObject):
     def name(self) -> str | None:
         return self.opts["name"]
 
+    def setPen(self, pen) -> None:  # noqa: N802 (pyqtgraph's name)
+        """A new pen (a new theme or scale): laid out again for its width, repainted whole."""
+        self.opts["pen"] = pg.mkPen(pen)
+        self._pad = None
+        self.prepareGeometryChange()
+        self._rebuild()
+        self.update()
+
     def setLogMode(self, _x: bool, y: bool) -> None:   # called by PlotItem.setLogMode
         if y != self._log:
             self._log = y
@@ -291,6 +299,10 @@ class BandItem(_LiveItem):
 
     def getData(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self._x, self._lo, self._hi
+
+    def setBrush(self, brush) -> None:  # noqa: N802
+        self.brush = pg.mkBrush(brush)
+        self.update()
 
     def _rebuild(self, partial: bool = False) -> None:
         x, lo, hi = self._x, _log_y(self._lo, self._log), _log_y(self._hi, self._log)

@@ -25,6 +25,17 @@ def _curve(plot: pg.PlotItem, color: str, name: str, factor=1.0) -> FastCurve:
     return _add(plot, FastCurve(style.pen(color, factor), name))
 
 
+#: the per-minibatch band and the thin data-loss line: quieter than the curves drawn over them
+#: (a dim tint of the loss colour on the dark background, a pale one on the light background)
+_QUIET = {"dark": {"band": "#2f6f8f", "data": "#b8a456"},
+          "light": {"band": "#a6cfe8", "data": "#a07a10"}}
+
+
+def quiet_color(name: str) -> str:
+    """"band" or "data" in the current theme."""
+    return _QUIET.get(style.THEME, _QUIET["dark"])[name]
+
+
 def legend_above(glw: pg.GraphicsLayoutWidget, plot: pg.PlotItem, row: int = 1) -> pg.LegendItem:
     """A legend in its own row of ``glw``'s layout (``row``, above the plot's): outside the data
     area, so it never covers a curve.  :func:`fit_legend` sets how many entries share a row."""
@@ -114,8 +125,9 @@ class LossView(QWidget):
         # the cheapest thing to paint), with a thick running mean on top that reads well on a
         # projector; data loss is a thin line of block means (it differs from the total only by
         # the regularization loss, drawn on its own).
-        self.c_band = _add(lp, BandItem(style.pen("#2f6f8f", 0.0), "#2f6f8f", "loss per minibatch (range)"))
-        self.c_data = _curve(lp, "#b8a456", "data loss", 0.0)
+        self.c_band = _add(lp, BandItem(style.pen(quiet_color("band"), 0.0), quiet_color("band"),
+                                        "loss per minibatch (range)"))
+        self.c_data = _curve(lp, quiet_color("data"), "data loss", 0.0)
         self.c_reg = _curve(lp, style.CURVE["reg"], "regularization loss", 1.0)
         self.c_smooth = _curve(lp, style.CURVE["loss"], "loss (running mean)", 1.2)
         # (solid lines: dashed thick lines cost Qt's raster engine several times more per frame)
@@ -138,6 +150,7 @@ class LossView(QWidget):
         self.vline = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.MUTED, width=1))
         lp.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
+        self._recolor()
         self._proxy = pg.SignalProxy(lp.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
 
     def restyle(self) -> None:
@@ -154,6 +167,30 @@ class LossView(QWidget):
                 label.setText(getattr(label, "full_text", label.text), size=size, color=style.FG)
             leg.updateSize()
         self.fit_legends()
+        if hasattr(self, "c_smooth"):       # (the first call comes before the curves exist)
+            self._recolor()
+
+    def curve_colors(self) -> dict:
+        """Each curve's (colour, width factor) in the current theme and scale; the band's fill too."""
+        c = style.CURVE
+        return {"c_band": (quiet_color("band"), 0.0), "c_data": (quiet_color("data"), 0.0),
+                "c_reg": (c["reg"], 1.0), "c_smooth": (c["loss"], 1.2), "c_tr": (c["train"], 0.8),
+                "c_va": (c["val"], 0.8), "a_tr": (c["train"], 1.0), "a_va": (c["val"], 1.0)}
+
+    def _recolor(self) -> None:
+        """The curves, the step-0 point and the hover line in the current theme's colours and the
+        current scale's widths (their legend samples draw with the same pens)."""
+        for attr, (color, factor) in self.curve_colors().items():
+            getattr(self, attr).setPen(style.pen(color, factor))
+        self.c_band.setBrush(quiet_color("band"))
+        self.c_initial.setSymbolBrush(style.CURVE["loss"])
+        self.c_initial.setSymbolPen(style.FG)
+        self.c_initial.setSymbolSize(style.line_px(4))
+        self.vline.setPen(pg.mkPen(style.MUTED, width=1))
+        for leg in (self.loss_legend, self.acc_legend):
+            for sample, _ in leg.items:
+                sample.update()
+            leg.update()
 
     def fit_legends(self) -> None:
         """Entries per legend row for the widths there are."""

@@ -20,6 +20,12 @@ UNIT = QRectF(0, 0, 1, 1)   # a tile's content fills its unit square
 GALLERY_CHARS = 12     # a class name in the gallery: at most this many characters
 
 
+def mark_color(right: bool) -> str:
+    """A gallery label's colour in the current theme: green when the prediction is right, orange
+    when wrong (the theme's training / validation curve colours: readable on its background)."""
+    return style.CURVE["train" if right else "val"]
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, c: int) -> np.ndarray:
     """``(C, C)`` counts: row = true class, column = predicted class."""
     return np.bincount(y_true * c + y_pred, minlength=c * c).reshape(c, c)
@@ -30,16 +36,28 @@ class CellCounts(pg.GraphicsObject):
     in one paint at the font's pixel size whatever the zoom.  (A pyqtgraph TextItem per cell laid
     itself out again on every change: 100 of them cost the GUI thread ~10 ms a frame live.)"""
 
-    def __init__(self, c: int, font, color: str):
+    def __init__(self, c: int, font, color: str, strong_color: str | None = None):
         super().__init__()
-        self.c, self.font, self.color = c, font, QColor(color)
+        self.c, self.font = c, font
         self.texts: list[str] = [""] * (c * c)
+        self.strong = np.zeros(c * c, dtype=bool)   # cells drawn in the colour map's strong end
         self._static: dict[str, QStaticText] = {}
+        self.set_colors(color, strong_color or color)
 
-    def set_counts(self, M: np.ndarray) -> None:
+    def set_colors(self, color: str, strong_color: str) -> None:
+        """The counts' colour on the pale end of the colour map and on its strong end (the
+        theme's text and background colours: the map runs from the background to a strong blue)."""
+        self.color, self.strong_color = QColor(color), QColor(strong_color)
+        self.update()
+
+    def set_counts(self, M: np.ndarray, frac: np.ndarray | None = None) -> None:
+        """The counts, and (``frac``, each cell's colour-map value in [0, 1]) which cells are
+        drawn in the strong colour (over 0.5: the text takes the other end's colour)."""
         texts = [str(int(v)) for v in np.asarray(M).ravel()]
-        if texts != self.texts:
+        strong = self.strong if frac is None else np.asarray(frac).ravel() > 0.5
+        if texts != self.texts or not np.array_equal(strong, self.strong):
             self.texts = texts
+            self.strong = strong
             self.update()
 
     def text(self, i: int, j: int) -> str:
@@ -53,10 +71,15 @@ class CellCounts(pg.GraphicsObject):
         p.save()
         p.resetTransform()
         p.setFont(self.font)
-        p.setPen(self.color)
         cache = self._static
         c = self.c
+        pens = (self.color, self.strong_color)
+        pen = None
         for k, text in enumerate(self.texts):
+            want = pens[int(self.strong[k])]
+            if want is not pen:
+                p.setPen(want)
+                pen = want
             st = cache.get(text)
             if st is None:          # laid out once per distinct count, then only drawn
                 st = cache[text] = QStaticText(text)
@@ -117,7 +140,14 @@ class PredictionsView(QWidget):
         self._dirty = True
 
     def restyle(self) -> None:
-        """A new font scale or theme: rebuilt (labels measured again) at the next refresh."""
+        """A new font scale or theme: the matrix's colour map and counts in the theme's colours at
+        once; the rest rebuilt (labels measured again, gallery colours) at the next refresh."""
+        self.cmap = style.sequential_cmap()
+        if self.confusion is not None:
+            _, img, texts = self.confusion
+            img.setLookupTable(self.cmap.getLookupTable(nPts=256))
+            if texts is not None:
+                texts.set_colors(style.FG, style.BG)
         self._key = None
         self._dirty = True
 
@@ -162,7 +192,7 @@ class PredictionsView(QWidget):
             ax.set_categories([k + 0.5 for k in range(c)], names)
         texts = None
         if c <= 12:
-            texts = CellCounts(c, label_font(-2), style.FG)
+            texts = CellCounts(c, label_font(-2), style.FG, style.BG)
             cm.addItem(texts)
         # Accuracy per class: a horizontal bar beside each row of the matrix (the same true
         # class, named once on the matrix's left), its value written at its end.
@@ -322,7 +352,7 @@ class PredictionsView(QWidget):
         frac = np.where(rows > 0, M / np.maximum(rows, 1), 0.0).astype(np.float32)
         img.setImage(np.ascontiguousarray(frac), levels=(0.0, 1.0), autoLevels=False)
         if texts is not None:
-            texts.set_counts(M)
+            texts.set_counts(M, frac)
         per_class = np.where(rows[:, 0] > 0, np.diag(M) / np.maximum(rows[:, 0], 1), 0.0)
         _, bars, values = self.accuracy
         bars.setOpts(width=per_class)
@@ -345,7 +375,7 @@ class PredictionsView(QWidget):
             lines = [f"{mark} {d.class_names[y[i]][:GALLERY_CHARS]}"] + \
                     [f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:+.2f}" if svm else
                      f"{d.class_names[j][:GALLERY_CHARS]} {P[i, j]:.0%}" for j in top]
-            grid.set_label(k, "\n".join(lines), "#81c784" if ok else "#ff8a65")
+            grid.set_label(k, "\n".join(lines), mark_color(ok))
             if points:
                 im.hide()
                 continue

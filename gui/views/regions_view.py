@@ -15,15 +15,28 @@ from .loss_view import fit_legend, legend_above
 
 
 LEVELS = 64      # shades of confidence per class colour
+POINT_EDGE = "#0b0d10"   # the training points' outline: dark on the regions of either theme
+
+
+def _palette(n_colours: int) -> np.ndarray:
+    """``(n_colours · LEVELS, 4)`` uint8 RGBA: each class colour from unsure (near the background)
+    to sure, in the current theme."""
+    return _theme_palette(n_colours, style.THEME)
 
 
 @functools.lru_cache(maxsize=8)
-def _palette(n_colours: int) -> np.ndarray:
-    """``(n_colours · LEVELS, 4)`` uint8 RGBA: each class colour from unsure (dim) to sure."""
+def _theme_palette(n_colours: int, theme: str) -> np.ndarray:
+    """Dark theme: a dimmed class colour, darker when unsure.  Light theme: a pale tint of it,
+    paler (nearer the white background) when unsure — full colours would bury the points."""
     colours = style.class_rgb(n_colours)
     a = np.linspace(0.0, 1.0, LEVELS, dtype=np.float32)[None, :, None]
-    bg = np.array([0.08, 0.09, 0.11], np.float32)
-    rgb = bg + (colours[:, None, :] * 0.55 - bg) * (0.25 + 0.75 * a)
+    if theme == "light":
+        bg = np.array([0.985, 0.985, 0.98], np.float32)
+        sure = 1.0 - (1.0 - colours[:, None, :]) * 0.42
+        rgb = bg + (sure - bg) * (0.2 + 0.8 * a)
+    else:
+        bg = np.array([0.08, 0.09, 0.11], np.float32)
+        rgb = bg + (colours[:, None, :] * 0.55 - bg) * (0.25 + 0.75 * a)
     out = np.full((n_colours, LEVELS, 4), 255, dtype=np.uint8)
     out[..., :3] = np.clip(np.rint(rgb * 255.0), 0, 255)
     return out.reshape(-1, 4)
@@ -84,9 +97,11 @@ class DecisionRegionsView(QWidget):
         self.plot.setAspectLocked(True)
         self.img = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.img)
-        self.train_pts = pg.ScatterPlotItem(size=style.line_px(3.3), pen=pg.mkPen("#0b0d10", width=1.2))
+        self.train_pts = pg.ScatterPlotItem(size=style.line_px(3.3), pen=pg.mkPen(POINT_EDGE, width=1.2))
+        # test points: hollow-looking triangles ringed in the theme's text colour (white on the
+        # dark regions, near-black on the pale ones of the light theme)
         self.test_pts = pg.ScatterPlotItem(size=style.line_px(3.6), symbol="t",
-                                           pen=pg.mkPen("#ffffff", width=1.5))
+                                           pen=pg.mkPen(style.FG, width=1.5))
         for pts in (self.train_pts, self.test_pts):
             # the points stay put while the regions under them change 30 times a second: blit
             # them from a pixmap Qt renews when they or the view change
@@ -105,8 +120,9 @@ class DecisionRegionsView(QWidget):
         for k, name in enumerate(d.class_names):
             s = pg.ScatterPlotItem(size=12, brush=cols[k], pen=None)
             self.legend.addItem(s, name)
-        s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen("w", width=1.5))
+        s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen(style.FG, width=1.5))
         self.legend.addItem(s, "test point")
+        self.test_marker = s
         fit_legend(self.legend, self.pw.width() - 20)
         style.cache_static(self.legend)
         self._points_for = d
@@ -148,7 +164,8 @@ class DecisionRegionsView(QWidget):
         if len(st.history["val_acc"]):
             acc = f" · validation accuracy {st.history['val_acc'][-1]:.1%}"
         self.caption.setText(f"Step {snap.step:,}{acc} · each region is the class with the highest "
-                             "score; brighter = more confident")
+                             "score; " + ("brighter" if style.THEME == "dark" else "stronger colour")
+                             + " = more confident")
         return drew
 
     def restyle(self) -> None:
@@ -159,7 +176,15 @@ class DecisionRegionsView(QWidget):
         for _, label in self.legend.items:       # (size and colour apply to new text only)
             label.setText(getattr(label, "full_text", label.text), size=size, color=style.FG)
         self.message.setColor(style.FG)
+        self.train_pts.setSize(style.line_px(3.3))
+        self.test_pts.setSize(style.line_px(3.6))
+        self.test_pts.setPen(pg.mkPen(style.FG, width=1.5))
         fit_legend(self.legend, self.pw.width() - 20)
+        # drawn again at the next refresh: the points and the legend's swatches in the theme's
+        # class colours, the regions in its shading
+        self._points_for = None
+        self._grid_drawn = -1
+        self._drawn = -1
 
     def eventFilter(self, obj, ev) -> bool:
         if ev.type() == QEvent.Resize:

@@ -98,7 +98,9 @@ class WeightTemplatesView(QWidget):
         self._key = key
 
     def restyle(self) -> None:
-        """A new font scale or theme: labels and layout are rebuilt at the next refresh."""
+        """A new font scale or theme: the theme's colour map (zero = its background); labels and
+        layout are rebuilt at the next refresh."""
+        self.cmap = style.diverging_cmap()
         self._force()
 
     def refresh(self) -> bool:
