@@ -114,6 +114,17 @@ class DatasetPanel(Panel):
         self.preview.setMinimumHeight(220)
         self.outer.addWidget(self.preview, 1)
         self._preview_for = None
+        self._shown = None          # the dataset the summary and preview show
+        self.scatter = None         # the preview's scatter of a 2-D set
+        style.notifier().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        """A new theme or scale: the preview drawn again (the scatter in the theme's class colours,
+        the class names in its text colour, on its background)."""
+        self.preview.setBackground(style.BG)
+        if self._shown is not None:
+            self._preview_for = None
+            self._draw_preview(self._shown)
 
     def _choose_dir(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_dir.text())
@@ -157,17 +168,23 @@ class DatasetPanel(Panel):
     def show_dataset(self, d) -> None:
         self.summary.setText(d.summary())
         self.progress.setValue(1000)
+        self._shown = d
+        self._draw_preview(d)
+
+    def _draw_preview(self, d) -> None:
         if self._preview_for is d:
             return
         self._preview_for = d
         self.preview.clear()
+        self.scatter = None
         if d.is_2d:
             p = self.preview.addPlot()
             p.setAspectLocked(True)
             p.hideAxis("left")
             p.hideAxis("bottom")
             brushes = [pg.mkBrush(style.class_color(k)) for k in d.y_train]
-            p.addItem(pg.ScatterPlotItem(pos=d.X_train, brush=brushes, size=7, pen=None))
+            self.scatter = pg.ScatterPlotItem(pos=d.X_train, brush=brushes, size=style.line_px(7 / 3), pen=None)
+            p.addItem(self.scatter)
             return
         imgs = d.raw_train
         shape = tuple(d.input_shape)
@@ -175,12 +192,13 @@ class DatasetPanel(Panel):
             X = d.X_train[:, :int(np.prod(shape))]
             imgs = X.reshape((-1, *shape))
         if imgs is None:
-            self.preview.addLabel(f"{d.num_features} features per example — no image preview")
+            self.preview.addLabel(f"{d.num_features} features per example — no image preview", color=style.FG)
             return
         ncls = min(d.num_classes, 10)
         for k in range(ncls):
             idx = np.flatnonzero(d.y_train == k)[:PER_CLASS]
-            self.preview.addLabel(d.class_names[k][:10], row=k, col=0, size="9pt")
+            self.preview.addLabel(d.class_names[k][:10], row=k, col=0, size=f"{style.font_pt(-3):.0f}pt",
+                                  color=style.FG)
             for j, i in enumerate(idx):
                 vb = self.preview.addViewBox(row=k, col=j + 1, lockAspect=True, enableMouse=False)
                 vb.invertY(True)
