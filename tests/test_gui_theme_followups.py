@@ -162,6 +162,10 @@ def labs(qtbot):
     w.shutdown()
 
 
+def other(theme: str) -> str:
+    return "light" if theme == "dark" else "dark"
+
+
 def _pixel(widget, x, y) -> str:
     return widget.grab().toImage().pixelColor(x, y).name()
 
@@ -180,7 +184,10 @@ def test_slip_boxes_and_score_lab_plots_follow_the_theme(qtbot, labs):
     labs.tabs.setCurrentIndex(0)
     optim = labs.lab("OptimLab")          # (built, not shown: its jobs do not start)
     optim.slip.setText(optim._slip_text())
+    losslab = labs.lab("LossLab")
+    losslab.loss_kind.setCurrentIndex(1)   # softmax on the lecture's table: the slide's log₁₀ slip
     qtbot.wait(30)
+    assert "The slide writes L = −log(0.13)" in losslab.steps.toPlainText()
     assert score.slip.isVisible() and score.slip.text()
 
     def check(theme):
@@ -192,6 +199,8 @@ def test_slip_boxes_and_score_lab_plots_follow_the_theme(qtbot, labs):
             assert plot.backgroundBrush().color().name() == BG[theme]
             assert _pixel(plot.viewport(), 0, 0) == BG[theme]
         assert _name(optim.acc_points.opts["pen"].color()) == FG[theme]
+        html = losslab.steps.toHtml()
+        assert f"color:{SLIP[theme][0]}" in html and f"color:{SLIP[other(theme)][0]}" not in html
 
     check("dark")
     style.set_theme("light")

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox
 from engine import labs as L
 from engine import lecture_tables as T
 
+from .. import style
 from .base import Lab
-from .common import COLORS, MatrixEditor, big_font, export_button, label, make_plot, row
+from .common import COLORS, MatrixEditor, big_font, export_button, label, make_plot, on_restyle, row
 
 
 def _n(v: float, d: int = 3) -> str:
@@ -112,6 +113,7 @@ class LossLab(Lab):
             ed.edited.connect(self._update_reg)
         self.lam.valueChanged.connect(self._update_reg)
         self.body.addWidget(box)
+        on_restyle(self._update)       # (the slide's slip in the theme's slip colour)
         self.reset()
 
     @staticmethod
@@ -282,7 +284,7 @@ class LossLab(Lab):
                             f"−ln({t.probs[i, y[i]]:.4g}) = {_n(losses[i], 4)}</b>&nbsp; "
                             f"(log₁₀ would give {_n(t.losses_log10[i], 3)})</p>")
             if lecture3:
-                html.append("<p style='color:#b35900'>⚠ The slide writes L = −log(0.13) = 0.89 for the cat image: "
+                html.append(f"<p style='color:{style.color('slip_fg')}'>⚠ The slide writes L = −log(0.13) = 0.89 for the cat image: "
                             "that is the base-10 logarithm. The softmax loss uses the natural log: "
                             f"−ln(0.13) = {_n(losses[0], 3)}.</p>")
         terms = " + ".join(_n(v, 4) for v in losses)
