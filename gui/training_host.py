@@ -130,8 +130,71 @@ def _waiting(conn):
     return lambda: bool(p.poll(0))
 
 
+class _Sender:  # pragma: no cover - runs in the child process
+    """Sends the run's snapshots from a thread of the training process.
+
+    A CIFAR-sized network's snapshot is over a megabyte: more than the pipe holds, so a send
+    returns only once the window's relay thread has read it all — and that thread waits for the
+    window's interpreter lock while the GUI thread paints.  Sent from the run loop, every such
+    wait was a pause in training.  The loop hands a snapshot over only when the previous one is
+    out (a snapshot carries the history since the one before, so none may be dropped) and goes
+    on training meanwhile."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.error: BaseException | None = None
+        self._msg = None
+        self._cv = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="snapshot-sender", daemon=True)
+        self._thread.start()
+
+    def idle(self) -> bool:
+        return self._msg is None
+
+    def put(self, msg) -> None:
+        with self._cv:
+            self._msg = msg
+            self._cv.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while self._msg is None and not self._closed:
+                    self._cv.wait()
+                if self._msg is None:
+                    return
+                msg = self._msg
+            try:
+                self.conn.send(msg)
+            except BaseException as e:     # the window went away: the run loop stops on it
+                self.error = e
+            with self._cv:
+                self._msg = None
+                self._cv.notify_all()
+            if self.error is not None:
+                return
+
+    def close(self) -> None:
+        """Wait until the last snapshot is out (the run's final messages follow it, in order)."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> None:  # pragma: no cover
     trainer = _trainer(data, cfg_dict, state)
+    sender = _Sender(conn)
+    try:
+        _run_loop(conn, sender, trainer, run_id, publish_interval, quiet)
+    finally:
+        sender.close()
+
+
+def _run_loop(conn, sender, trainer, run_id, publish_interval, quiet) -> None:  # pragma: no cover
     maker = SnapshotMaker(trainer, run_id)
     maker.want_grid.clear()    # the window process adds decision regions (ProcessTrainingWorker)
     last_pub = last_poll = rate_t = phase_t = time.perf_counter()
@@ -158,11 +221,13 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> N
         if trainer.step().diverged:
             break
         now = time.perf_counter()
-        if now - last_pub >= publish_interval:
+        if now - last_pub >= publish_interval and sender.idle():
+            if sender.error is not None:
+                raise sender.error
             if now - rate_t >= 0.5:
                 sps = (trainer.steps - rate_steps) / (now - rate_t)
                 rate_t, rate_steps = now, trainer.steps
-            conn.send(("snap", maker.make_wire(running=True, sps=sps)))
+            sender.put(("snap", maker.make_wire(running=True, sps=sps)))
             last_pub = now
         if quiet is not None and now - phase_t >= quiet[0]:
             phases.append(("window", phase_t, now, phase_n, trainer.steps))
@@ -174,6 +239,7 @@ def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> N
             phases.append(("quiet", t0, phase_t, n0, phase_n))
             if trainer.diverged:
                 break
+    sender.close()              # the snapshots first, then the run's end, in order
     if quiet is not None:
         phases.append(("window", phase_t, time.perf_counter(), phase_n, trainer.steps))
         conn.send(("phases", phases))
