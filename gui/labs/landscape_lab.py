@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QProgress
 
 from engine import labs as L
 
-from .base import Lab
+from .base import BackgroundLab
 from .common import COLORS, JobRunner, big_font, export_button, fg, label, make_plot, pen, px, row, set_title
 from .image_data import image_set_for, is_image_set
 
@@ -24,15 +24,12 @@ N_CONTOURS = 8
 SOURCE_RANDOM, SOURCE_MODEL = 0, 1
 
 
-class LandscapeLab(Lab):
+class LandscapeLab(BackgroundLab):
     title = "Loss landscape"
     blurb = "L(W + a·d₁) and L(W + a·d₁ + b·d₂) along random directions d₁, d₂."
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._started = False
-        self._defaults_pending = False
-        self._resume: set[int] = set()
         self._drawn_parts: set[int] = set()
         self.source = QComboBox()
         self.source.addItems(["random linear W, SVM loss (the lecture's figure)", "the current model"])
@@ -139,35 +136,13 @@ class LandscapeLab(Lab):
         if self._started:
             self.run_defaults()
 
-    def showEvent(self, event):  # noqa: N802
-        super().showEvent(event)
-        if not self._started:       # both slices, when the lab is first shown
-            self._started = True
-            # a lab being built is shown before it gets the window's dataset: start on that (at once,
-            # before the first paint), or after the current event when no dataset follows
-            self._defaults_pending = True
-            QTimer.singleShot(0, self._start_defaults)
-        elif self._resume:
-            QTimer.singleShot(0, self._resume_jobs)
+    def background_jobs(self) -> dict:
+        """Off screen, the lab's running slices stop (the labs share two worker threads)."""
+        return {1: self.runner1, 2: self.runner2}
 
-    def hideEvent(self, event):  # noqa: N802
-        """Off screen, the lab's running slices stop (the labs share two worker threads) and start
-        again when it is shown."""
-        super().hideEvent(event)
-        for dims, r in ((1, self.runner1), (2, self.runner2)):
-            if r.busy:
-                self._resume.add(dims)
-                r.cancel()
-
-    def _resume_jobs(self) -> None:
-        todo, self._resume = self._resume, set()
-        for dims in sorted(todo):
+    def resume_jobs(self, names: set) -> None:
+        for dims in sorted(names):
             self.compute(dims)
-
-    def _start_defaults(self) -> None:
-        if self._defaults_pending:
-            self._defaults_pending = False
-            self.run_defaults()
 
     def run_defaults(self) -> None:
         self._started = True

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, Q
 
 from engine import labs as L
 
-from .base import Lab
+from .base import BackgroundLab
 from .common import (COLORS, JobRunner, big_font, fill_table, fg, label,
                      make_plot, on_restyle, pen, px, readonly_table, row, set_title, slip_style)
 from .image_data import image_set_for, is_image_set
@@ -57,16 +57,13 @@ def _eval_split(d):
     return d.X_train, d.y_train, "training"
 
 
-class OptimLab(Lab):
+class OptimLab(BackgroundLab):
     title = "Optimization"
     blurb = "find the W that minimises the loss: random search, the gradient, gradient descent."
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._started = False
-        self._defaults_pending = False
         self._refit_pending = False
-        self._resume: set[str] = set()
         self._rs_local = False
         self._gd_kind = "pick"
         self._parts_drawn: set[str] = set()
@@ -291,28 +288,11 @@ class OptimLab(Lab):
             QTimer.singleShot(0, self, go)      # (not after the lab is deleted)
 
     # ------------------------------------------------------------------ defaults
-    def showEvent(self, event):  # noqa: N802
-        super().showEvent(event)
-        if not self._started:       # the default result of every part, when the lab is first shown
-            self._started = True
-            # a lab being built is shown before it gets the window's dataset: start on that (at once,
-            # before the first paint), or after the current event when no dataset follows
-            self._defaults_pending = True
-            QTimer.singleShot(0, self, self._start_defaults)
-        elif self._resume:
-            QTimer.singleShot(0, self, self._resume_jobs)
+    def background_jobs(self) -> dict:
+        """A lab off screen does not hold the labs' two shared worker threads."""
+        return {"gd": self.gd_runner, "search": self.rs_runner, "cost": self.cost_runner}
 
-    def hideEvent(self, event):  # noqa: N802
-        """A lab off screen does not hold the labs' two shared worker threads: its running jobs stop
-        here and start again when it is shown."""
-        super().hideEvent(event)
-        for name, r in (("gd", self.gd_runner), ("search", self.rs_runner), ("cost", self.cost_runner)):
-            if r.busy:
-                self._resume.add(name)
-                r.cancel()
-
-    def _resume_jobs(self) -> None:
-        todo, self._resume = self._resume, set()
+    def resume_jobs(self, todo: set) -> None:
         if "gd" in todo:
             (self.run_gd if self._gd_kind == "curves" else self.run_pick)()
         cost_done = self.cost_result is not None and len(self.cost_result[0]) == len(COST_DIMS)
@@ -320,11 +300,6 @@ class OptimLab(Lab):
             self.run_search(local=self._rs_local, with_cost=not cost_done and "cost" not in todo)
         if "cost" in todo:
             self.run_cost()
-
-    def _start_defaults(self) -> None:
-        if self._defaults_pending:
-            self._defaults_pending = False
-            self.run_defaults()
 
     def run_defaults(self) -> None:
         """Compute every part's default result in the background (quick ones first)."""
