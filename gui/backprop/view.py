@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QAction, QFont, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
                                QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QSlider, QSplitter, QStackedWidget, QStyle, QTableWidget, QTableWidgetItem,

@@ -543,7 +543,6 @@ class OptimLab(BackgroundLab):
         self.rs_progress.setValue(100)
         self.rs_label.setText(self._rs_caption(info, runs, True))
         if runs:
-            r = runs[-1][1]
             set_title(self.rs_plot, f"{'Random local search' if self._rs_local else 'Random search'}: "
                                     f"best loss {min(r_.best_loss for _s, r_ in runs):.4f}")
         self._drawn("search")
