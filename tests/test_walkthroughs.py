@@ -26,7 +26,8 @@ def grad(w, name):
 
 def test_all_builtins_present(wts):
     assert set(wts) == {"simple", "sigmoid-neuron", "sigmoid-gate", "pattern-add", "pattern-mul",
-                        "pattern-copy", "pattern-max", "hinge-loss", "softmax-loss", "two-layer-relu"}
+                        "pattern-copy", "pattern-max", "hinge-loss", "softmax-loss", "two-layer-relu",
+                        "hinge-loss-dataset", "softmax-loss-dataset"}
 
 
 def test_simple_lecture_numbers(wts):
@@ -86,6 +87,40 @@ def test_hinge_loss_cat_column(wts):
     L = sum(max(0.0, s[j] - s["cat"] + 1) for j in ("dog", "bird"))
     assert round(val(w, "L"), 1) == 2.9 and math.isclose(val(w, "L"), L, rel_tol=1e-12)
     assert grad(w, "s_dog") == 1 and grad(w, "s_bird") == 0 and grad(w, "s_cat") == -1
+
+
+#: the lecture's score table, one row per image (cat, dog, bird image), columns cat, dog, bird
+TABLE = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+CLASSES = ("cat", "dog", "bird")
+SUB = "₁₂₃"
+
+
+def test_hinge_loss_over_the_three_images_and_their_mean(wts):
+    """The whole table, not only the cat column: 2.9, 0, 12.9 and the mean 5.27, with every
+    score's gradient the engine's hinge loss gives (1/N per violated margin)."""
+    from engine.labs import hinge_table
+    w = wts["hinge-loss-dataset"]
+    t = hinge_table(TABLE, np.arange(3))
+    assert [round(val(w, f"L{SUB[i]}"), 1) for i in range(3)] == [2.9, 0.0, 12.9]
+    assert math.isclose(val(w, "L"), t.mean, rel_tol=1e-12) and round(val(w, "L"), 2) == 5.27
+    for i in range(3):
+        violated = np.nan_to_num(t.terms[i]) > 0
+        for j, c in enumerate(CLASSES):
+            want = -violated.sum() / 3 if j == i else float(violated[j]) / 3
+            assert math.isclose(grad(w, f"s_{c}{SUB[i]}"), want, abs_tol=1e-12), (i, c)
+
+
+def test_softmax_loss_over_the_three_images_and_their_mean(wts):
+    """Each image's −ln p of its correct class and the mean; ∂L/∂s = (p − onehot(y)) / N."""
+    from engine.labs import softmax_table
+    w = wts["softmax-loss-dataset"]
+    t = softmax_table(TABLE, np.arange(3))
+    for i in range(3):
+        assert math.isclose(val(w, f"L{SUB[i]}"), t.losses[i], rel_tol=1e-12)
+        for j, c in enumerate(CLASSES):
+            want = (t.probs[i, j] - (i == j)) / 3
+            assert math.isclose(grad(w, f"s_{c}{SUB[i]}"), want, abs_tol=1e-12), (i, c)
+    assert math.isclose(val(w, "L"), t.mean, rel_tol=1e-12) and round(t.losses[0], 2) == 2.04
 
 
 def test_softmax_loss_natural_log(wts):
