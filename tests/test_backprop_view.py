@@ -27,7 +27,8 @@ def view(qtbot):
 
 
 def test_builtins_listed_and_first_shown(view):
-    assert len(view.walkthrough_names()) == 10
+    from engine.walkthroughs import builtin_walkthrough_paths
+    assert len(view.walkthrough_names()) == len(builtin_walkthrough_paths()) == 12
     assert view.frame == 0 and view.frame_count() > 2
     st = view.frame_state()
     assert st["kind"] == "start" and st["grads"] == {}
