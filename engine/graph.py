@@ -487,9 +487,16 @@ _register(Op("tanh", 1, lambda v, a: (np.tanh(v[0]), None), local=lambda n: (1.0
 _register(Op("leaky_relu", 1, _leaky_fw,
              local=lambda n: (np.where(n.parents[0].value > 0, 1.0, n.attrs.get("slope", 0.2)).astype(n.value.dtype),),
              symbol="LReLU", describe="leaky ReLU gate max(αx, x): gradient 1 for x > 0, α otherwise"))
-_register(Op("elu", 1, _elu_fw,
-             local=lambda n: (np.where(n.parents[0].value > 0, 1.0,
-                                       n.value + n.attrs.get("alpha", 1.0)).astype(n.value.dtype),),
+def _elu_local(n):
+    """α·eˣ for x ≤ 0, computed as such: the shortcut value + α (= α(eˣ − 1) + α) cancels to
+    nothing in float32 below x ≈ −17, where PyTorch still returns α·eˣ."""
+    x = n.parents[0].value
+    with np.errstate(under="ignore"):
+        g = np.where(x > 0, 1.0, n.attrs.get("alpha", 1.0) * np.exp(np.minimum(x, 0)))
+    return (g.astype(n.value.dtype),)
+
+
+_register(Op("elu", 1, _elu_fw, local=_elu_local,
              symbol="ELU", describe="ELU gate: gradient 1 for x > 0, α·eˣ otherwise"))
 _register(Op("identity", 1, lambda v, a: (v[0], None), local=lambda n: (np.ones_like(n.value),),
              backward=lambda up, n: (up,), symbol="id", describe="identity: no nonlinearity"))

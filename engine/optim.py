@@ -62,7 +62,8 @@ class Momentum(SGD):
 
 
 class Adam(SGD):
-    """Adam with bias correction (Kingma & Ba), ``eps = 1e-8``."""
+    """Adam with bias correction (Kingma & Ba), ``eps = 1e-8`` added to √v̂ (after the bias
+    correction, as PyTorch's ``torch.optim.Adam`` and the CS231n notes do)."""
     name = "adam"
 
     def __init__(self, cfg: OptimConfig | None = None):
@@ -79,7 +80,10 @@ class Adam(SGD):
             self.v = [np.zeros_like(p) for p in params]
         b1, b2 = self.cfg.beta1, self.cfg.beta2
         self.t += 1
-        step = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        # ε is added after the bias correction, as in PyTorch and the CS231n notes:
+        # p ← p − lr · m̂ / (√v̂ + ε), m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)
+        step = lr / (1 - b1 ** self.t)
+        root_bc2 = math.sqrt(1 - b2 ** self.t)
         for p, g, m, v in zip(params, grads, self.m, self.v):
             if g is None:
                 continue
@@ -87,7 +91,10 @@ class Adam(SGD):
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
-            p -= step * m / (np.sqrt(v) + 1e-8)
+            denom = np.sqrt(v)
+            denom /= root_bc2
+            denom += 1e-8
+            p -= step * m / denom
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

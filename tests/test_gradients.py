@@ -127,3 +127,37 @@ def test_forward_difference_is_less_accurate_than_centered():
 def test_all_layer_ops_registered():
     for name in ("affine", "softmax_loss", "hinge_loss", "regularization", *PRIMITIVES):
         assert name in OPS
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_gradient_keeps_its_precision_far_below_zero(dtype):
+    """ELU's local gradient for x ≤ 0 is α·eˣ, computed as such (the shortcut value + α lost every
+    digit in float32 below x ≈ −17, where PyTorch still gives α·eˣ)."""
+    x = np.array([-30.0, -20.0, -17.5, -5.0, -1e-3, 0.5], dtype=dtype)
+    g = Graph(dtype)
+    xn = g.input("x", x)
+    out = g.apply("elu", xn, alpha=1.5)
+    g.backward(out)
+    want = np.where(x > 0, 1.0, 1.5 * np.exp(x.astype(np.float64)))
+    np.testing.assert_allclose(xn.grad.astype(np.float64), want, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert xn.grad[0] > 0
+
+
+def test_adam_adds_epsilon_after_the_bias_correction():
+    """p ← p − lr · m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) — PyTorch's and the CS231n
+    notes' formulation; with tiny gradients (√v̂ comparable to ε) the placement matters."""
+    from engine.config import OptimConfig
+    from engine.optim import Adam
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(5)
+    grads = [rng.standard_normal(5) * 1e-8 for _ in range(4)]
+    opt = Adam(OptimConfig(optimizer="adam"))
+    q = p.copy()
+    m = np.zeros(5)
+    v = np.zeros(5)
+    for t, g in enumerate(grads, 1):
+        opt.update([p], [g], 0.01)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        q -= 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(p, q, rtol=0, atol=1e-15)
