@@ -413,7 +413,9 @@ _register(Op("neg", 1, _fw(lambda a: -a), local=lambda n: (-np.ones_like(n.value
 
 def _pow_local(n):
     a, b = n.parents[0].value, n.parents[1].value
-    da = b * np.power(a, b - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # aᵇ with b = 0 is the constant 1: its slope is 0, also at a = 0 (where b·aᵇ⁻¹ is 0·∞)
+        da = np.where(b == 0, 0.0, b * np.power(a, b - 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         db = np.where(a > 0, n.value * np.log(np.where(a > 0, a, 1.0)), 0.0)
     return da, db
@@ -428,11 +430,13 @@ _register(Op("log", 1, _fw(np.log), local=lambda n: (1.0 / n.parents[0].value,),
 _register(Op("max", 2, _fw(np.maximum),
              local=lambda n: ((n.parents[0].value >= n.parents[1].value).astype(n.value.dtype),
                               (n.parents[0].value < n.parents[1].value).astype(n.value.dtype)),
-             symbol="max", describe="max gate: routes the whole gradient to the larger input, 0 to the other"))
+             symbol="max", describe="max gate: routes the whole gradient to the larger input, 0 to the other "
+                      "(on a tie, all of it to the first input)"))
 _register(Op("min", 2, _fw(np.minimum),
              local=lambda n: ((n.parents[0].value <= n.parents[1].value).astype(n.value.dtype),
                               (n.parents[0].value > n.parents[1].value).astype(n.value.dtype)),
-             symbol="min", describe="min gate: routes the gradient to the smaller input"))
+             symbol="min", describe="min gate: routes the whole gradient to the smaller input, 0 to the other "
+                      "(on a tie, all of it to the first input)"))
 _register(Op("abs", 1, _fw(np.abs), local=lambda n: (np.sign(n.parents[0].value),), symbol="|x|",
              describe="abs gate: local gradient sign(x)"))
 _register(Op("recip", 1, _fw(lambda a: 1.0 / a), local=lambda n: (-1.0 / n.parents[0].value ** 2,),

@@ -161,3 +161,17 @@ def test_adam_adds_epsilon_after_the_bias_correction():
         v = 0.999 * v + 0.001 * g * g
         q -= 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
     np.testing.assert_allclose(p, q, rtol=0, atol=1e-15)
+
+
+def test_x_to_the_zero_has_slope_zero_even_at_zero_and_ties_are_narrated():
+    """x⁰ is the constant 1, so its slope is 0 at x = 0 too (b·aᵇ⁻¹ was 0·∞ = NaN); a max/min
+    tie sends the whole gradient to the first input, and the gate's description says so."""
+    from engine.walkthroughs import walkthrough_from_expression
+    w = walkthrough_from_expression("x^0 + 2*x", "x=0")
+    assert float(w.trace.grads()[w.node("x").id]) == 2.0
+    w = walkthrough_from_expression("x^3", "x=-2")                     # negative bases: b·aᵇ⁻¹ = 12
+    assert float(w.trace.grads()[w.node("x").id]) == 12.0
+    w = walkthrough_from_expression("max(x, y)", "x=2,y=2")
+    assert (float(w.trace.grads()[w.node("x").id]), float(w.trace.grads()[w.node("y").id])) == (1.0, 0.0)
+    for op in ("max", "min"):
+        assert "tie" in OPS[op].describe and "first input" in OPS[op].describe
