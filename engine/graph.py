@@ -505,7 +505,6 @@ _register(Op("elu", 1, _elu_fw, local=_elu_local,
 _register(Op("identity", 1, lambda v, a: (v[0], None), local=lambda n: (np.ones_like(n.value),),
              backward=lambda up, n: (up,), symbol="id", describe="identity: no nonlinearity"))
 
-ACTIVATION_OPS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
 
 # layer-sized operations live in engine.layers and register themselves on import
 from . import layers as _layers  # noqa: E402,F401  pylint: disable=unused-import

@@ -672,11 +672,6 @@ def gradient_check_table(model: Network, X, y, count: int = 10, h: float = 1e-5,
 
 # =========================================================================== loss landscape
 
-def clone_network(net: Network) -> Network:
-    """An independent copy (own parameters, own graph) in the same precision."""
-    return net.astype(net.dtype)
-
-
 def random_directions(params: dict[str, np.ndarray], count: int, rng: np.random.Generator,
                       names: list[str] | None = None) -> list[dict[str, np.ndarray]]:
     """``count`` random directions over the weight arrays ``names`` (default every ``W*``).

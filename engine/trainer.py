@@ -194,7 +194,6 @@ class Trainer:
         self._perm = self.rng.permutation(len(self.data.y_train))
         self._pos = 0
         self._epochs_done = 0
-        self._search_best = math.inf
         self.seconds = 0.0
 
     @classmethod
@@ -312,7 +311,6 @@ class Trainer:
                 p += (self.rng.standard_normal(p.shape) * o.local_step).astype(p.dtype)
         cand = model.loss(X, y, grads=False)
         if cand[0] < current[0] or not math.isfinite(current[0]):
-            self._search_best = cand[0]
             return (*cand, tuple(model.params))
         for p, w in zip(params, old):
             p[...] = w
@@ -358,7 +356,7 @@ class Trainer:
 
     # -------------------------------------------------------------- state transfer
     _STATE_FIELDS = ("base_lr", "batch_size", "steps", "samples_seen", "diverged", "reason", "_pos",
-                     "_epochs_done", "_search_best", "seconds")
+                     "_epochs_done", "seconds")
 
     def state_dict(self) -> dict:
         """Everything that determines the next step, as plain data (copies): weights, optimizer

@@ -85,7 +85,6 @@ class TrainingController(QObject):
         self._settings: queue.Queue = queue.Queue()
         self._handover_notice = False
         self._maker: SnapshotMaker | None = None
-        self._resume_after = False
         # start the training process now, so it is ready by the time Space is pressed
         self._host = training_host.get_host()
 
@@ -108,9 +107,6 @@ class TrainingController(QObject):
         return Network(m.input_dim, m.num_classes, m.model_cfg, m.loss_cfg, params=params)
 
     _last_params = None
-
-    def note_params(self, params) -> None:
-        self._last_params = params
 
     # ------------------------------------------------------------------ building
     def build(self, cfg: ExperimentConfig, dataset: Dataset) -> None:

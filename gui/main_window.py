@@ -690,9 +690,6 @@ class MainWindow(QMainWindow):
         self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._act(h, "&About Backprop Studio", self.show_about)
 
-    def keyPressEvent(self, ev) -> None:  # Space etc. also reach here when a child doesn't want them
-        super().keyPressEvent(ev)
-
     SHORTCUTS = [("Space", "train / pause (Backprop tab: play / pause the walkthrough)"),
                  ("→", "one minibatch step while paused (Backprop tab: next step; ← previous)"),
                  ("Ctrl+Shift+O", "open a backprop walkthrough file"),

@@ -19,7 +19,6 @@ from engine.datasets.cifar10_4k import CIFAR10_4K_PATH, read_cifar10_4k
 
 try:                                     # the GUI test needs pytest-qt and PySide6; the rest does not
     import pytestqt  # noqa: F401
-    from tests.gui_fixtures import settings_env, window  # noqa: F401
     HAVE_QT = True
 except ImportError:
     HAVE_QT = False

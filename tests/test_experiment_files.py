@@ -449,7 +449,6 @@ def test_config_bounds(cfg, needle):
 # ------------------------------------------------------------------ the window
 try:
     import pytestqt  # noqa: F401
-    from tests.gui_fixtures import settings_env, window  # noqa: F401
     HAVE_QT = True
 except ImportError:     # the engine tests above still run
     HAVE_QT = False

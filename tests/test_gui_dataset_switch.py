@@ -8,7 +8,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 
 def _loaded(w, name):

@@ -8,7 +8,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 
 def test_a_diverged_run_is_saved_and_opened_again(qtbot, window, tmp_path):

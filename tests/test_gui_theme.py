@@ -7,10 +7,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 
-from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 STEP = 1.15     # one Ctrl+=
 

@@ -10,11 +10,9 @@ import pytest
 pytest.importorskip("pytestqt")
 
 import gui  # noqa: E402,F401  (before NumPy, as in the app)
-import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF  # noqa: E402
 
-from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 # the themes' colours, written out: what the user sees, not what the code happens to read
 CURVES = {"dark": {"loss": "#4fc3f7", "reg": "#ba68c8", "train": "#81c784", "val": "#ff8a65"},

@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from tests.gui_fixtures import make_tiny, settings_env, window  # noqa: F401,E402
 
 
 def _wait_redraw_of(qtbot, w, view):

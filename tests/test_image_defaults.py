@@ -5,7 +5,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 
 from engine.cli import main
 from engine.config import (IMAGE_DATASETS, TOY_DATASETS, ExperimentConfig, apply_defaults, dataset_defaults,

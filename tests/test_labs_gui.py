@@ -14,7 +14,6 @@ from engine.config import DatasetConfig  # noqa: E402
 from engine.datasets import load_dataset  # noqa: E402
 from gui.labs import LabsWidget  # noqa: E402
 from gui.labs.common import export_plot  # noqa: E402
-from tests.gui_fixtures import settings_env, window  # noqa: F401,E402
 
 
 @pytest.fixture(scope="module")

@@ -85,4 +85,4 @@ def test_help_lists_the_presets(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert f"--preset NAME" in help_text and f"{KEY}: Lecture: linear classifier on CIFAR-10" in help_text
+    assert "--preset NAME" in help_text and f"{KEY}: Lecture: linear classifier on CIFAR-10" in help_text

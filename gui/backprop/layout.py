@@ -30,7 +30,6 @@ def layered_layout(nodes: list[tuple[int, tuple[int, ...], str]], dx: float = 26
     """
     ids = [n[0] for n in nodes]
     parents = {n[0]: tuple(p for p in n[1] if p in set(ids)) for n in nodes}
-    kind = {n[0]: n[2] for n in nodes}
     children: dict[int, list[int]] = {i: [] for i in ids}
     for i in ids:
         for p in parents[i]:
