@@ -176,6 +176,10 @@ class TrainingController(QObject):
         if host is not None:
             worker = ProcessTrainingWorker(host, self.trainer, self._maker, self._settings, self._stop)
         else:
+            if training_host.start_error:
+                self.message.emit("The training process could not start "
+                                  f"({training_host.start_error}); training runs in a thread of the "
+                                  "window instead, several times slower.")
             worker = TrainingWorker(self.trainer, self._maker, self._settings, self._stop, self.frame_lock)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)

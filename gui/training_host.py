@@ -333,16 +333,23 @@ def use_process() -> bool:
     return os.environ.get("BACKPROP_STUDIO_TRAINING", "process").lower() != "thread"
 
 
+#: why the training process could not start ("" if it did or was not asked for)
+start_error = ""
+
+
 def get_host() -> TrainingHost | None:
-    """The shared host, started on first call; None (train in a thread) if it cannot start."""
-    global _host
+    """The shared host, started on first call; None (train in a thread) if it cannot start — then
+    :data:`start_error` says why."""
+    global _host, start_error
     if not use_process():
         return None
     if _host is None or not _host.alive:
         try:
             _host = TrainingHost()
-        except Exception:  # noqa: BLE001 - fall back to the in-thread worker
+            start_error = ""
+        except Exception as e:  # noqa: BLE001 - fall back to the in-thread worker, and say so
             _host = None
+            start_error = f"{type(e).__name__}: {e}"
     return _host
 
 
