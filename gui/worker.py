@@ -1,6 +1,6 @@
 """The training worker: a QObject moved to a QThread, driving ``Trainer.step()`` in a loop.
 
-Protocol (see shared/DESIGN.md, "Threading"):
+Protocol:
 
 * the worker is created without a parent and moved to its own QThread; its ``run`` loop never
   returns to the thread's event loop until it is done, so control does not go through slots:

@@ -1,6 +1,6 @@
-"""Convert the shared CIFAR-10 first-4,000 sprite sheets to ``resources/cifar10_4k.npz`` (run once).
+"""Convert the CIFAR-10 first-4,000 sprite sheets to ``resources/cifar10_4k.npz`` (run once).
 
-Source folder (default ``../shared/data/cifar10-4k`` next to the repository, or the first argument):
+Usage: ``python resources/make_cifar10_4k.py SOURCE_FOLDER``, the folder holding
 ``cifar10_batch_0.png`` .. ``cifar10_batch_3.png`` (1024 x 1000 RGB; row r of sheet k is image
 1000*k + r, pixel (i, j) of the 32x32 image at column 32*i + j), ``labels.txt`` (one class index a
 line) and ``MD5SUMS``. Every checksum is verified before anything is written. Output: ``images``
@@ -19,7 +19,6 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SRC = ROOT.parent / "shared" / "data" / "cifar10-4k"
 OUT = ROOT / "resources" / "cifar10_4k.npz"
 SHEETS, ROWS, SIDE = 4, 1000, 32
 
@@ -52,7 +51,9 @@ def convert(src: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main() -> None:
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SRC
+    if len(sys.argv) != 2:
+        sys.exit("usage: python resources/make_cifar10_4k.py SOURCE_FOLDER (the sprite sheets, labels.txt, MD5SUMS)")
+    src = Path(sys.argv[1])
     verify(src)
     images, labels = convert(src)
     np.savez_compressed(OUT, images=images, labels=labels)
