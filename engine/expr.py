@@ -268,10 +268,33 @@ def evaluate(text: str, values: dict[str, float]):
     p = parse_expression(text, values)
     with np.errstate(all="ignore"):
         trace = p.graph.run(p.output, trace=True)
-    for n in p.graph.ancestors(p.output):
-        if not np.all(np.isfinite(n.value)):
-            raise ExpressionError(f"{n.label} = {n.op_name}(...) is not a finite number "
-                                  "(log of a non-positive number or division by zero?)")
-        if n.grad is not None and not np.all(np.isfinite(n.grad)):
-            raise ExpressionError(f"the gradient at {n.label} is not finite")
+    problem = not_finite_problem(p.graph.ancestors(p.output))
+    if problem:
+        raise ExpressionError(problem)
     return p, trace
+
+
+#: why a gate's value is not finite, by op
+_NOT_FINITE = {
+    "exp": "exp overflowed: eˣ is beyond the largest float for x above about 709",
+    "log": "log of a number that is not positive",
+    "div": "division by zero (or an overflow)",
+    "recip": "1/x at x = 0",
+    "pow": "the power overflowed or is undefined (a negative base to a fractional power?)",
+    "mul": "the product overflowed",
+}
+
+
+def not_finite_problem(nodes) -> str:
+    """"" if every value and gradient of ``nodes`` (in forward order) is finite; else one line
+    naming the first gate whose value is not, and why (an exp overflow is called one), or the
+    first gradient that is not."""
+    nodes = list(nodes)
+    for n in nodes:
+        if not np.all(np.isfinite(n.value)):
+            why = _NOT_FINITE.get(n.op_name, "an overflow, a log of a non-positive number or a division by zero?")
+            return f"{n.label} = {n.op_name}(...) is not a finite number: {why}"
+    for n in nodes:
+        if n.grad is not None and not np.all(np.isfinite(n.grad)):
+            return f"the gradient at {n.label} is not finite (a local gradient overflowed, e.g. exp or 1/x²)"
+    return ""

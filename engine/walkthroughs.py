@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .expr import ExpressionError, parse_expression, parse_values
+from .expr import ExpressionError, not_finite_problem, parse_expression, parse_values
 from .gradcheck import numerical_gradient, relative_error
 from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
 from .safeio import parse_json, read_capped
@@ -471,12 +471,9 @@ def _walkthrough_from_dict(data: Any, source: str) -> Walkthrough:
 
 
 def _check_finite(source: str, wt: Walkthrough) -> None:
-    for n in wt.nodes():
-        if not np.all(np.isfinite(n.value)):
-            _fail(source, f"{n.label} = {n.op_name}(...) is not a finite number "
-                          "(log of a non-positive number or division by zero?)")
-        if n.grad is not None and not np.all(np.isfinite(n.grad)):
-            _fail(source, f"the gradient at {n.label} is not finite")
+    problem = not_finite_problem(wt.nodes())
+    if problem:
+        _fail(source, problem)
 
 
 def _build_from_expression(source: str, text: str, values: dict) -> tuple[Graph, Node]:

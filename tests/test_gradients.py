@@ -175,3 +175,13 @@ def test_x_to_the_zero_has_slope_zero_even_at_zero_and_ties_are_narrated():
     assert (float(w.trace.grads()[w.node("x").id]), float(w.trace.grads()[w.node("y").id])) == (1.0, 0.0)
     for op in ("max", "min"):
         assert "tie" in OPS[op].describe and "first input" in OPS[op].describe
+
+
+def test_an_exp_overflow_is_named_as_such():
+    """exp(1000) is not "a log of a non-positive number or a division by zero": the message says
+    the exp overflowed (the first gate in forward order whose value is not finite)."""
+    from engine.expr import ExpressionError, evaluate
+    with pytest.raises(ExpressionError, match="exp overflowed"):
+        evaluate("exp(x) * 0 + 1", {"x": 1000.0})
+    with pytest.raises(ExpressionError, match="log of a number that is not positive"):
+        evaluate("log(x)", {"x": -1.0})
