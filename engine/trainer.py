@@ -390,6 +390,13 @@ class Trainer:
         else:
             self.compute_initial()
 
+    @property
+    def budget_spent(self) -> bool:
+        """The configured epochs are done (``optim.epochs`` ≥ 0; -1 trains until stopped). The one
+        test the window's worker, the training process and the controller all use."""
+        epochs = self.cfg.optim.epochs
+        return epochs >= 0 and self.epoch >= epochs - 1e-9
+
     def fit(self, epochs: int, on_step=None, should_stop=None) -> None:
         """Train ``epochs`` epochs (stops early on divergence or when ``should_stop()``)."""
         target = self._epochs_done + epochs

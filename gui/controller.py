@@ -161,7 +161,7 @@ class TrainingController(QObject):
             return
         t = self.trainer
         self._drain()
-        if t.cfg.optim.epochs >= 0 and t.epoch >= t.cfg.optim.epochs - 1e-9:
+        if t.budget_spent:
             self.message.emit(f"The {t.cfg.optim.epochs} epochs are done: raise Epochs, tick "
                               "'until stopped', or Reset to train again.")
             return

@@ -214,8 +214,7 @@ def _run_loop(conn, sender, trainer, run_id, publish_interval, quiet) -> None:  
                     apply_setting(trainer, m[1], m[2])
             if stop:
                 break
-        epochs = trainer.cfg.optim.epochs
-        if epochs >= 0 and trainer.epoch >= epochs - 1e-9:
+        if trainer.budget_spent:
             finished = True
             break
         if trainer.step().diverged:
@@ -233,7 +232,7 @@ def _run_loop(conn, sender, trainer, run_id, publish_interval, quiet) -> None:  
             phases.append(("window", phase_t, now, phase_n, trainer.steps))
             t0, n0 = time.perf_counter(), trainer.steps
             while time.perf_counter() - t0 < quiet[1]:
-                if trainer.step().diverged or (epochs >= 0 and trainer.epoch >= epochs - 1e-9):
+                if trainer.step().diverged or trainer.budget_spent:
                     break
             phase_t, phase_n = time.perf_counter(), trainer.steps
             phases.append(("quiet", t0, phase_t, n0, phase_n))

@@ -56,8 +56,7 @@ class TrainingWorker(QObject):
             finished = False
             while not self.stop_event.is_set():
                 self.drain_settings()
-                epochs = t.cfg.optim.epochs
-                if epochs >= 0 and t.epoch >= epochs - 1e-9:
+                if t.budget_spent:
                     finished = True
                     break
                 with self.frame_lock:   # waits (without the GIL) while the GUI draws a frame

@@ -274,3 +274,20 @@ def test_the_epoch_curve_measures_training_accuracy_on_1000_examples_and_the_sum
     assert t.history.train_acc[-1] == sub[3] and t.history.train_loss[-1] == sub[0]
     assert t.summary()["train_accuracy"] == full[3]
     assert len(set(t.data.y_train[:n].tolist())) == 3          # the subset is shuffled: every class
+
+
+def test_budget_spent_is_the_configured_epochs_and_never_for_until_stopped():
+    from engine.config import ExperimentConfig
+    from engine.datasets import load_dataset
+    from engine.trainer import Trainer
+    cfg = ExperimentConfig()
+    cfg.dataset.samples, cfg.optim.batch_size, cfg.optim.epochs = 20, 16, 2
+    t = Trainer.from_config(cfg, load_dataset(cfg.dataset))
+    steps = 0
+    while not t.budget_spent:
+        t.step()
+        steps += 1
+        assert steps < 1000
+    assert abs(t.epoch - 2) < 0.5 and t.epoch >= 2 - 1e-9
+    t.cfg.optim.epochs = -1
+    assert not t.budget_spent
