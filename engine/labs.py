@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from .config import DatasetConfig, ExperimentConfig, LossConfig, ModelConfig, OptimConfig
-from .gradcheck import numerical_gradient
+from .gradcheck import numerical_gradient, relative_error
 from .graph import Graph
 from .layers import hinge_loss_forward, softmax_loss_forward
 from .models import LinearClassifier, Network
@@ -665,7 +665,7 @@ def gradient_check_table(model: Network, X, y, count: int = 10, h: float = 1e-5,
         for ix in idx:
             a, n = float(analytic[name][ix]), float(num[ix])
             # both (numerically) zero: finite-difference noise, not a disagreement
-            err = 0.0 if max(abs(a), abs(n)) < 1e-8 else abs(a - n) / (abs(a) + abs(n))
+            err = relative_error(a, n, floor=1e-8)
             out.append((name, ix, a, n, err))
     return out
 

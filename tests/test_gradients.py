@@ -185,3 +185,13 @@ def test_an_exp_overflow_is_named_as_such():
         evaluate("exp(x) * 0 + 1", {"x": 1000.0})
     with pytest.raises(ExpressionError, match="log of a number that is not positive"):
         evaluate("log(x)", {"x": -1.0})
+
+
+def test_one_relative_error_definition_with_a_noise_floor():
+    """|a − n| / (|a| + |n|), 0 where both are 0; with ``floor`` both-tiny pairs count as agreeing
+    (the labs' gradient-check table uses it, not a formula of its own)."""
+    assert relative_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+    assert relative_error(np.array([2.0]), np.array([1.0])) == pytest.approx(1 / 3)
+    assert relative_error(np.array([1e-10]), np.array([3e-10])) == pytest.approx(0.5)
+    assert relative_error(np.array([1e-10]), np.array([3e-10]), floor=1e-8) == 0.0
+    assert relative_error(np.array([1e-10, 2.0]), np.array([3e-10, 1.0]), floor=1e-8) == pytest.approx(1 / 3)
