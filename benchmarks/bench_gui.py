@@ -75,7 +75,7 @@ def load_case(app, w, edits: dict) -> None:
     """Apply ``edits`` to the window's configuration and wait until its dataset has loaded."""
     if not edits:
         return
-    from gui.undo import set_path
+    from engine.config import set_path
     for path, value in edits.items():
         set_path(w._cfg, path, value)
     w._cfg.validate()

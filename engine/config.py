@@ -6,6 +6,7 @@ and read from an experiment file, so all three train exactly the same thing.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field, fields
@@ -255,13 +256,14 @@ def get_path(cfg: "ExperimentConfig", path: str) -> Any:
 
 
 def set_path(cfg: "ExperimentConfig", path: str, value: Any) -> None:
+    """Write a (deep) copy of ``value`` at ``"section.field"``: a list the caller keeps is not shared."""
     *parents, last = path.split(".")
     obj = cfg
     for part in parents:
         obj = getattr(obj, part)
     if not hasattr(obj, last):
         raise ConfigError(f"unknown setting {path}")
-    setattr(obj, last, value)
+    setattr(obj, last, copy.deepcopy(value))
 
 
 def apply_defaults(cfg: "ExperimentConfig", defaults: dict[str, object],

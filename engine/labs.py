@@ -446,6 +446,11 @@ def gd_reg_strength(X) -> float:
     return round(v / 10 ** e) * 10 ** e
 
 
+def _end_loss(losses, steps: int) -> float:
+    """A run's final loss, or inf if it stopped early (diverged) or ended non-finite."""
+    return float(losses[-1]) if len(losses) == steps and math.isfinite(losses[-1]) else math.inf
+
+
 @dataclass
 class RatePick:
     """The result of :func:`pick_learning_rates`: the three rates, every run of the sweep
@@ -462,8 +467,7 @@ class RatePick:
         return self.low, self.good, self.high
 
     def final(self, lr: float) -> float:
-        r = self.runs[lr]
-        return float(r[-1]) if len(r) == self.steps and math.isfinite(r[-1]) else math.inf
+        return _end_loss(self.runs[lr], self.steps)
 
     def label(self, lr: float) -> str:
         return describe_curve(self.runs[lr], self.steps)
@@ -514,8 +518,7 @@ def pick_learning_rates(X, y, num_classes: int, loss: str = "svm", steps: int = 
         return runs[k]
 
     def final(k: int) -> float:
-        r = run(k)
-        return float(r[-1]) if len(r) == steps and math.isfinite(r[-1]) else math.inf
+        return _end_loss(run(k), steps)
 
     # walk up until a rate diverges (at most 10^6 · g0), then down while the end keeps improving
     k = 0

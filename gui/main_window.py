@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, Q
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabWidget)
 
-from engine.config import ConfigError, ExperimentConfig, TOY_DATASETS
+from engine.config import TOY_DATASETS, ConfigError, ExperimentConfig, get_path, set_path
 from engine.datasets import DatasetError
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment, weights_mismatch
 
@@ -24,7 +24,7 @@ from .panels.architecture import ArchitecturePanel
 from .panels.dataset import DatasetPanel
 from .panels.loss import LossPanel
 from .panels.training import TrainingPanel
-from .undo import ReplaceConfig, SetConfigValue, get_path, set_path
+from .undo import ReplaceConfig, SetConfigValue
 from .views.loss_view import LossView
 from .views.predictions_view import PredictionsView
 from .views.regions_view import DecisionRegionsView

@@ -13,21 +13,6 @@ from PySide6.QtGui import QUndoCommand
 _MERGE_ID = 4242
 
 
-def get_path(cfg, path: str):
-    obj = cfg
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def set_path(cfg, path: str, value) -> None:
-    *head, last = path.split(".")
-    obj = cfg
-    for part in head:
-        obj = getattr(obj, part)
-    setattr(obj, last, copy.deepcopy(value))
-
-
 class SetConfigValue(QUndoCommand):
     def __init__(self, window, path: str, old, new, mergeable: bool = False):
         super().__init__(f"change {path} to {new!r}")
