@@ -182,6 +182,7 @@ class Trainer:
     def _begin(self) -> None:
         """A fresh run of the current weights: counters, history, optimizer state, minibatch order."""
         cfg = self.cfg
+        self._growth_limit: float | None = None    # the loss that, kept up, means divergence
         self.base_lr = cfg.optim.lr
         self.batch_size = cfg.optim.batch_size
         self.rng = np.random.default_rng(cfg.seed + 7919)
@@ -290,9 +291,12 @@ class Trainer:
         losses = self.history.loss
         if len(losses) <= GROWTH_STEPS:
             return False
-        lc = self.cfg.loss
-        floor = max(expected_initial_loss(lc.loss, self.model.num_classes, lc.margin), 0.1)
-        return min(losses[-GROWTH_STEPS:]) > GROWTH_LIMIT * max(losses[0], floor)
+        if self._growth_limit is None:       # (once per run: this runs after every step)
+            lc = self.cfg.loss
+            floor = max(expected_initial_loss(lc.loss, self.model.num_classes, lc.margin), 0.1)
+            self._growth_limit = GROWTH_LIMIT * max(losses[0], floor)
+        limit = self._growth_limit
+        return losses[-1] > limit and min(losses[-GROWTH_STEPS:]) > limit
 
     def _search_step(self, X, y):
         """Random search: a fresh random W; random local search: W + step·randn.
@@ -371,6 +375,17 @@ class Trainer:
                 "initial": list(self.initial), "initial_from_init": self._initial_from_init,
                 **{k: getattr(self, k) for k in self._STATE_FIELDS}}
 
+    def restore_history(self, history: History, samples_seen: int) -> None:
+        """Continue a saved run (an opened experiment, its weights already in the model): its
+        history, step count and position in the epochs."""
+        self.history = history
+        self._growth_limit = None
+        self.steps = int(history.step[-1]) if history.step else 0
+        self.samples_seen = max(0, int(samples_seen))
+        n = len(self.data.y_train)
+        self._epochs_done = self.samples_seen // n
+        self._pos = self.samples_seen % n
+
     def load_state_dict(self, state: dict) -> None:
         cfg = ExperimentConfig.from_dict(state["config"])
         self.cfg.optim = cfg.optim
@@ -382,6 +397,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self._perm = np.array(state["perm"], copy=True)
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
+        self._growth_limit = None
         for k in self._STATE_FIELDS:
             setattr(self, k, state[k])
         if state.get("initial") is not None:

@@ -135,12 +135,7 @@ class TrainingController(QObject):
         t = self.trainer
         if t is None:
             return
-        t.history = history
-        t.steps = int(history.step[-1]) if history.step else 0
-        t.samples_seen = max(0, int(samples_seen))
-        n = len(t.data.y_train)
-        t._epochs_done = t.samples_seen // n
-        t._pos = t.samples_seen % n
+        t.restore_history(history, samples_seen)
         self._new_run(replay=True)
 
     def publish_now(self) -> None:
