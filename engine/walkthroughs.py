@@ -26,6 +26,7 @@ import numpy as np
 from .expr import ExpressionError, not_finite_problem, parse_expression, parse_values
 from .gradcheck import numerical_gradient, relative_error
 from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
+from .resources import resource_path
 from .safeio import parse_json, read_capped
 
 __all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_walkthrough",
@@ -33,7 +34,7 @@ __all__ = ["Walkthrough", "WalkthroughError", "Frame", "GradCheckRow", "load_wal
            "load_builtin_walkthroughs", "build_frames", "narrate", "fmt", "gate_label",
            "BUILTIN_DIR"]
 
-BUILTIN_DIR = Path(__file__).resolve().parents[1] / "resources" / "walkthroughs"
+BUILTIN_DIR = resource_path("walkthroughs")
 # Limits (documented in FORMAT.md): a walkthrough is for teaching, so they are generous for
 # that and small for a machine.  Every value's size is known before it is computed.
 MAX_FILE_BYTES = 1_000_000

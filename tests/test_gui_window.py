@@ -487,7 +487,6 @@ def test_main_routes_an_experiment_file_to_the_window(monkeypatch):
     """`main.py RUN.json` and `backprop-studio RUN.json` open the window on the file; commands
     and no arguments go where they went."""
     import sys
-    import backprop_studio_entry
     import main as entry
     assert entry.route(["run.json"]) == ("gui", "run.json", [])
     assert entry.route(["some/dir/Run.JSON", "-style", "fusion"]) == ("gui", "some/dir/Run.JSON", ["-style", "fusion"])
@@ -500,7 +499,7 @@ def test_main_routes_an_experiment_file_to_the_window(monkeypatch):
     monkeypatch.setattr(entry, "run_with_experiment", lambda path, rest: calls.append((path, rest)) or 7)
     assert entry.main(["run.json"]) == 7 and calls == [("run.json", [])]
     monkeypatch.setattr(sys, "argv", ["backprop-studio", "other.json"])
-    assert backprop_studio_entry.main() == 7 and calls[-1] == ("other.json", [])
+    assert entry.main() == 7 and calls[-1] == ("other.json", [])   # the console script calls main()
     import engine.cli
     monkeypatch.setattr(engine.cli, "main", lambda argv: ("cli", argv))
     assert entry.main(["train", "--epochs", "1"]) == ("cli", ["train", "--epochs", "1"])

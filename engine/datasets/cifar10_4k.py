@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from ..safeio import read_npz
+from ..resources import resource_path
 from .base import Dataset, DatasetError, check_arrays
 from .cifar import DEFAULT_NAMES
 from .preprocess import build_dataset
 
-CIFAR10_4K_PATH = Path(__file__).resolve().parents[2] / "resources" / "cifar10_4k.npz"
+CIFAR10_4K_PATH = resource_path("cifar10_4k.npz")
 CIFAR10_4K_COUNT = 4000
 IMAGE_SHAPE = (32, 32, 3)
 MAX_CIFAR10_4K_BYTES = 16 << 20     # the bundled arrays: 12.3 MB decompressed

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from ..safeio import read_npz
+from ..resources import resource_path
 from .base import Dataset, DatasetError, check_arrays
 from .preprocess import build_dataset
 
-DIGITS_PATH = Path(__file__).resolve().parents[2] / "resources" / "digits.npz"
+DIGITS_PATH = resource_path("digits.npz")
 DIGITS_MAX = 16
 MAX_DIGITS_BYTES = 16 << 20     # the bundled arrays: 117 KB
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpi
 
 from engine.expr import ExpressionError
 from engine.graph import OPS
-from engine.walkthroughs import (GradCheckRow, Walkthrough, WalkthroughError, fmt,
+from engine.walkthroughs import (BUILTIN_DIR, GradCheckRow, Walkthrough, WalkthroughError, fmt,
                                  graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
                                  narrate, walkthrough_from_expression)
 
@@ -413,7 +413,7 @@ class BackpropView(QWidget):
         return True
 
     def open_walkthrough_dialog(self) -> None:
-        start = str(Path(__file__).resolve().parents[2] / "resources" / "walkthroughs")
+        start = str(BUILTIN_DIR)
         path, _ = QFileDialog.getOpenFileName(self, "Open walkthrough", start, "Walkthroughs (*.json);;All files (*)")
         if path:
             self.open_walkthrough(path)
