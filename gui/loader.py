@@ -1,33 +1,20 @@
-"""Dataset loading off the GUI thread (QThreadPool), with progress and errors as signals."""
+"""Dataset loading as a job for the window's :class:`gui.jobs.JobRunner` (off the GUI thread,
+with progress, the dataset or the error delivered on the GUI thread)."""
 from __future__ import annotations
 
 import traceback
 
-from PySide6.QtCore import QObject, QRunnable, Signal
-
 from engine.datasets import DatasetError, load_dataset
 
 
-class LoadSignals(QObject):
-    progress = Signal(int, float, str)      # job id, fraction, message
-    loaded = Signal(int, object, object)    # job id, DatasetConfig, Dataset
-    failed = Signal(int, object, str)       # job id, DatasetConfig, message
+def load_job(cfg):
+    """``fn(job)`` for a JobRunner: ``cfg``'s dataset, loaded with progress reports."""
+    return lambda job: load_dataset(cfg, progress=lambda f, m="": job.progress(float(f), str(m)))
 
 
-class DatasetJob(QRunnable):
-    def __init__(self, job_id: int, cfg):
-        super().__init__()
-        self.job_id, self.cfg = job_id, cfg
-        self.signals = LoadSignals()
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        s = self.signals
-        try:
-            d = load_dataset(self.cfg, progress=lambda f, m="": s.progress.emit(self.job_id, float(f), str(m)))
-        except DatasetError as e:
-            s.failed.emit(self.job_id, self.cfg, str(e))
-        except Exception as e:  # an unexpected failure is still shown, with its traceback
-            s.failed.emit(self.job_id, self.cfg, f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
-        else:
-            s.loaded.emit(self.job_id, self.cfg, d)
+def describe_load_error(exc: BaseException) -> str:
+    """A dataset's own error in its words; an unexpected failure with its traceback."""
+    if isinstance(exc, DatasetError):
+        return str(exc)
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"{type(exc).__name__}: {exc}\n\n{tb}"

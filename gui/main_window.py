@@ -19,7 +19,8 @@ from engine.experiment import Experiment, ExperimentError, load_experiment, save
 
 from . import style
 from .controller import TrainingController, history_from_saved
-from .loader import DatasetJob
+from .jobs import JobRunner
+from .loader import describe_load_error, load_job
 from .panels.architecture import ArchitecturePanel
 from .panels.dataset import DatasetPanel
 from .panels.loss import LossPanel
@@ -115,8 +116,11 @@ class MainWindow(QMainWindow):
         self.controller = TrainingController(self)
         self.undo_stack = QUndoStack(self)
         self.pool = QThreadPool.globalInstance()
-        self._jobs = {}
-        self._job_id = 0
+        self.loader = JobRunner(self, pool=self.pool, describe=describe_load_error)
+        self.loader.progress.connect(self._on_load_progress)
+        self.loader.finished.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self._loading_cfg = None            # the DatasetConfig being loaded
         self._newest = None
         self._dirty = False
         self._last_hook = 0.0
@@ -388,30 +392,21 @@ class MainWindow(QMainWindow):
 
     # ================================================================== dataset
     def load_dataset(self, initial: bool = False) -> None:
-        self._job_id += 1
-        cfg = copy.deepcopy(self._cfg.dataset)
-        job = DatasetJob(self._job_id, cfg)
-        job.signals.progress.connect(self._on_load_progress)
-        job.signals.loaded.connect(self._on_loaded)
-        job.signals.failed.connect(self._on_load_failed)
-        self._jobs[self._job_id] = job
+        cfg = self._loading_cfg = copy.deepcopy(self._cfg.dataset)
         self.dataset_panel.set_progress(0.0, f"Loading {cfg.name}…")
-        if cfg.name in TOY_DATASETS and initial:
-            job.run()  # a toy set takes a millisecond: ready at once
-        else:
-            self.pool.start(job)
+        # a toy set takes a millisecond: at start it is ready at once
+        self.loader.start(load_job(cfg), now=cfg.name in TOY_DATASETS and initial)
 
     def loading(self) -> bool:
-        return bool(self._jobs)
+        return self.loader.busy
 
-    def _on_load_progress(self, job_id, frac, msg) -> None:
-        if job_id == self._job_id:
-            self.dataset_panel.set_progress(frac, msg)
+    def _on_load_progress(self, frac, msg) -> None:
+        self.dataset_panel.set_progress(frac, msg)
 
-    def _on_loaded(self, job_id, cfg, dataset) -> None:
-        self._jobs.pop(job_id, None)
-        if job_id != self._job_id or self._closing:
+    def _on_loaded(self, dataset) -> None:
+        if self._closing:
             return
+        cfg = self._loading_cfg
         pending, self._pending_open = self._pending_open, None
         if pending is not None and pending[1].weights is not None:
             problem = self._weights_problem(pending[1], dataset)
@@ -440,10 +435,10 @@ class MainWindow(QMainWindow):
         if was and not self.controller.running:
             self.controller.start()
 
-    def _on_load_failed(self, job_id, cfg, msg) -> None:
-        self._jobs.pop(job_id, None)
-        if job_id != self._job_id or self._closing:
+    def _on_load_failed(self, msg) -> None:
+        if self._closing:
             return
+        cfg = self._loading_cfg
         pending, self._pending_open = self._pending_open, None
         if pending is not None:     # an experiment being opened: its dataset failed, it is not opened
             self._cfg = pending[2]
