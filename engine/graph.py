@@ -1,8 +1,9 @@
 """The computational graph: one engine for training and for teaching.
 
 A :class:`Node` holds a NumPy value (a 0-d array for scalars), its gradient, its parents
-and its operation.  Each operation (:class:`Op`) defines its forward value and its
-backward rule.  Scalar primitives (add, mul, exp, ...) define a *local gradient* per input,
+and its operation.  Each operation (:class:`Op`, registered by name in :data:`engine.ops.OPS`)
+defines its forward value and its backward rule; a graph applies one by name:
+``g.apply("affine", x, W, b)``, ``g.apply("mul", a, b)`` (``a * b`` on nodes does the same).  Scalar primitives (add, mul, exp, ...) define a *local gradient* per input,
 so the backward rule is the lecture's ``downstream = local × upstream``; layer-sized
 operations (affine, the losses, the regularizers) define a hand-derived vectorised
 backward instead.
@@ -21,53 +22,20 @@ order they were computed.  The trace is plain data the GUI animates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+
+# The operations a graph applies by name live in the registry engine.ops.OPS; these two
+# modules fill it (scalar gates and activations; affine, losses, regularization).
+from . import layers, scalar_ops  # noqa: F401  (imported for their registrations)
+from .ops import OPS, Op
 
 __all__ = ["Node", "Op", "Graph", "Trace", "ForwardStep", "BackwardStep", "OPS", "GraphError"]
 
 
 class GraphError(ValueError):
     """A graph was built or used wrongly (unknown op, wrong number of inputs, ...)."""
-
-
-def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``g`` over the axes along which a value of ``shape`` was broadcast."""
-    if g.shape == shape:
-        return g
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
-    for axis, n in enumerate(shape):
-        if n == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
-
-
-@dataclass(frozen=True)
-class Op:
-    """An operation: ``forward(values, attrs) -> (out, cache)``.
-
-    Either ``local(node) -> tuple of local gradients`` (elementwise primitives: the
-    downstream gradient is ``local * upstream``), or ``backward(upstream, node) -> tuple of
-    downstream gradients`` (layer-sized operations with a vectorised backward).  A
-    ``None`` entry means "no gradient flows to that input" (labels, constants).
-    """
-    name: str
-    arity: int                      # -1: any number of inputs
-    forward: Callable[[list, dict], tuple[np.ndarray, Any]]
-    local: Callable[["Node"], tuple] | None = None
-    backward: Callable[[np.ndarray, "Node"], tuple] | None = None
-    symbol: str = ""                # how the gate is drawn: "+", "×", "exp", "1/x" ...
-    describe: str = ""              # one line for narration: what the gate computes
-
-    def vjp(self, upstream: np.ndarray, node: "Node") -> tuple:
-        if self.backward is not None:
-            return self.backward(upstream, node)
-        out = []
-        for p, loc in zip(node.parents, self.local(node)):
-            out.append(None if loc is None else _unbroadcast(loc * upstream, p.value.shape))
-        return tuple(out)
 
 
 class Node:
@@ -257,6 +225,7 @@ class Graph:
 
     # operations ---------------------------------------------------------------
     def apply(self, op_name: str, *parents: Node, name: str = "", **attrs) -> Node:
+        """A new node: the registered operation ``op_name`` applied to ``parents`` (computed now)."""
         try:
             op = OPS[op_name]
         except KeyError:
@@ -273,12 +242,6 @@ class Graph:
         self.nodes.append(node)
         self._order_cache.clear()
         return node
-
-    def __getattr__(self, op_name: str):
-        # g.add(a, b), g.affine(x, W, b), g.softmax_loss(s, y) ...
-        if op_name in OPS:
-            return lambda *parents, name="", **attrs: self.apply(op_name, *parents, name=name, **attrs)
-        raise AttributeError(op_name)
 
     def node(self, name: str) -> Node:
         for n in self.nodes:
@@ -370,141 +333,3 @@ class Graph:
         return NodeInfo(n.id, n.label, n.kind, n.op_name, n.op.symbol if n.op else "",
                         tuple(p.id for p in n.parents), tuple(np.shape(n.value)),
                         {k: v for k, v in n.attrs.items() if isinstance(v, (int, float, str, bool))})
-
-
-# --------------------------------------------------------------------------- primitives
-# Each works elementwise on arrays of any shape (0-d for the walkthroughs).
-
-OPS: dict[str, Op] = {}
-
-
-def _register(op: Op) -> Op:
-    OPS[op.name] = op
-    return op
-
-
-def _fw(fn):
-    """Forward for ops that need no cache."""
-    return lambda v, a: (np.asarray(fn(*v, **a)), None)
-
-
-def _add_bw(up, n):
-    a, b = n.parents
-    return _unbroadcast(up, a.value.shape), _unbroadcast(up, b.value.shape)
-
-
-_register(Op("add", 2, _fw(lambda a, b: a + b),
-             local=lambda n: (np.ones_like(n.parents[0].value), np.ones_like(n.parents[1].value)),
-             backward=_add_bw,
-             symbol="+", describe="add gate: distributes the upstream gradient unchanged to both inputs"))
-_register(Op("sub", 2, _fw(lambda a, b: a - b),
-             local=lambda n: (np.ones_like(n.parents[0].value), -np.ones_like(n.parents[1].value)),
-             symbol="−", describe="subtract gate: local gradients +1 and −1"))
-_register(Op("mul", 2, _fw(lambda a, b: a * b),
-             local=lambda n: (n.parents[1].value, n.parents[0].value),
-             symbol="×", describe="mul gate: swaps the inputs — each input's local gradient is the other input"))
-_register(Op("div", 2, _fw(lambda a, b: a / b),
-             local=lambda n: (1.0 / n.parents[1].value,
-                              -n.parents[0].value / n.parents[1].value ** 2),
-             symbol="÷", describe="divide gate: d(a/b)/da = 1/b, d(a/b)/db = −a/b²"))
-_register(Op("neg", 1, _fw(lambda a: -a), local=lambda n: (-np.ones_like(n.value),),
-             symbol="−x", describe="negate gate: local gradient −1"))
-
-
-def _pow_local(n):
-    a, b = n.parents[0].value, n.parents[1].value
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # aᵇ with b = 0 is the constant 1: its slope is 0, also at a = 0 (where b·aᵇ⁻¹ is 0·∞)
-        da = np.where(b == 0, 0.0, b * np.power(a, b - 1.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        db = np.where(a > 0, n.value * np.log(np.where(a > 0, a, 1.0)), 0.0)
-    return da, db
-
-
-_register(Op("pow", 2, _fw(lambda a, b: np.power(a, b)), local=_pow_local, symbol="^",
-             describe="power gate: d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a"))
-_register(Op("exp", 1, _fw(np.exp), local=lambda n: (n.value,), symbol="exp",
-             describe="exp gate: local gradient eˣ (the gate's own output)"))
-_register(Op("log", 1, _fw(np.log), local=lambda n: (1.0 / n.parents[0].value,), symbol="log",
-             describe="log gate: local gradient 1/x"))
-_register(Op("max", 2, _fw(np.maximum),
-             local=lambda n: ((n.parents[0].value >= n.parents[1].value).astype(n.value.dtype),
-                              (n.parents[0].value < n.parents[1].value).astype(n.value.dtype)),
-             symbol="max", describe="max gate: routes the whole gradient to the larger input, 0 to the other "
-                      "(on a tie, all of it to the first input)"))
-_register(Op("min", 2, _fw(np.minimum),
-             local=lambda n: ((n.parents[0].value <= n.parents[1].value).astype(n.value.dtype),
-                              (n.parents[0].value > n.parents[1].value).astype(n.value.dtype)),
-             symbol="min", describe="min gate: routes the whole gradient to the smaller input, 0 to the other "
-                      "(on a tie, all of it to the first input)"))
-_register(Op("abs", 1, _fw(np.abs), local=lambda n: (np.sign(n.parents[0].value),), symbol="|x|",
-             describe="abs gate: local gradient sign(x)"))
-_register(Op("recip", 1, _fw(lambda a: 1.0 / a), local=lambda n: (-1.0 / n.parents[0].value ** 2,),
-             symbol="1/x", describe="1/x gate: local gradient −1/x²"))
-_register(Op("addc", 1, _fw(lambda a, c: a + c), local=lambda n: (np.ones_like(n.value),),
-             symbol="+c", describe="add-constant gate: local gradient 1"))
-_register(Op("mulc", 1, _fw(lambda a, c: a * c),
-             local=lambda n: (np.full_like(n.value, n.attrs["c"]),),
-             symbol="×c", describe="multiply-by-constant gate: local gradient is the constant"))
-_register(Op("copy", 1, _fw(lambda a: np.array(a, copy=True)), local=lambda n: (np.ones_like(n.value),),
-             symbol="copy", describe="copy gate: one value used twice; the gradients coming back are added"))
-
-# activations (also the network's layer-sized activations: they are elementwise)
-
-
-def _sigmoid(x):
-    # numerically stable for large |x|
-    out = np.empty_like(x, dtype=np.result_type(x, np.float32))
-    pos = x >= 0
-    np.divide(1.0, 1.0 + np.exp(-x, where=pos, out=np.zeros_like(out)), out=out, where=pos)
-    ex = np.exp(x, where=~pos, out=np.zeros_like(out))
-    np.divide(ex, 1.0 + ex, out=out, where=~pos)
-    return out
-
-
-def _relu_fw(v, a):
-    return np.maximum(v[0], 0), None
-
-
-def _relu_bw(up, n):
-    return (up * (n.value > 0),)
-
-
-def _leaky_fw(v, a):
-    x = v[0]
-    return np.where(x > 0, x, a.get("slope", 0.2) * x), None
-
-
-def _elu_fw(v, a):
-    x = v[0]
-    alpha = a.get("alpha", 1.0)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), None
-
-
-_register(Op("relu", 1, _relu_fw, local=lambda n: ((n.parents[0].value > 0).astype(n.value.dtype),),
-             backward=_relu_bw, symbol="ReLU", describe="ReLU gate max(0, x): passes the gradient where x > 0"))
-_register(Op("sigmoid", 1, lambda v, a: (_sigmoid(v[0]), None),
-             local=lambda n: ((1.0 - n.value) * n.value,),
-             symbol="σ", describe="sigmoid gate: local gradient (1 − σ(x)) σ(x)"))
-_register(Op("tanh", 1, lambda v, a: (np.tanh(v[0]), None), local=lambda n: (1.0 - n.value ** 2,),
-             symbol="tanh", describe="tanh gate: local gradient 1 − tanh²(x)"))
-_register(Op("leaky_relu", 1, _leaky_fw,
-             local=lambda n: (np.where(n.parents[0].value > 0, 1.0, n.attrs.get("slope", 0.2)).astype(n.value.dtype),),
-             symbol="LReLU", describe="leaky ReLU gate max(αx, x): gradient 1 for x > 0, α otherwise"))
-def _elu_local(n):
-    """α·eˣ for x ≤ 0, computed as such: the shortcut value + α (= α(eˣ − 1) + α) cancels to
-    nothing in float32 below x ≈ −17, where PyTorch still returns α·eˣ."""
-    x = n.parents[0].value
-    with np.errstate(under="ignore"):
-        g = np.where(x > 0, 1.0, n.attrs.get("alpha", 1.0) * np.exp(np.minimum(x, 0)))
-    return (g.astype(n.value.dtype),)
-
-
-_register(Op("elu", 1, _elu_fw, local=_elu_local,
-             symbol="ELU", describe="ELU gate: gradient 1 for x > 0, α·eˣ otherwise"))
-_register(Op("identity", 1, lambda v, a: (v[0], None), local=lambda n: (np.ones_like(n.value),),
-             backward=lambda up, n: (up,), symbol="id", describe="identity: no nonlinearity"))
-
-
-# layer-sized operations live in engine.layers and register themselves on import
-from . import layers as _layers  # noqa: E402,F401  pylint: disable=unused-import

@@ -3,21 +3,24 @@
 CS231n style: ``*_forward`` returns ``(out, cache)`` and ``*_backward(dout, cache)``
 returns the gradients.  Shapes: a minibatch ``x: (N, D)``, weights ``W: (D, M)``,
 biases ``b: (M,)``, class scores ``s: (N, C)``, integer labels ``y: (N,)``.
-Each operation is also registered as a graph :class:`~engine.graph.Op`, so a network's
-graph is a handful of nodes (affine, activation, ..., loss, regularization).
+Each operation is also registered (:func:`engine.ops.register`) as an :class:`~engine.ops.Op`
+whose forward and backward call these functions, so a network's graph is a handful of nodes
+(affine, activation, ..., loss, regularization) applied by name: ``g.apply("affine", x, W, b)``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .graph import OPS, Op
+from .ops import Op, register
 
 # --------------------------------------------------------------------------- affine
 
 
 def affine_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
-    """``out = x W + b``: x (N, D), W (D, M), b (M,) -> out (N, M)."""
-    return x @ W + b, (x, W)
+    """``out = x W + b``: x (N, D), W (D, M), b (M,) -> ``(out (N, M), cache)``."""
+    out = x @ W
+    out += b
+    return out, (x, W)
 
 
 def affine_backward(dout: np.ndarray, cache, need_dx: bool = True):
@@ -27,22 +30,9 @@ def affine_backward(dout: np.ndarray, cache, need_dx: bool = True):
     return dx, x.T @ dout, dout.sum(axis=0)
 
 
-def _affine_fw(v, a):
-    x, W, b = v
-    out = x @ W
-    out += b
-    return out, None
-
-
-def _affine_bw(up, n):
-    x, W, b = n.parents
-    return (up @ W.value.T if x.requires_grad else None,
-            x.value.T @ up if W.requires_grad else None,
-            up.sum(axis=0) if b.requires_grad else None)
-
-
-OPS["affine"] = Op("affine", 3, _affine_fw, backward=_affine_bw, symbol="xW+b",
-                   describe="affine layer x·W + b: dx = up·Wᵀ, dW = xᵀ·up, db = Σ up over the batch")
+register(Op("affine", 3, lambda v, a: affine_forward(*v),
+            backward=lambda up, n: affine_backward(up, n.cache, n.parents[0].requires_grad),
+            symbol="xW+b", describe="affine layer x·W + b: dx = up·Wᵀ, dW = xᵀ·up, db = Σ up over the batch"))
 
 # --------------------------------------------------------------------------- losses
 
@@ -119,7 +109,7 @@ def _loss_op(name, fw, bw, symbol, describe):
     def backward(up, n):
         return bw(up, n.cache), None
 
-    OPS[name] = Op(name, 2, forward, backward=backward, symbol=symbol, describe=describe)
+    register(Op(name, 2, forward, backward=backward, symbol=symbol, describe=describe))
 
 
 _loss_op("softmax_loss", softmax_loss_forward, softmax_loss_backward, "softmax",
@@ -174,5 +164,5 @@ def _reg_bw(up, n):
     return tuple(scale * regularization_grad(p.value, kind, r) for p in n.parents)
 
 
-OPS["regularization"] = Op("regularization", -1, _reg_fw, backward=_reg_bw, symbol="λR(W)",
-                           describe="regularization λ·R(W): L2 gives 2λW, L1 gives λ·sign(W)")
+register(Op("regularization", -1, _reg_fw, backward=_reg_bw, symbol="λR(W)",
+            describe="regularization λ·R(W): L2 gives 2λW, L1 gives λ·sign(W)"))

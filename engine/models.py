@@ -125,8 +125,8 @@ class Network:
         cfg = self.model_cfg
         self.hidden_nodes: list[Node] = []
         for l in self.layers:
-            z = g.affine(h, self.param_nodes[f"W{l.index}"], self.param_nodes[f"b{l.index}"],
-                         name="s" if not l.activation else f"z{l.index}")
+            z = g.apply("affine", h, self.param_nodes[f"W{l.index}"], self.param_nodes[f"b{l.index}"],
+                        name="s" if not l.activation else f"z{l.index}")
             if l.activation:
                 attrs = {}
                 if l.activation == "leaky_relu":
@@ -140,14 +140,13 @@ class Network:
         self.scores_node = h
         lc = self.loss_cfg
         if lc.loss == "softmax":
-            self.data_loss_node = g.softmax_loss(h, self.y_node, name="data loss")
+            self.data_loss_node = g.apply("softmax_loss", h, self.y_node, name="data loss")
         else:
-            self.data_loss_node = g.hinge_loss(h, self.y_node, name="data loss", margin=lc.margin)
+            self.data_loss_node = g.apply("hinge_loss", h, self.y_node, name="data loss", margin=lc.margin)
         reg_params = [self.param_nodes[n] for n in self.regularized_names()]
-        self.reg_node = g.regularization(*reg_params, name="reg loss", kind=lc.reg,
-                                         strength=lc.reg_strength if lc.reg != "none" else 0.0,
-                                         l1_ratio=lc.l1_ratio)
-        self.loss_node = g.add(self.data_loss_node, self.reg_node, name="loss")
+        self.reg_node = g.apply("regularization", *reg_params, name="reg loss", kind=lc.reg,
+                                strength=lc.reg_strength if lc.reg != "none" else 0.0, l1_ratio=lc.l1_ratio)
+        self.loss_node = g.apply("add", self.data_loss_node, self.reg_node, name="loss")
 
     # ------------------------------------------------------------------ hyperparameters mid-run
     def set_reg_strength(self, strength: float) -> None:

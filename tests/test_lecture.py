@@ -87,11 +87,11 @@ def sigmoid_neuron_primitive():
     g = Graph()
     w0, x0, w1, x1, w2 = (g.input(n, v) for n, v in
                           zip(["w0", "x0", "w1", "x1", "w2"], [2.0, -1.0, -3.0, -2.0, -3.0]))
-    s = g.add(g.add(g.mul(w0, x0), g.mul(w1, x1)), w2)
-    neg = g.mulc(s, c=-1.0)
-    e = g.exp(neg)
-    den = g.addc(e, c=1.0)
-    f = g.recip(den, name="f")
+    s = g.apply("add", g.apply("add", g.apply("mul", w0, x0), g.apply("mul", w1, x1)), w2)
+    neg = g.apply("mulc", s, c=-1.0)
+    e = g.apply("exp", neg)
+    den = g.apply("addc", e, c=1.0)
+    f = g.apply("recip", den, name="f")
     g.run(f)
     return g, f, den, (w0, x0, w1, x1, w2)
 
@@ -115,8 +115,8 @@ def test_sigmoid_neuron_as_one_gate_gives_the_same_gradients():
     g = Graph()
     w0, x0, w1, x1, w2 = (g.input(n, v) for n, v in
                           zip(["w0", "x0", "w1", "x1", "w2"], [2.0, -1.0, -3.0, -2.0, -3.0]))
-    s = g.add(g.add(g.mul(w0, x0), g.mul(w1, x1)), w2)
-    f = g.sigmoid(s)
+    s = g.apply("add", g.apply("add", g.apply("mul", w0, x0), g.apply("mul", w1, x1)), w2)
+    f = g.apply("sigmoid", s)
     trace = g.run(f)
     assert float(f.value) == pytest.approx(float(f0.value))
     for a, b in zip((w0, x0, w1, x1, w2), leaves0):
@@ -131,19 +131,19 @@ def test_gate_patterns():
     g = Graph()
     x, y = g.input("x", 3.0), g.input("y", -4.0)
     up = 2.0
-    add = g.add(x, y)
+    add = g.apply("add", x, y)
     g.forward(add)
     g.backward(add, seed=up)
     assert float(x.grad) == float(y.grad) == up             # add distributes
-    mul = g.mul(x, y)
+    mul = g.apply("mul", x, y)
     g.forward(mul)
     g.backward(mul, seed=up)
     assert float(x.grad) == -4.0 * up and float(y.grad) == 3.0 * up  # mul swaps
-    mx = g.max(x, y)
+    mx = g.apply("max", x, y)
     g.forward(mx)
     g.backward(mx, seed=up)
     assert float(x.grad) == up and float(y.grad) == 0.0     # max routes
-    sq = g.mul(x, x)                                        # copy: x used twice
+    sq = g.apply("mul", x, x)                               # copy: x used twice
     trace = g.run(sq)
     assert float(x.grad) == 6.0                             # 3 + 3: gradients add
     contribs = [s for s in trace.backward_steps if s.parent == x.id]
