@@ -80,7 +80,7 @@ def main(argv=None) -> int:
         import gui  # noqa: F401  (first, as main.py: one BLAS thread)
         from PySide6.QtWidgets import QApplication
         from gui.app import create_window
-        from gui.labs.common import JobRunner
+        from gui.jobs import JobRunner
         app = QApplication.instance() or QApplication([sys.argv[0]])
 
         def pump_until(cond, limit: float) -> bool:

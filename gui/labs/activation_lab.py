@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSizePolicy, 
 
 from engine import labs as L
 
+from ..jobs import JobRunner
 from .base import Lab
-from .common import (COLORS, JobRunner, big_font, export_button, label, make_plot, on_restyle, pen,
+from .common import (COLORS, big_font, export_button, label, make_plot, on_restyle, pen,
                      px, restyle_plot, row, set_title)
 
 FORMULAS = {

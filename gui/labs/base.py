@@ -67,7 +67,7 @@ class BackgroundLab(Lab):
     jobs stop and they start again when it is shown (:meth:`resume_jobs`), so a lab off screen
     never holds the workers another lab needs.
 
-    Subclasses implement :meth:`run_defaults`, :meth:`background_jobs` (``{name: JobRunner}``)
+    Subclasses implement :meth:`run_defaults`, :meth:`background_jobs` (``{name: gui.jobs.JobRunner}``)
     and :meth:`resume_jobs`; a ``set_dataset`` that arrives while the first start is pending
     calls :meth:`_start_defaults` itself (the dataset comes right after the first show)."""
 
@@ -100,7 +100,7 @@ class BackgroundLab(Lab):
     def hideEvent(self, event):  # noqa: N802
         super().hideEvent(event)
         for name, r in self.background_jobs().items():
-            if r.busy:
+            if r.running:
                 self._resume.add(name)
                 r.cancel()
 

@@ -1,6 +1,5 @@
 """Shared pieces of the lecture labs: projector-friendly plots, export buttons, matrix
-editors and a QThreadPool job runner (progress, partial results, cancellation, stale
-results dropped by run id).
+editors (background jobs: :class:`gui.jobs.JobRunner`).
 
 Theme and scale (View > Theme, Ctrl+= / Ctrl+-) reach a lab through this module:
 
@@ -17,16 +16,14 @@ Theme and scale (View > Theme, Ctrl+= / Ctrl+-) reach a lab through this module:
 """
 from __future__ import annotations
 
-import threading
 import weakref
-import traceback
 from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QWidget)
@@ -445,141 +442,3 @@ def fill_table(t: QTableWidget, rows: list, headers=None) -> None:
             it = QTableWidgetItem(text)
             it.setTextAlignment(Qt.AlignCenter)
             t.setItem(i, j, it)
-
-
-# =========================================================================== background jobs
-
-class JobSignals(QObject):
-    progress = Signal(int, float, str)     # run id, fraction, message
-    partial = Signal(int, object)          # run id, payload
-    finished = Signal(int, object)         # run id, result
-    failed = Signal(int, str)              # run id, message (also "cancelled")
-
-
-class _Runnable(QRunnable):
-    def __init__(self, job: "Job"):
-        super().__init__()
-        self.job = job
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        j = self.job
-        try:
-            result = j.fn(j)
-        except Exception as exc:  # noqa: BLE001
-            from engine.labs import Cancelled
-            msg = "cancelled" if isinstance(exc, Cancelled) or j.cancelled else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, Cancelled):
-                traceback.print_exc()
-            j._emit(j.signals.failed, j.run_id, msg)
-        else:
-            j._emit(j.signals.finished, j.run_id, result)
-        finally:
-            j.done.set()
-
-
-class Job:
-    """One background computation ``fn(job) -> result``.  Inside ``fn``:
-    ``job.progress(fraction, message)``, ``job.partial(payload)`` (throttled by the caller),
-    ``job.cancelled`` / ``job.check()``.  Signals arrive on the GUI thread (queued)."""
-
-    def __init__(self, run_id: int, fn: Callable[["Job"], Any], signals: JobSignals):
-        self.run_id = run_id
-        self.fn = fn
-        self.signals = signals
-        self._cancel = threading.Event()
-        self.done = threading.Event()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def _emit(self, sig, *args) -> None:
-        try:
-            sig.emit(*args)
-        except RuntimeError:  # the receiving widgets are gone (application closing)
-            pass
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        self._emit(self.signals.progress, self.run_id, float(fraction), message)
-
-    def partial(self, payload) -> None:
-        self._emit(self.signals.partial, self.run_id, payload)
-
-
-class JobRunner(QObject):
-    """Runs at most one job at a time for one lab on a shared QThreadPool; starting a new
-    job cancels the previous one, and results of older runs are ignored (run id)."""
-    progress = Signal(float, str)
-    partial = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
-    busy_changed = Signal(bool)
-
-    _pool: QThreadPool | None = None
-
-    @classmethod
-    def pool(cls) -> QThreadPool:
-        if cls._pool is None:
-            from PySide6.QtCore import QCoreApplication
-            # owned by the application so it outlives every lab and is destroyed by Qt
-            cls._pool = QThreadPool(QCoreApplication.instance())
-            cls._pool.setMaxThreadCount(2)
-        return cls._pool
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._run_id = 0
-        self._job: Job | None = None
-        self._signals = JobSignals()
-        self._signals.progress.connect(self._on_progress)
-        self._signals.partial.connect(self._on_partial)
-        self._signals.finished.connect(self._on_finished)
-        self._signals.failed.connect(self._on_failed)
-
-    @property
-    def busy(self) -> bool:
-        return self._job is not None and not self._job.done.is_set()
-
-    def start(self, fn: Callable[[Job], Any]) -> Job:
-        self.cancel()
-        self._run_id += 1
-        self._job = Job(self._run_id, fn, self._signals)
-        self.pool().start(_Runnable(self._job))
-        self.busy_changed.emit(True)
-        return self._job
-
-    def cancel(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
-
-    def wait(self, timeout: float = 10.0) -> bool:
-        return self._job is None or self._job.done.wait(timeout)
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        self.cancel()
-        self.wait(timeout)
-
-    def _current(self, run_id: int) -> bool:
-        return run_id == self._run_id
-
-    def _on_progress(self, run_id, frac, msg):
-        if self._current(run_id):
-            self.progress.emit(frac, msg)
-
-    def _on_partial(self, run_id, payload):
-        if self._current(run_id):
-            self.partial.emit(payload)
-
-    def _on_finished(self, run_id, result):
-        if self._current(run_id):
-            self.busy_changed.emit(False)
-            self.finished.emit(result)
-
-    def _on_failed(self, run_id, msg):
-        if self._current(run_id):
-            self.busy_changed.emit(False)
-            self.failed.emit(msg)

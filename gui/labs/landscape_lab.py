@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QProgress
 
 from engine import labs as L
 
+from ..jobs import JobRunner
 from .base import BackgroundLab
-from .common import COLORS, JobRunner, big_font, export_button, fg, label, make_plot, pen, px, row, set_title
+from .common import COLORS, big_font, export_button, fg, label, make_plot, pen, px, row, set_title
 from .image_data import image_set_for, is_image_set
 
 N_CONTOURS = 8

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, Q
 
 from engine import labs as L
 
+from ..jobs import JobRunner
 from .base import BackgroundLab
-from .common import (COLORS, JobRunner, big_font, fill_table, fg, label,
+from .common import (COLORS, big_font, fill_table, fg, label,
                      make_plot, on_restyle, pen, px, readonly_table, row, set_title, slip_style)
 from .image_data import image_set_for, is_image_set
 

@@ -19,8 +19,9 @@ from engine import lecture_tables as T
 from engine.datasets import load_dataset
 from engine.trainer import Trainer
 
+from ..jobs import JobRunner
 from .base import Lab
-from .common import (COLORS, JobRunner, big_font, export_button, fg, label, make_plot, on_restyle, pen, px,
+from .common import (COLORS, big_font, export_button, fg, label, make_plot, on_restyle, pen, px,
                      row)
 
 GRID_N = 100

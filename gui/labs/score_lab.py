@@ -8,9 +8,10 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QSpinBox, QVBox
 
 from engine import labs as L
 
+from ..jobs import JobRunner
 from .. import style
 from .base import Lab
-from .common import (COLORS, JobRunner, MatrixEditor, big_font, export_button, fmt, label, make_plot,
+from .common import (COLORS, MatrixEditor, big_font, export_button, fmt, label, make_plot,
                      on_restyle, px, row, slip_style)
 
 IMG_PX, REAL_PX = 200, 300      # the 2×2 image's and the real image's side at scale 1
