@@ -14,11 +14,12 @@ import sys
 import time
 import warnings
 
-from .config import (ACTIVATIONS, DATASETS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
+from .config import (ACTIVATIONS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
                      MAX_IMAGE_SIZE, MAX_SAMPLES, MAX_SEED, MAX_SUBSAMPLE, MAX_UNITS, OPTIMIZERS,
                      PREPROCESS, REGULARIZERS, SCHEDULES, ConfigError, ExperimentConfig, apply_defaults,
                      dataset_defaults, describe_defaults)
 from .datasets import DatasetError, load_dataset
+from .datasets.registry import dataset_names, describe_kinds, names_that
 from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path, json_safe,
                          load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
@@ -88,21 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", type=_preset_name, metavar="NAME",
                    help="start from a ready-made experiment; flags override it. "
                         + "; ".join(f"{k}: {p.title}" for k, p in PRESETS.items()))
-    t.add_argument("--dataset", choices=DATASETS)
-    t.add_argument("--classes", type=_bounded_int("dataset.classes", 2, MAX_CLASSES), metavar="K")
+    t.add_argument("--dataset", choices=dataset_names(), metavar="NAME", help=describe_kinds())
+    t.add_argument("--classes", type=_bounded_int("dataset.classes", 2, MAX_CLASSES), metavar="K",
+                   help="toy sets: number of classes")
     t.add_argument("--samples", type=_bounded_int("dataset.samples", 1, MAX_SAMPLES, "points per class"),
                    metavar="N", help="toy sets: points per class")
-    t.add_argument("--noise", type=_finite_float, metavar="X")
+    t.add_argument("--noise", type=_finite_float, metavar="X", help="toy sets: noise")
     t.add_argument("--data-seed", type=_bounded_int("dataset.seed", 0, MAX_SEED), metavar="N",
                    help="seed of the toy data and the splits")
-    t.add_argument("--data-dir", metavar="PATH")
-    t.add_argument("--data-file", metavar="PATH")
-    t.add_argument("--download", action="store_true", default=None)
+    t.add_argument("--data-dir", metavar="PATH", help=f"the folder {names_that(lambda d: d.reads_folder)} read")
+    t.add_argument("--data-file", metavar="PATH", help=f"the file {names_that(lambda d: d.reads_file)} read")
+    t.add_argument("--download", action="store_true", default=None,
+                   help=f"{names_that(lambda d: d.downloads)}: fetch into the cache if missing")
     t.add_argument("--subsample", type=_bounded_int("dataset.subsample", 0, MAX_SUBSAMPLE), metavar="N",
                    help="use N training examples (0 = all)")
     t.add_argument("--val-fraction", type=_finite_float, metavar="X")
     t.add_argument("--test-fraction", type=_finite_float, metavar="X")
     t.add_argument("--preprocess", choices=PREPROCESS)
+    t.add_argument("--bias-trick", action="store_true", default=None,
+                   help="append a constant 1 feature to every example (W absorbs b)")
     t.add_argument("--image-size", type=_bounded_int("dataset.image_size", 1, MAX_IMAGE_SIZE), metavar="N",
                    help="image folders: resize to N x N")
     t.add_argument("--hidden", type=_positive_int_list, metavar="100,50",
@@ -147,7 +152,7 @@ def _apply_flags(cfg: ExperimentConfig, a: argparse.Namespace) -> set[str]:
              (d, "noise", a.noise), (d, "seed", a.data_seed), (d, "data_dir", a.data_dir),
              (d, "data_file", a.data_file), (d, "download", a.download), (d, "subsample", a.subsample),
              (d, "val_fraction", a.val_fraction), (d, "test_fraction", a.test_fraction),
-             (d, "preprocess", a.preprocess), (d, "image_size", a.image_size),
+             (d, "preprocess", a.preprocess), (d, "bias_trick", a.bias_trick), (d, "image_size", a.image_size),
              (m, "leaky_slope", a.leaky_slope), (m, "elu_alpha", a.elu_alpha), (m, "init", a.init),
              (l, "loss", a.loss), (l, "margin", a.margin), (l, "reg", a.reg), (l, "reg_strength", a.reg_strength),
              (o, "optimizer", a.optimizer), (o, "lr", a.lr), (o, "schedule", a.schedule),

@@ -12,10 +12,9 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
-TOY_DATASETS = ("spiral", "circles", "xor", "gaussians", "moons")
-IMAGE_DATASETS = ("digits", "cifar10-4k", "cifar10", "mnist", "fashion-mnist")
-FILE_DATASETS = ("folder", "csv", "npz")
-DATASETS = TOY_DATASETS + IMAGE_DATASETS + FILE_DATASETS
+from .datasets.registry import dataset_info, dataset_names
+
+TOY_DATASETS = dataset_names("toy")     # for gui/main_window until it reads the registry itself
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
 LOSSES = ("softmax", "svm")
 REGULARIZERS = ("none", "l1", "l2", "elastic")
@@ -46,16 +45,16 @@ class ConfigError(ValueError):
 
 @dataclass
 class DatasetConfig:
-    name: str = "spiral"
+    name: str = "spiral"          # a name in engine.datasets.registry
     classes: int = 3
     samples: int = 100            # toy sets: points per class
     noise: float = 0.2
     seed: int = 0
     val_fraction: float = 0.2
     test_fraction: float = 0.2
-    data_dir: str = ""            # cifar10 / mnist / fashion-mnist / folder
-    data_file: str = ""           # csv / npz (or a cifar .tar.gz)
-    download: bool = False
+    data_dir: str = ""            # the folder of a set that reads one (the registry's reads_folder)
+    data_file: str = ""           # the file of a set that reads one (reads_file)
+    download: bool = False        # sets that download: fetch into the cache if missing
     subsample: int = 0            # 0 = all training examples
     preprocess: str = "none"      # none | mean | scale | standardize
     bias_trick: bool = False      # append a constant 1 feature (W absorbs b)
@@ -63,7 +62,7 @@ class DatasetConfig:
     cifar_format: str = "python"  # download format: python | binary
 
     def validate(self) -> None:
-        _choice("dataset.name", self.name, DATASETS)
+        _choice("dataset.name", self.name, dataset_names())
         _choice("dataset.preprocess", self.preprocess, PREPROCESS)
         _choice("dataset.cifar_format", self.cifar_format, ("python", "binary"))
         if self.classes < 2:
@@ -219,32 +218,17 @@ class ExperimentConfig:
 
 
 # ------------------------------------------------------------------ per-dataset defaults
-# What a first run needs on each dataset, measured with every other setting at its default (MLP
-# [100] relu, he init, softmax, L2 1e-3, sgd, batch 64, 10 epochs). Raw 0..255 pixels with the toy
-# sets' lr 0.1 blow the loss up to ~1e9 and stay at chance; standardized CIFAR-sized images with
-# lr 0.01 train (cifar10-4k: ~34 % test after 10 epochs, ~31 % after 2; 0.03 overfits sooner).
-# The bundled digits train raw too, but standardized they reach ~95 % with no early loss spike.
-# MNIST / Fashion-MNIST: pixels / 255 with lr 0.1, the usual MLP recipe.
-_CIFAR_LIKE = {"dataset.preprocess": "standardize", "optim.lr": 0.01}
-_DATASET_DEFAULTS: dict[str, dict[str, object]] = {
-    "digits": {"dataset.preprocess": "standardize", "optim.lr": 0.1},
-    "cifar10-4k": _CIFAR_LIKE,
-    "cifar10": _CIFAR_LIKE,
-    "folder": _CIFAR_LIKE,
-    "mnist": {"dataset.preprocess": "scale", "optim.lr": 0.1},
-    "fashion-mnist": {"dataset.preprocess": "scale", "optim.lr": 0.1},
-}
-
-
 def dataset_defaults(name: str) -> dict[str, object]:
     """The settings a first run on dataset ``name`` needs to train, as ``{"section.field": value}``
-    (e.g. ``{"dataset.preprocess": "standardize", "optim.lr": 0.01}`` for ``cifar10-4k``).
+    (e.g. ``{"dataset.preprocess": "standardize", "optim.lr": 0.01}`` for ``cifar10-4k``): the
+    registry's ``defaults`` (engine.datasets.registry, where the measurements behind them are).
 
     Image sets get a preprocessing and a learning rate; the toy sets, CSV and NPZ get ``{}`` (the
     configuration's own defaults are theirs). Apply them with :func:`apply_defaults` only to
     settings the user has not chosen. Returns a new dict each call.
     """
-    return dict(_DATASET_DEFAULTS.get(name, {}))
+    info = dataset_info(name)
+    return dict(info.defaults) if info is not None else {}
 
 
 def get_path(cfg: "ExperimentConfig", path: str) -> Any:

@@ -56,7 +56,8 @@ def test_huge_inputs_are_named():
 
 
 # ------------------------------------------------------------- a finite loss that grows far above its start
-from engine.config import DatasetConfig, TOY_DATASETS  # noqa: E402
+from engine.config import DatasetConfig  # noqa: E402
+from engine.datasets.registry import dataset_names  # noqa: E402
 from engine.trainer import GROWTH_LIMIT  # noqa: E402
 
 
@@ -86,7 +87,7 @@ def _not_flagged(cfg, epochs):
     return t
 
 
-@pytest.mark.parametrize("name", TOY_DATASETS)
+@pytest.mark.parametrize("name", dataset_names("toy"))
 @pytest.mark.parametrize("optimizer,lr", [("sgd", 0.1), ("momentum", 0.1), ("adam", 0.01), ("sgd", 1.0)])
 def test_normal_runs_on_toy_sets_are_not_flagged(name, optimizer, lr):
     cfg = ExperimentConfig()

@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from engine.cli import main
-from engine.config import (IMAGE_DATASETS, TOY_DATASETS, ExperimentConfig, apply_defaults, dataset_defaults,
-                           describe_defaults)
+from engine.config import ExperimentConfig, apply_defaults, dataset_defaults, describe_defaults
+from engine.datasets.registry import dataset_names
 from engine.datasets.cifar import DEFAULT_NAMES
 from engine.datasets.cifar10_4k import read_cifar10_4k
 
@@ -22,7 +22,9 @@ def run(*argv):
 
 
 def test_every_image_set_gets_a_preprocessing_and_a_learning_rate_toy_sets_nothing():
-    for name in (*IMAGE_DATASETS, "folder"):
+    image_sets = ("digits", "cifar10-4k", "cifar10", "mnist", "fashion-mnist", "folder")
+    assert {n for n in dataset_names() if dataset_defaults(n)} == set(image_sets)
+    for name in image_sets:
         d = dataset_defaults(name)
         assert d["dataset.preprocess"] != "none" and 0 < d["optim.lr"] < ExperimentConfig().optim.lr + 1e-12, name
         cfg = ExperimentConfig()
@@ -30,7 +32,7 @@ def test_every_image_set_gets_a_preprocessing_and_a_learning_rate_toy_sets_nothi
         assert apply_defaults(cfg, d) == d
         cfg.validate()
         assert (cfg.dataset.preprocess, cfg.optim.lr) == (d["dataset.preprocess"], d["optim.lr"])
-    for name in (*TOY_DATASETS, "csv", "npz"):
+    for name in (*dataset_names("toy"), "csv", "npz"):
         assert dataset_defaults(name) == {}
     dataset_defaults("cifar10-4k")["optim.lr"] = 99.0          # a copy: callers may change it
     assert dataset_defaults("cifar10-4k")["optim.lr"] != 99.0

@@ -1,11 +1,21 @@
 """Toy 2-D multiclass datasets: spiral (the CS231n case study), circles, XOR, Gaussian blobs, moons.
 
 Each generator returns ``X: (N, 2)`` float64 and ``y: (N,)`` int64 with ``samples`` points
-per class and ``classes`` classes, drawn from the given ``np.random.Generator``.
+per class and ``classes`` classes, drawn from the given ``np.random.Generator``; the registry
+(:mod:`engine.datasets.registry`) names each one. :func:`load_toy` makes the points and then
+goes the way of every other set (:func:`~engine.datasets.preprocess.build_dataset`): the seeded
+split, the training subsample, the preprocessing and the bias trick all apply.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+
+from .base import Dataset
+from .preprocess import build_dataset
+
+Generator = Callable[[int, int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
 def spiral(samples: int, classes: int, noise: float, rng: np.random.Generator):
@@ -69,11 +79,10 @@ def moons(samples: int, classes: int, noise: float, rng: np.random.Generator):
     return X, np.concatenate(y).astype(np.int64)
 
 
-GENERATORS = {"spiral": spiral, "circles": circles, "xor": xor, "gaussians": gaussians, "moons": moons}
-
-
-def make_toy(name: str, samples: int, classes: int, noise: float, seed: int):
-    """Generate the named toy set with a Generator built from ``seed``."""
-    rng = np.random.default_rng(seed)
-    X, y = GENERATORS[name](samples, classes, noise, rng)
-    return X.astype(np.float64), y
+def load_toy(cfg, generate: Generator, progress=None) -> Dataset:
+    """The toy set ``cfg.name``: ``generate``'s points (drawn with a Generator seeded by ``cfg.seed``)
+    split, subsampled and preprocessed as ``cfg`` says (``preprocess="scale"`` divides by the
+    largest absolute training value)."""
+    X, y = generate(cfg.samples, cfg.classes, cfg.noise, np.random.default_rng(cfg.seed))
+    return build_dataset(cfg.name, X, y, [f"class {k}" for k in range(cfg.classes)], (2,), cfg,
+                         is_image=False, progress=progress)

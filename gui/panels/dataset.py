@@ -1,21 +1,22 @@
-"""Dataset panel: toy 2-D sets (type, classes, points, noise, seed, regenerate), the bundled
-digits and CIFAR-10 subset (cifar10-4k), CIFAR-10 / MNIST / Fashion-MNIST (folder or download),
-an image folder, CSV/NPZ; split sizes, subsampling, preprocessing; a preview (scatter for 2-D,
-sample images per class)."""
+"""Dataset panel: every set of the registry (engine.datasets.registry: toy 2-D sets, bundled,
+published sets read from a folder or downloaded, the user's own folder or file), with the
+controls the chosen set uses (toy: classes, points, noise, seed; a folder, a file, the download);
+split sizes, subsampling, preprocessing and the bias trick for every set; a preview (scatter
+for toy points, sample images per class)."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton)
 
-from engine.config import DATASETS, PREPROCESS, TOY_DATASETS
+from engine.config import PREPROCESS
+from engine.datasets.registry import REGISTRY, dataset_info
 
 from .. import style
 from .base import Panel, dspin, form, spin
 
-DIR_SETS = ("cifar10", "mnist", "fashion-mnist", "folder")
-FILE_SETS = ("csv", "npz")
 PER_CLASS = 6
 
 
@@ -24,10 +25,16 @@ class DatasetPanel(Panel):
         super().__init__(window, parent)
         f = form()
         self.name = QComboBox()
-        self.name.addItems(DATASETS)
+        for i, info in enumerate(REGISTRY.values()):
+            self.name.addItem(info.name)
+            self.name.setItemData(i, f"{info.title}: {info.description}", Qt.ItemDataRole.ToolTipRole)
         self.name.currentTextChanged.connect(lambda t: self.edit("dataset.name", t))
         f.addRow("Dataset", self.name)
         self.outer.addLayout(f)
+        self.about = QLabel("")         # the chosen set's title and description
+        self.about.setObjectName("muted")
+        self.about.setWordWrap(True)
+        self.outer.addWidget(self.about)
 
         self.toy_box = QGroupBox("Toy 2-D set")
         f = form()
@@ -141,10 +148,15 @@ class DatasetPanel(Panel):
 
     def _load(self, cfg) -> None:
         d = cfg.dataset
+        info = dataset_info(d.name)
         self.name.setCurrentText(d.name)
-        toy = d.name in TOY_DATASETS
-        self.toy_box.setVisible(toy)
-        self.src_box.setVisible(d.name in DIR_SETS + FILE_SETS)
+        self.about.setText(f"{info.title}: {info.description}")
+        self.toy_box.setVisible(info.is_toy)
+        self.src_box.setVisible(bool(info.reads))
+        for w in (self.data_dir, self.dir_btn):
+            w.setEnabled(info.reads_folder)
+        for w in (self.data_file, self.file_btn):
+            w.setEnabled(info.reads_file)
         self.classes.setValue(d.classes)
         self.samples.setValue(d.samples)
         self.noise.setValue(d.noise)
@@ -152,7 +164,7 @@ class DatasetPanel(Panel):
         self.data_dir.setText(d.data_dir)
         self.data_file.setText(d.data_file)
         self.download.setChecked(d.download)
-        self.download.setEnabled(d.name in ("cifar10", "mnist", "fashion-mnist"))
+        self.download.setEnabled(info.downloads)
         self.image_size.setValue(d.image_size)
         self.val.setValue(d.val_fraction)
         self.test.setValue(d.test_fraction)
@@ -177,13 +189,13 @@ class DatasetPanel(Panel):
         self._preview_for = d
         self.preview.clear()
         self.scatter = None
-        if d.is_2d:
+        if d.input_shape == (2,):       # toy points (with the bias trick, their third feature is the 1)
             p = self.preview.addPlot()
             p.setAspectLocked(True)
             p.hideAxis("left")
             p.hideAxis("bottom")
             brushes = [pg.mkBrush(style.class_color(k)) for k in d.y_train]
-            self.scatter = pg.ScatterPlotItem(pos=d.X_train, brush=brushes, size=style.line_px(7 / 3), pen=None)
+            self.scatter = pg.ScatterPlotItem(pos=d.X_train[:, :2], brush=brushes, size=style.line_px(7 / 3), pen=None)
             p.addItem(self.scatter)
             return
         imgs = d.raw_train
