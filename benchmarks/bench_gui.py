@@ -15,7 +15,8 @@ anywhere between ~1,600 and ~3,200 steps/s, in phases that last a few seconds (i
 correlate 0.6 a second apart and 0.4 two seconds apart).  Timing the window for a second and
 then headless training for a second compares two different machines often enough to move a
 single run's ratio by ±0.1.  So, after the 10 s above, the same run goes on for 20 s more in
-the same training process with a *quiet schedule* (see ``gui/training_host.py``): it alternates
+the same training process with a *quiet schedule* (``benchmarks/quiet_schedule.py``, a hook this
+benchmark puts between the training process's steps): it alternates
 0.2 s of its usual loop — publishing snapshots, the window drawing them — with 0.2 s of a plain
 ``trainer.step()`` loop on the same weights that publishes nothing, so the window idles: headless
 training.  The training process logs each phase's steps and clock, and each window phase is
@@ -46,6 +47,8 @@ os.environ["BACKPROP_STUDIO_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="b
 
 import gui  # noqa: E402,F401  (first, as main.py does: it sets the BLAS thread count before NumPy loads)
 import numpy as np  # noqa: E402
+
+from benchmarks.quiet_schedule import QuietSchedule, read_log  # noqa: E402
 
 SETTLE = 0.2           # seconds from the start of a run before its steps are counted
 ON, OFF = 0.2, 0.2     # the comparison's alternation: window phases and quiet (headless) phases
@@ -100,6 +103,7 @@ def run(seconds: float, shown: tuple[str, ...] = ("loss", "regions"), edits: dic
     views = [(w.tabs.tabText(w.tabs.indexOf(getattr(w, f"{n}_view"))), getattr(w, f"{n}_view"))
              for n in shown] * max(1, 4 // len(shown))     # four blocks, or each view once
     res = {"blocks": [], "switches": [], "ticks": []}
+    phase_log = os.path.join(tempfile.mkdtemp(prefix="bench_gui_"), "phases.json")
 
     def tick():
         res["ticks"].append(time.perf_counter())
@@ -157,15 +161,16 @@ def run(seconds: float, shown: tuple[str, ...] = ("loss", "regions"), edits: dic
                   f"{'no snapshot' if s is None else f'step {s.step}, running={s.running} finished={s.finished} diverged={s.diverged} {s.reason}'}; error: {w.last_error}",
                   file=sys.stderr)
         stop()
-        host.quiet = (ON, OFF)
+        host.between_steps = (f"{QuietSchedule.__module__}:{QuietSchedule.__name__}",
+                              {"on": ON, "off": OFF, "log": phase_log})
         res["t_compare"] = time.perf_counter()
         w.start_training()
         show(0, 2 * seconds / len(views), "compare", end_compare)
 
     def end_compare():
         stop()
-        res["phases"] = host.phases
-        host.quiet = None
+        res["phases"] = read_log(phase_log)
+        host.between_steps = None
         w.close()
         app.quit()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from .config import ConfigError, ExperimentConfig
 from .datasets import Dataset
 from .models import Network, build_model
 from .optim import make_optimizer, random_weights_like, scheduled_lr
+from .runloop import run
 
 SEARCH_OPTIMIZERS = ("random-search", "random-local-search")
 EPOCH_TRAIN_EXAMPLES = 1000   # the per-epoch training loss / accuracy are measured on this many
@@ -218,6 +220,7 @@ class Trainer:
 
     def set_reg_strength(self, strength: float) -> None:
         self.model.set_reg_strength(strength)
+        self.cfg.loss.reg_strength = float(strength)
 
     def set_batch_size(self, n: int) -> None:
         if n < 1:
@@ -414,14 +417,11 @@ class Trainer:
         return epochs >= 0 and self.epoch >= epochs - 1e-9
 
     def fit(self, epochs: int, on_step=None, should_stop=None) -> None:
-        """Train ``epochs`` epochs (stops early on divergence or when ``should_stop()``)."""
+        """Train ``epochs`` more epochs (stops early on divergence or when ``should_stop()``,
+        asked before every step); ``on_step(result)`` after every step.  The run loop is
+        :func:`engine.runloop.run`."""
         target = self._epochs_done + epochs
-        while self._epochs_done < target and not self.diverged:
-            r = self.step()
-            if on_step is not None:
-                on_step(r)
-            if should_stop is not None and should_stop():
-                break
+        run(self, done=lambda: self._epochs_done >= target, check=should_stop, on_step=on_step)
 
     def summary(self) -> dict:
         """The numbers the CLI prints as JSON."""
@@ -434,3 +434,38 @@ class Trainer:
                 "seconds": round(self.seconds, 4), "initial_loss": self.initial[0],
                 "initial_data_loss": self.initial[1], "diverged": self.diverged, "reason": self.reason,
                 "parameters": self.model.num_params}
+
+
+# ---------------------------------------------------------------------------- live settings
+@dataclass(frozen=True)
+class LiveSetting:
+    """A setting that may change between two steps of a run, without a reset."""
+    name: str                                   # how the window and the training process name it
+    path: str                                   # the configuration field it is (engine.config.get_path)
+    apply: Callable[[Trainer, Any], None]       # puts a new value into a trainer
+
+
+def _optim_field(field_name: str) -> Callable[[Trainer, Any], None]:
+    def apply(trainer: Trainer, value) -> None:   # read afresh at every step (scheduled_lr, budget_spent)
+        setattr(trainer.cfg.optim, field_name, value)
+    return apply
+
+
+#: every live setting, by name: the one list the window, its controller and the training process read
+LIVE_SETTINGS: dict[str, LiveSetting] = {s.name: s for s in (
+    LiveSetting("lr", "optim.lr", lambda t, v: t.set_learning_rate(float(v))),
+    LiveSetting("reg_strength", "loss.reg_strength", lambda t, v: t.set_reg_strength(float(v))),
+    LiveSetting("batch_size", "optim.batch_size", lambda t, v: t.set_batch_size(int(v))),
+    LiveSetting("epochs", "optim.epochs", _optim_field("epochs")),
+    LiveSetting("schedule", "optim.schedule", _optim_field("schedule")),
+    LiveSetting("step_every", "optim.step_every", _optim_field("step_every")),
+    LiveSetting("gamma", "optim.gamma", _optim_field("gamma")),
+)}
+
+#: configuration path → live setting name (e.g. ``"optim.lr"`` → ``"lr"``)
+LIVE_PATHS: dict[str, str] = {s.path: s.name for s in LIVE_SETTINGS.values()}
+
+
+def apply_setting(trainer: Trainer, name: str, value) -> None:
+    """Apply one live setting (between steps); an unknown name raises KeyError."""
+    LIVE_SETTINGS[name].apply(trainer, value)

@@ -17,10 +17,11 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from engine.config import ExperimentConfig
 from engine.datasets import Dataset
 from engine.models import Network
-from engine.trainer import History, Trainer
+from engine.runloop import drain_settings
+from engine.trainer import LIVE_SETTINGS, History, Trainer, apply_setting
 
 from . import training_host
-from .snapshots import LIVE_SETTINGS, SnapshotMaker, apply_setting, drain_settings
+from .snapshots import SnapshotMaker
 from .worker import ProcessTrainingWorker, TrainingWorker
 
 
@@ -217,7 +218,8 @@ class TrainingController(QObject):
             pass  # reset pauses: the lecturer restarts with Space
 
     def set_live(self, name: str, value) -> None:
-        """lr / reg_strength / batch_size / epochs / schedule…: mid-run without reset."""
+        """One of :data:`engine.trainer.LIVE_SETTINGS` (lr, reg_strength, batch_size, epochs,
+        schedule…): mid-run without reset."""
         assert name in LIVE_SETTINGS, name
         if self.trainer is None:
             return

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from engine.config import TOY_DATASETS, ConfigError, ExperimentConfig, get_path, set_path
 from engine.datasets import DatasetError
 from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment, weights_mismatch
+from engine.trainer import LIVE_PATHS as LIVE   # config path → live setting name
 
 from . import style
 from .controller import TrainingController, history_from_saved
@@ -35,9 +36,6 @@ from .views.templates_view import WeightTemplatesView
 SETTINGS_VERSION = 1
 REDRAW_MS = 30
 HOOK_INTERVAL = 2.0
-LIVE = {"optim.lr": "lr", "loss.reg_strength": "reg_strength", "optim.batch_size": "batch_size",
-        "optim.epochs": "epochs", "optim.schedule": "schedule", "optim.step_every": "step_every",
-        "optim.gamma": "gamma"}
 
 
 def default_config() -> ExperimentConfig:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import queue
 import threading
 import time
 from array import array
@@ -24,8 +23,6 @@ GRID_SIZE = 90
 GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second
 PRED_MAX = 3000              # live predictions: at most this many validation examples
 PRED_CHUNK = 200             # … re-predicted this many per snapshot, in turn (a full pass every few frames)
-
-LIVE_SETTINGS = ("lr", "reg_strength", "batch_size", "epochs", "schedule", "step_every", "gamma")
 
 
 @dataclass(frozen=True)
@@ -308,28 +305,3 @@ class SnapshotMaker:
             with np.errstate(all="ignore"):
                 w.fields["preds"] = self.predictions(t.model.params)
         return w.snapshot()
-
-
-def apply_setting(trainer: Trainer, name: str, value) -> None:
-    """Apply one live hyperparameter change (between steps)."""
-    if name == "lr":
-        trainer.set_learning_rate(float(value))
-    elif name == "reg_strength":
-        trainer.set_reg_strength(float(value))
-        trainer.cfg.loss.reg_strength = float(value)
-    elif name == "batch_size":
-        trainer.set_batch_size(int(value))
-    elif name in ("epochs", "schedule", "step_every", "gamma"):
-        setattr(trainer.cfg.optim, name, value)
-    else:  # pragma: no cover - programming error
-        raise KeyError(name)
-
-
-def drain_settings(settings, trainer: Trainer) -> None:
-    """Apply every queued live change ``(name, value)`` to ``trainer``, oldest first."""
-    while True:
-        try:
-            name, value = settings.get_nowait()
-        except queue.Empty:
-            return
-        apply_setting(trainer, name, value)

@@ -10,20 +10,14 @@ unpickled here):
 
 - parent → child: ``("data", token, Dataset, raw)`` once per dataset (see :func:`_send_arrays`
   for ``raw``); ``("run", token, config, state,
-  run_id, publish_interval, quiet)`` starts a run from a :meth:`Trainer.state_dict`;
+  run_id, publish_interval, hook)`` starts a run from a :meth:`Trainer.state_dict` (``hook``:
+  :attr:`TrainingHost.between_steps`);
   during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
 - child → parent: ``("snap", Snapshot)`` at most ~40 times a second (sent as a
   :class:`~gui.snapshots.WireSnapshot`, received as the Snapshot); ``("stopped", Snapshot,
-  state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``;
-  ``("phases", [(kind, t0, t1, steps0, steps1), ...])`` just before ``stopped`` when the run
-  had a ``quiet`` schedule.
+  state)`` when the run ends (stop, epoch budget, divergence); ``("error", text)``.
 
-``quiet`` is ``None`` except for ``benchmarks/bench_gui.py``: ``(on_s, off_s)`` makes the run
-alternate ``on_s`` seconds of its usual loop (polling, publishing; the window draws) with
-``off_s`` seconds of a plain ``trainer.step()`` loop that publishes nothing (the window idles)
-— headless training in the same process, on the same weights, a fraction of a second from the
-window's steps it is compared with.  Each phase is logged with its ``time.perf_counter()``
-bounds (the system-wide monotonic clock, so the window process can place them) and step counts.
+The run itself is :func:`engine.runloop.run`, with hooks that read the pipe and send snapshots.
 
 This module imports no Qt: the child process only needs NumPy and the engine.
 """
@@ -35,15 +29,15 @@ import multiprocessing as mp
 import os
 import select
 import threading
-import time
 import traceback
 
 import numpy as np
 
+from engine import runloop
 from engine.config import ExperimentConfig
-from engine.trainer import Trainer
+from engine.trainer import Trainer, apply_setting
 
-from .snapshots import SnapshotMaker, apply_setting
+from .snapshots import SnapshotMaker
 
 
 class HostError(RuntimeError):
@@ -185,64 +179,47 @@ class _Sender:  # pragma: no cover - runs in the child process
             raise self.error
 
 
-def _run(conn, data, cfg_dict, state, run_id, publish_interval, quiet=None) -> None:  # pragma: no cover
+def _run(conn, data, cfg_dict, state, run_id, publish_interval, hook=None) -> None:  # pragma: no cover
     trainer = _trainer(data, cfg_dict, state)
     sender = _Sender(conn)
     try:
-        _run_loop(conn, sender, trainer, run_id, publish_interval, quiet)
+        _run_loop(conn, sender, trainer, run_id, publish_interval, hook)
     finally:
         sender.close()
 
 
-def _run_loop(conn, sender, trainer, run_id, publish_interval, quiet) -> None:  # pragma: no cover
+POLL_INTERVAL = 0.002     # seconds between looks at the pipe for settings and stop
+
+
+def _run_loop(conn, sender, trainer, run_id, publish_interval, hook_spec=None) -> None:  # pragma: no cover
     maker = SnapshotMaker(trainer, run_id)
     maker.want_grid.clear()    # the window process adds decision regions (ProcessTrainingWorker)
-    last_pub = last_poll = rate_t = phase_t = time.perf_counter()
-    rate_steps, sps, finished = trainer.steps, 0.0, False
-    phases, phase_n = [], trainer.steps
     waiting = _waiting(conn)
-    while True:
-        now = time.perf_counter()
-        if now - last_poll >= 0.002:
-            last_poll = now
-            stop = False
-            while waiting():
-                m = conn.recv()
-                if m[0] == "stop":
-                    stop = True
-                elif m[0] == "set":
-                    apply_setting(trainer, m[1], m[2])
-            if stop:
-                break
-        if trainer.budget_spent:
-            finished = True
-            break
-        if trainer.step().diverged:
-            break
-        now = time.perf_counter()
-        if now - last_pub >= publish_interval and sender.idle():
-            if sender.error is not None:
-                raise sender.error
-            if now - rate_t >= 0.5:
-                sps = (trainer.steps - rate_steps) / (now - rate_t)
-                rate_t, rate_steps = now, trainer.steps
-            sender.put(("snap", maker.make_wire(running=True, sps=sps)))
-            last_pub = now
-        if quiet is not None and now - phase_t >= quiet[0]:
-            phases.append(("window", phase_t, now, phase_n, trainer.steps))
-            t0, n0 = time.perf_counter(), trainer.steps
-            while time.perf_counter() - t0 < quiet[1]:
-                if trainer.step().diverged or trainer.budget_spent:
-                    break
-            phase_t, phase_n = time.perf_counter(), trainer.steps
-            phases.append(("quiet", t0, phase_t, n0, phase_n))
-            if trainer.diverged:
-                break
+
+    def check() -> bool:
+        stop = False
+        while waiting():
+            m = conn.recv()
+            if m[0] == "stop":
+                stop = True
+            elif m[0] == "set":
+                apply_setting(trainer, m[1], m[2])
+        return stop
+
+    def publish(sps: float) -> None:
+        if sender.error is not None:
+            raise sender.error
+        sender.put(("snap", maker.make_wire(running=True, sps=sps)))
+
+    hook = runloop.load_hook(hook_spec, trainer)
+    try:
+        end = runloop.run(trainer, check=check, check_interval=POLL_INTERVAL, publish=publish,
+                          publish_interval=publish_interval, ready=sender.idle, between_steps=hook)
+    finally:
+        runloop.close_hook(hook)
     sender.close()              # the snapshots first, then the run's end, in order
-    if quiet is not None:
-        phases.append(("window", phase_t, time.perf_counter(), phase_n, trainer.steps))
-        conn.send(("phases", phases))
-    conn.send(("stopped", maker.make_wire(running=False, sps=sps, finished=finished), trainer.state_dict()))
+    conn.send(("stopped", maker.make_wire(running=False, sps=end.steps_per_sec, finished=end.finished),
+               trainer.state_dict()))
 
 
 class TrainingHost:
@@ -258,8 +235,9 @@ class TrainingHost:
         self._data = None       # the Dataset object the child holds
         self._token = 0
         self._lock = threading.Lock()
-        self.quiet: tuple[float, float] | None = None    # the next runs' quiet schedule (benchmark)
-        self.phases: list | None = None                  # the last such run's phase log
+        #: ``("module:factory", kwargs)`` or None: a hook the next runs call between steps in the
+        #: training process (:func:`engine.runloop.load_hook`; benchmarks/bench_gui.py's schedule)
+        self.between_steps: tuple[str, dict] | None = None
 
     @property
     def alive(self) -> bool:
@@ -308,9 +286,8 @@ class TrainingHost:
     def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
             self._send_data(trainer)
-            self.phases = None
             self.send(("run", self._token, trainer.cfg.to_dict(), trainer.state_dict(), run_id,
-                       publish_interval, self.quiet))
+                       publish_interval, self.between_steps))
 
     def close(self, timeout: float = 2.0) -> None:
         try:

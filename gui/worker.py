@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 import traceback
 
 from PySide6.QtCore import QObject, Signal
 
+from engine import runloop
 from engine.trainer import Trainer
 
 from . import training_host
-from .snapshots import PUBLISH_INTERVAL, SnapshotMaker, drain_settings
+from .snapshots import PUBLISH_INTERVAL, SnapshotMaker
 
 
 class TrainingWorker(QObject):
@@ -46,32 +46,22 @@ class TrainingWorker(QObject):
         self.frame_lock = frame_lock if frame_lock is not None else threading.Lock()
 
     def drain_settings(self) -> None:
-        drain_settings(self.settings, self.trainer)
+        runloop.drain_settings(self.settings, self.trainer)
+
+    def _check(self) -> bool:
+        """Between steps: stop asked for? (if not, the live settings that arrived take effect)"""
+        if self.stop_event.is_set():
+            return True
+        self.drain_settings()
+        return False
 
     def run(self) -> None:
-        t = self.trainer
         try:
-            last_pub = time.perf_counter()
-            rate_t, rate_steps, sps = last_pub, t.steps, 0.0
-            finished = False
-            while not self.stop_event.is_set():
-                self.drain_settings()
-                if t.budget_spent:
-                    finished = True
-                    break
-                with self.frame_lock:   # waits (without the GIL) while the GUI draws a frame
-                    r = t.step()
-                if r.diverged:
-                    break
-                now = time.perf_counter()
-                if now - last_pub >= self.publish_interval:
-                    if now - rate_t >= 0.5:
-                        sps = (t.steps - rate_steps) / (now - rate_t)
-                        rate_t, rate_steps = now, t.steps
-                    self.published.emit(self.maker.make(running=True, sps=sps))
-                    last_pub = now
+            end = runloop.run(self.trainer, check=self._check, step_lock=self.frame_lock,
+                              publish=lambda sps: self.published.emit(self.maker.make(running=True, sps=sps)),
+                              publish_interval=self.publish_interval)
             self.drain_settings()
-            self.published.emit(self.maker.make(running=False, sps=sps, finished=finished))
+            self.published.emit(self.maker.make(running=False, sps=end.steps_per_sec, finished=end.finished))
         except Exception as e:  # shown to the user by the window
             self.failed.emit(f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}")
         finally:
@@ -131,8 +121,6 @@ class ProcessTrainingWorker(QObject):
                     self.maker.sync_sent()
                     self.published.emit(self.maker.with_grid(msg[1]))
                     break
-                elif kind == "phases":        # a benchmark's quiet schedule (training_host)
-                    host.phases = msg[1]
                 elif kind == "error":
                     self.failed.emit(msg[1])
                     break

@@ -40,15 +40,18 @@ def _same(a, b) -> None:
             assert x == y, name
 
 
-def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
-    """bench_gui's headless reference: phases of the usual loop and of silent steps, logged
-    back to back, with no snapshot published inside a quiet phase."""
+def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer, tmp_path):
+    """bench_gui's headless reference, a hook it puts between the training process's steps:
+    phases of the usual loop and of silent steps, logged back to back, with no snapshot
+    published inside a quiet phase."""
     import time
+    from benchmarks.quiet_schedule import QuietSchedule, read_log
     from gui import training_host
     host = training_host.get_host()
     assert host is not None
     trainer.cfg.optim.epochs = -1                       # until stopped
-    host.quiet = (0.05, 0.05)
+    log = tmp_path / "phases.json"
+    host.between_steps = (f"{QuietSchedule.__module__}:QuietSchedule", {"on": 0.05, "off": 0.05, "log": str(log)})
     try:
         host.start_run(trainer, 7, 0.01)
         msgs, t0 = [], None
@@ -59,15 +62,15 @@ def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
                 t0 = float("inf")
             m = host.receive(0.05)
             if m is not None:
-                assert m[0] in ("snap", "phases", "stopped"), m
+                assert m[0] in ("snap", "stopped"), m
                 msgs.append(m)
                 if t0 is None:
                     t0 = time.perf_counter()
     finally:
-        host.quiet = None
+        host.between_steps = None
     snaps = [m[1] for m in msgs if m[0] == "snap"]
-    phases, final = [m[1] for m in msgs if m[0] == "phases"][0], msgs[-1]
-    assert phases is not None and len(phases) >= 5
+    phases, final = read_log(str(log)), msgs[-1]      # written before the run's end was sent
+    assert len(phases) >= 5
     assert [p[0] for p in phases] == ["window", "quiet"] * (len(phases) // 2) + ["window"] * (len(phases) % 2)
     for (_, a0, a1, m0, m1), (_, b0, b1, n0, n1) in zip(phases, phases[1:]):
         assert a0 <= a1 <= b0 <= b1 and m1 == n0          # back to back, every step counted once
@@ -76,14 +79,14 @@ def test_a_quiet_schedule_alternates_publishing_and_silent_steps(trainer):
     assert all(p[4] > p[3] for p in quiet)                # they trained
     assert all(abs(p[2] - p[1] - 0.05) < 0.05 for p in quiet)
     assert snaps and all(not (q[1] < s.time < q[2]) for s in snaps for q in quiet)
-    # a later run without the schedule sends no phase log, and forgets the last one
-    host.phases = phases
+    # a later run without the hook does not run it
+    log.unlink()
     host.start_run(trainer, 8, 0.01)
     host.send(("stop",))
     kinds = []
     while not kinds or kinds[-1] != "stopped":
         kinds.append(host.receive(5.0)[0])
-    assert "phases" not in kinds and host.phases is None
+    assert not log.exists()
 
 
 def test_a_snapshot_crosses_the_pipe_exactly(trainer):
