@@ -78,12 +78,9 @@ def load_case(app, w, edits: dict) -> None:
     """Apply ``edits`` to the window's configuration and wait until its dataset has loaded."""
     if not edits:
         return
-    from engine.config import set_path
-    for path, value in edits.items():
-        set_path(w._cfg, path, value)
-    w._cfg.validate()
-    w._reload_panels()
-    w.load_dataset()
+    cfg = w.config_model.with_edits(edits)
+    cfg.validate()
+    w.set_config(cfg, "benchmark case")       # loads the case's dataset
     deadline = time.monotonic() + 60
     while w.loading() and time.monotonic() < deadline:
         app.processEvents()

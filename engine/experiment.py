@@ -68,6 +68,23 @@ class Experiment:
     weights_file: Path | None = None     # where load_experiment read the weights from
 
 
+def experiment_of_run(cfg: ExperimentConfig, trainer=None, results: dict | None = None) -> Experiment:
+    """The one way a run becomes an Experiment (the command line's --save, the window's Save):
+    the configuration, the trainer's weights, its dataset's preprocessing statistics, its history
+    and ``results`` (default: the trainer's summary once it has taken a step)."""
+    if trainer is None:
+        return Experiment(cfg.copy(), results=dict(results or {}))
+    if results is None:
+        results = trainer.summary() if trainer.steps else {}
+    return Experiment(cfg.copy(), weights=trainer.model.copy_params(), stats=dict(trainer.data.stats),
+                      results=dict(results), history=trainer.history.to_dict())
+
+
+def inputs_of(*dataset_cfgs) -> list[str]:
+    """The files and folders a run reads (a save never replaces them)."""
+    return [p for d in dataset_cfgs if d is not None for p in (d.data_file, d.data_dir) if p]
+
+
 # ------------------------------------------------------------------------------ file helpers
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
@@ -135,6 +152,14 @@ def _replace(tmp: Path, path: Path) -> None:
         _unlink_quietly(tmp)
         raise
     _fsync_folder(path.parent)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all: a flushed temporary file beside it, renamed
+    over it (an export, a CSV): an interrupted write never leaves half a file under the name."""
+    path = Path(path)
+    _replace(_new_temp(path, data, None), path)
+    return path
 
 
 def _test_pause(stage: str) -> None:

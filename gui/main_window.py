@@ -9,17 +9,20 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, QPainter, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabWidget)
 
-from engine.config import TOY_DATASETS, ConfigError, ExperimentConfig, get_path, set_path
+from engine.config import TOY_DATASETS, ConfigError, ExperimentConfig, get_path
 from engine.datasets import DatasetError
-from engine.experiment import Experiment, ExperimentError, load_experiment, save_experiment, weights_mismatch
+from engine.experiment import (Experiment, ExperimentError, experiment_of_run, inputs_of, load_experiment,
+                               save_experiment, weights_mismatch)
 from engine.trainer import LIVE_PATHS as LIVE   # config path → live setting name
 
 from . import style
+from .config_model import ConfigModel
 from .controller import TrainingController, history_from_saved
+from .export import KINDS, export_plots, export_text, export_widget
 from .jobs import JobRunner
 from .loader import describe_load_error, load_job
 from .panels.architecture import ArchitecturePanel
@@ -48,48 +51,6 @@ def default_config() -> ExperimentConfig:
     return cfg
 
 
-def svg_of_widget(widgets, path: str) -> None:
-    """``widgets`` (one widget or a list, placed side by side) drawn into an SVG file."""
-    from PySide6.QtCore import QPoint, QRect, QRectF, QSize
-    from PySide6.QtSvg import QSvgGenerator
-    from PySide6.QtWidgets import QGraphicsView, QWidget
-    widgets = widgets if isinstance(widgets, list) else [widgets]
-    width, height = sum(w.width() for w in widgets), max(w.height() for w in widgets)
-    gen = QSvgGenerator()
-    gen.setFileName(path)
-    gen.setSize(QSize(width, height))
-    gen.setViewBox(QRect(0, 0, width, height))
-    gen.setTitle("Backprop Studio")
-    p = QPainter(gen)
-    try:
-        x = 0
-        for w in widgets:
-            if isinstance(w, QGraphicsView):   # its scene, as vectors
-                w.render(p, QRectF(x, 0, w.width(), w.height()))
-            else:
-                QWidget.render(w, p, QPoint(x, 0))
-            x += w.width()
-    finally:
-        p.end()
-
-
-def side_by_side(images: list) -> QImage:
-    """One image of ``images`` next to each other, scaled to the same height."""
-    if len(images) == 1:
-        return images[0]
-    h = max(im.height() for im in images)
-    scaled = [im if im.height() == h else im.scaledToHeight(h, Qt.SmoothTransformation) for im in images]
-    out = QImage(sum(im.width() for im in scaled), h, QImage.Format_ARGB32)
-    out.fill(QColor(style.BG))
-    p = QPainter(out)
-    x = 0
-    for im in scaled:
-        p.drawImage(x, 0, im)
-        x += im.width()
-    p.end()
-    return out
-
-
 def make_settings() -> QSettings:
     """Settings live in $BACKPROP_STUDIO_SETTINGS (an INI file; tests use a tmp one) or the user's store."""
     path = os.environ.get("BACKPROP_STUDIO_SETTINGS")
@@ -108,7 +69,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Backprop Studio")
         self.setDockNestingEnabled(True)
         self.settings = make_settings()
-        self._cfg = default_config()
+        # the configuration: panels bind to it, undo commands change it, the window reacts
+        self.config_model = ConfigModel(default_config(), self)
         self._dataset_cfg = None            # the DatasetConfig of the loaded dataset
         self.state = ViewState()
         self.controller = TrainingController(self)
@@ -123,7 +85,6 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._last_hook = 0.0
         self._last_stats = 0.0
-        self._extra_tabs = []
         self._focus_state = None   # dock layout saved while a lecture tab has the whole window
         self._hook_stale: set = set()
         self._hook_dataset: dict = {}
@@ -165,6 +126,10 @@ class MainWindow(QMainWindow):
         self.loss_panel = LossPanel(self)
         self.training_panel = TrainingPanel(self)
         self.panels = [self.dataset_panel, self.architecture_panel, self.loss_panel, self.training_panel]
+        for p in self.panels:
+            self.config_model.bind(p.sections, p.load)
+        self.config_model.changed.connect(self._on_config_changed)
+        self.config_model.replaced.connect(self._on_config_replaced)
         self.docks = {}
         for key, title, panel, area in (("dataset", "Dataset", self.dataset_panel, Qt.LeftDockWidgetArea),
                                         ("architecture", "Architecture", self.architecture_panel, Qt.LeftDockWidgetArea),
@@ -219,7 +184,17 @@ class MainWindow(QMainWindow):
     # ================================================================== public hooks
     def config(self) -> ExperimentConfig:
         """The current ExperimentConfig (a copy)."""
-        return self._cfg.copy()
+        return self.config_model.copy()
+
+    @property
+    def cfg(self) -> ExperimentConfig:
+        """The current ExperimentConfig itself, to read (edits go through the undo stack)."""
+        return self.config_model.current
+
+    @property
+    def views(self) -> list:
+        """The tabs (gui.views.base.View each), in order."""
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
 
     def current_dataset(self):
         return self.state.dataset
@@ -229,17 +204,17 @@ class MainWindow(QMainWindow):
         return self.controller.model_snapshot()
 
     def add_view_tab(self, widget, title: str) -> int:
-        """Add a view; if it has set_dataset / set_model they are called when the dataset changes
-        and when the model is reset, paused or stepped — for a hidden tab when it is next shown.
-        While training only the predictions view follows live (every 2 s): a backprop walkthrough
-        or a lab the lecturer is stepping through is not restarted under their hands."""
-        self._extra_tabs.append(widget)
+        """Add a view (a gui.views.base.View).  If it uses_dataset / uses_model, set_dataset /
+        set_model are called when the dataset changes and when the model is reset, paused or
+        stepped — for a hidden tab when it is next shown.  While training only a live_model view
+        follows (every 2 s, the predictions): a backprop walkthrough or a lab the lecturer is
+        stepping through is not restarted under their hands."""
         i = self.tabs.addTab(widget, title)
         self._hook_stale.add(widget)
         return i
 
     def _hook_targets(self) -> list:
-        return self._extra_tabs + [self.predictions_view]
+        return [v for v in self.views if v.uses_dataset or v.uses_model]
 
     def _call_hooks(self, only=None) -> None:
         """Give views the current dataset and a model snapshot (the visible one now, others later)."""
@@ -248,19 +223,19 @@ class MainWindow(QMainWindow):
         targets = [only] if only is not None else self._hook_targets()
         snap_model = None
         for w in targets:
-            live = w is self.predictions_view or not running
+            live = w.live_model or not running
             if only is None and (w is not current or not live):
                 self._hook_stale.add(w)
                 continue
             self._hook_stale.discard(w)
-            if hasattr(w, "set_dataset") and self.state.dataset is not None \
+            if w.uses_dataset and self.state.dataset is not None \
                     and self._hook_dataset.get(id(w)) is not self.state.dataset:
                 try:
                     w.set_dataset(self.state.dataset)
                     self._hook_dataset[id(w)] = self.state.dataset
                 except Exception as e:  # a faulty view must not take the window down
                     self.show_error(f"{type(w).__name__}.set_dataset failed: {e}")
-            if hasattr(w, "set_model"):
+            if w.uses_model:
                 if snap_model is None:
                     snap_model = self.current_model_snapshot()
                 if snap_model is not None:
@@ -273,24 +248,21 @@ class MainWindow(QMainWindow):
     # ================================================================== config editing
     def edit_config(self, path: str, value, mergeable: bool = False) -> bool:
         """An edit from a panel: validated, then pushed as an undoable command."""
-        old = get_path(self._cfg, path)
+        old = get_path(self.cfg, path)
         if old == value:
             return True
         if path == "dataset.name":
             return self._switch_dataset(value)
         if not self._possible({path: value}):
             return False
-        self.undo_stack.push(SetConfigValue(self, path, old, value, mergeable))
+        self.undo_stack.push(SetConfigValue(self.config_model, path, old, value, mergeable))
         return True
 
     def _possible(self, edits: dict) -> bool:
         """Whether the configuration with ``edits`` applied is valid; if not, a message names the
         problem and the panels show the current values again."""
-        trial = copy.deepcopy(self._cfg)
-        for p, v in edits.items():
-            set_path(trial, p, v)
         try:
-            trial.validate()
+            self.config_model.with_edits(edits).validate()
         except ConfigError as e:
             self.show_error(f"That value is not possible: {e}", title="Refused")
             self._reload_panels()
@@ -303,10 +275,10 @@ class MainWindow(QMainWindow):
         an image set to a set without defaults restores the live demo's. Only values that change."""
         from engine.config import dataset_defaults
         edits = dataset_defaults(name)
-        if not edits and dataset_defaults(self._cfg.dataset.name):
+        if not edits and dataset_defaults(self.cfg.dataset.name):
             demo = default_config()
-            edits = {p: get_path(demo, p) for p in dataset_defaults(self._cfg.dataset.name)}
-        return {p: v for p, v in edits.items() if get_path(self._cfg, p) != v}
+            edits = {p: get_path(demo, p) for p in dataset_defaults(self.cfg.dataset.name)}
+        return {p: v for p, v in edits.items() if get_path(self.cfg, p) != v}
 
     def _switch_dataset(self, name: str) -> bool:
         """Choose another dataset and, with it, its preprocessing and learning-rate defaults: one
@@ -319,7 +291,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.beginMacro(f"dataset {name}")
         try:
             for p, v in {**extra, "dataset.name": name}.items():
-                self.undo_stack.push(SetConfigValue(self, p, get_path(self._cfg, p), v))
+                self.undo_stack.push(SetConfigValue(self.config_model, p, get_path(self.cfg, p), v))
         finally:
             self.undo_stack.endMacro()
             self._defer_load = False
@@ -335,24 +307,25 @@ class MainWindow(QMainWindow):
         from engine.presets import PRESETS
         preset = PRESETS[key]
         cfg = preset.config()
-        self.undo_stack.push(ReplaceConfig(self, self._cfg, cfg, f"preset {preset.title}"))
+        self.set_config(cfg, f"preset {preset.title}")
         if not cfg.model.hidden:
             self.tabs.setCurrentWidget(self.templates_view)
         self.show_status(f"{preset.title}: loading {cfg.dataset.name} — press Space to train "
                          f"({cfg.optim.epochs} epochs). Edit ▸ Undo brings back the previous settings.")
 
-    def apply_whole_config(self, cfg: ExperimentConfig) -> None:
-        """Called by ReplaceConfig: every setting at once, then one dataset load (which rebuilds the
-        network with the new settings)."""
-        self.controller.stop_and_wait()
-        self._cfg = cfg.copy()
-        self._reload_panels()
-        self.load_dataset()
+    def set_config(self, cfg: ExperimentConfig, text: str = "settings") -> None:
+        """Every setting at once, as one undoable step (a preset; tests set up a run this way)."""
+        self.undo_stack.push(ReplaceConfig(self.config_model, self.cfg, cfg, text))
 
-    def apply_config_value(self, path: str, value) -> None:
-        """Called by the undo commands: write the value and make it take effect."""
-        set_path(self._cfg, path, value)
-        self._reload_panels()
+    def _on_config_replaced(self, revert: bool) -> None:
+        """A whole new configuration: one dataset load (which rebuilds the network with it). A
+        revert goes back to the configuration whose dataset and network are loaded: nothing to do."""
+        if not revert:
+            self.controller.stop_and_wait()
+            self.load_dataset()
+
+    def _on_config_changed(self, path: str, value) -> None:
+        """One setting changed (through an undo command): make it take effect."""
         if path in LIVE:
             self.controller.set_live(LIVE[path], value)
             self.show_status(f"{path.split('.')[-1]} = {value:g} — takes effect at the next step"
@@ -367,8 +340,9 @@ class MainWindow(QMainWindow):
             self._rebuild(f"{path} changed — the network was re-initialised")
 
     def _reload_panels(self) -> None:
+        """Show the configuration again (after a refused edit the controls hold the refused value)."""
         for p in self.panels:
-            p.load(self._cfg)
+            p.load(self.cfg)
 
     def _rebuild(self, why: str = "") -> None:
         d = self.state.dataset
@@ -376,13 +350,13 @@ class MainWindow(QMainWindow):
             return
         was = self.controller.running
         try:
-            self.controller.build(self._cfg, d)
+            self.controller.build(self.cfg, d)
         except ConfigError as e:
             self.show_error(str(e), title="Cannot build this network")
             return
-        self.state.model_cfg = self._cfg.model
-        self.state.loss_cfg = self._cfg.loss
-        self.architecture_panel.update_diagram(self._cfg, d)
+        self.state.model_cfg = self.cfg.model
+        self.state.loss_cfg = self.cfg.loss
+        self.architecture_panel.update_diagram(self.cfg, d)
         if why:
             self.show_status(why)
         if was:
@@ -390,7 +364,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== dataset
     def load_dataset(self, initial: bool = False) -> None:
-        cfg = self._loading_cfg = copy.deepcopy(self._cfg.dataset)
+        cfg = self._loading_cfg = copy.deepcopy(self.cfg.dataset)
         self.dataset_panel.set_progress(0.0, f"Loading {cfg.name}…")
         # a toy set takes a millisecond: at start it is ready at once
         self.loader.start(load_job(cfg), now=cfg.name in TOY_DATASETS and initial)
@@ -438,21 +412,23 @@ class MainWindow(QMainWindow):
             return
         cfg = self._loading_cfg
         pending, self._pending_open = self._pending_open, None
+        back = (pending[2] if pending is not None else self.cfg).copy()
         if pending is not None:     # an experiment being opened: its dataset failed, it is not opened
-            self._cfg = pending[2]
             msg = f"{msg}\n\nThe experiment {pending[0]} was not opened."
         self.dataset_panel.set_progress(0.0, "")
         if self._dataset_cfg is None and cfg.name not in TOY_DATASETS:
-            # nothing loaded yet (e.g. the remembered dataset is gone): fall back to the demo
-            self._cfg.dataset = default_config().dataset
-            self._reload_panels()
-            self.load_dataset()
+            # nothing loaded yet (e.g. the remembered dataset is gone): fall back to the demo's
+            back.dataset = default_config().dataset
+            self.undo_stack.clear()
+            self.config_model.replace(back)
         elif self._dataset_cfg is not None:
             # the previous dataset stays loaded, and its settings with it
-            self._cfg.dataset = copy.deepcopy(self._dataset_cfg)
+            back.dataset = copy.deepcopy(self._dataset_cfg)
             self.undo_stack.clear()  # the failed edit is gone; older commands could now mis-apply
-            self._reload_panels()
+            self.config_model.replace(back, revert=True)
             self.dataset_panel.show_dataset(self.state.dataset)
+        elif pending is not None:
+            self.config_model.replace(back, revert=True)
         self.show_error(f"Could not load {cfg.name}:\n{msg}" +
                         ("\n\nThe previous dataset stays loaded." if self.state.dataset is not None else ""),
                         title="Dataset not loaded")
@@ -480,9 +456,9 @@ class MainWindow(QMainWindow):
         self._call_hooks()
 
     def reset_training(self) -> None:
-        self.controller.reset(self._cfg.seed)
+        self.controller.reset(self.cfg.seed)
         self._call_hooks()
-        self.show_status(f"Re-initialised the network with seed {self._cfg.seed}")
+        self.show_status(f"Re-initialised the network with seed {self.cfg.seed}")
 
     def _on_reset(self) -> None:
         self.state.history.clear()
@@ -491,7 +467,7 @@ class MainWindow(QMainWindow):
         self.state.preds = None
         self._newest = None
         self.state.version += 1
-        self.loss_view._drawn_version = -1
+        self.loss_view.invalidate()
         self.loss_view.reset_ranges()
         t = self.controller.trainer
         if t is not None:   # step 0: the loss before any update, and the lecture's sanity check
@@ -539,7 +515,7 @@ class MainWindow(QMainWindow):
         self._apply_focus()
         self._sync_grid_wish()
         w = self.tabs.currentWidget()
-        if w in self._hook_stale and (w is self.predictions_view or not self.controller.running):
+        if w in self._hook_stale and (w.live_model or not self.controller.running):
             self._call_hooks(only=w)
         if not self.controller.running and self.tabs.currentWidget() is self.regions_view:
             self.controller.publish_now()   # a paused run: compute the regions for the current weights
@@ -570,9 +546,7 @@ class MainWindow(QMainWindow):
                 self._last_stats = now
                 self._update_progress(self._newest)
         view = self.tabs.currentWidget()
-        drew = False
-        if hasattr(view, "refresh"):
-            drew = bool(view.refresh())
+        drew = bool(view.refresh())
         if drew:
             self.redraw_count += 1
             self.redrawn.emit()
@@ -580,7 +554,7 @@ class MainWindow(QMainWindow):
             self._call_hooks()
 
     def _update_progress(self, s) -> None:
-        o = self._cfg.optim
+        o = self.cfg.optim
         p = self.training_panel
         t = self.controller.trainer
         pace = [f"step {s.step:,}", f"epoch {s.epoch:.2f}"]
@@ -737,17 +711,13 @@ class MainWindow(QMainWindow):
         style.apply(QApplication.instance())
         for name, a in getattr(self, "theme_actions", {}).items():
             a.setChecked(name == style.THEME)
-        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view,
-                  *self._extra_tabs):
-            if hasattr(v, "restyle"):
-                try:
-                    v.restyle()
-                except Exception as e:  # a faulty view must not take the window down
-                    self.show_error(f"{type(v).__name__}.restyle failed: {e}")
+        for v in self.views:
+            try:
+                v.restyle()
+            except Exception as e:  # a faulty view must not take the window down
+                self.show_error(f"{type(v).__name__}.restyle failed: {e}")
         self._retheme_graphics()
         self._style_tab_bar()
-        if hasattr(self.templates_view, "_force"):
-            self.templates_view._force()
         self._redraw(force=True)
 
     def _retheme_graphics(self) -> None:
@@ -795,14 +765,8 @@ class MainWindow(QMainWindow):
             c.stop_and_wait()
         t = c.trainer
         try:
-            results = t.summary() if t is not None and t.steps else {}
-            exp = Experiment(self._cfg.copy(), weights=t.model.copy_params() if t else None,
-                             stats=dict(self.state.dataset.stats) if self.state.dataset else {},
-                             results=results, history=t.history.to_dict() if t else {})
-            protect = [self._cfg.dataset.data_file, self._cfg.dataset.data_dir]
-            if self._dataset_cfg is not None:
-                protect += [self._dataset_cfg.data_file, self._dataset_cfg.data_dir]
-            out = save_experiment(path, exp, protect=protect)
+            out = save_experiment(path, experiment_of_run(self.cfg, t),
+                                  protect=inputs_of(self.cfg.dataset, self._dataset_cfg))
         except ExperimentError as e:
             self.show_error(f"{e}\n\nNothing was saved.", title="Not saved")
             return None
@@ -827,12 +791,10 @@ class MainWindow(QMainWindow):
                             "The current experiment stays.", title="Not opened")
             return False
         self.controller.stop_and_wait()
-        previous = self._pending_open[2] if self._pending_open is not None else self._cfg
+        previous = self._pending_open[2] if self._pending_open is not None else self.config()
         self._pending_open = (str(path), exp, previous)
-        self._cfg = exp.config
         self.undo_stack.clear()
-        self._reload_panels()
-        self.load_dataset()
+        self.config_model.replace(exp.config)     # its dataset loads; the weights follow (_on_loaded)
         return True
 
     def _show_saved_run(self, path: str, exp: Experiment) -> None:
@@ -876,9 +838,8 @@ class MainWindow(QMainWindow):
     def _abandon_open(self, pending, problem: str) -> None:
         """The experiment being opened cannot be used: back to the previous configuration, whose
         dataset and network are still loaded."""
-        self._cfg = pending[2]
         self.undo_stack.clear()
-        self._reload_panels()
+        self.config_model.replace(pending[2], revert=True)
         self.dataset_panel.set_progress(0.0, "")
         if self.state.dataset is not None:
             self.dataset_panel.show_dataset(self.state.dataset)
@@ -899,38 +860,19 @@ class MainWindow(QMainWindow):
 
     # ================================================================== export
     def export_view(self, path: str, kind: str) -> None:
-        import pyqtgraph.exporters as ex
+        """The current tab as PNG or SVG (its plots, or the whole widget), or the curves as CSV."""
         view = self.tabs.currentWidget()
         if kind == "csv":
-            Path(path).write_text(self.state.history.to_csv())
+            export_text(path, self.state.history.to_csv())
             return
-        item = view.export_item() if hasattr(view, "export_item") else None
+        item = view.export_item()
         if item is None:
-            view.grab().save(path)
-            return
-        items = item if isinstance(item, list) else [item]   # plots shown side by side
-        if kind == "png":
-            widths = [it.boundingRect().width() for it in items]
-            scale = max(1.0, 1200 / max(1.0, sum(widths)))      # at least 1200 pixels wide in all
-            images = []
-            for it, w in zip(items, widths):
-                exp = ex.ImageExporter(it)
-                exp.parameters()["width"] = int(round(w * scale))
-                images.append(exp.export(toBytes=True))
-            side_by_side(images).save(path)
-            return
-        if len(items) == 1:
-            try:
-                ex.SVGExporter(items[0]).export(path)
-                return
-            except Exception:  # pyqtgraph's SVG path rewriting chokes on some items: draw the widget
-                svg_of_widget(view, path)
-                return
-        svg_of_widget([it.scene().views()[0] for it in items], path)   # the plots' views, side by side
+            export_widget(view, path)
+        else:
+            export_plots(item, path)
 
     def export_dialog(self, kind: str) -> None:
-        filt = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "csv": "CSV table (*.csv)"}[kind]
-        path, _ = QFileDialog.getSaveFileName(self, f"Export as {kind.upper()}", "", filt)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {kind.upper()}", "", KINDS[kind])
         if path:
             if not path.lower().endswith("." + kind):
                 path += "." + kind
@@ -959,9 +901,10 @@ class MainWindow(QMainWindow):
         text = s.value("config", "")
         if text:
             try:
-                self._cfg = ExperimentConfig.from_dict(json.loads(text))
+                restored = ExperimentConfig.from_dict(json.loads(text))
             except (ValueError, ConfigError):
-                self._cfg = default_config()
+                restored = default_config()
+            self.config_model.replace(restored, revert=True)   # (loaded at the end of __init__)
         tab = s.value("tab", 0, type=int)
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
@@ -984,7 +927,7 @@ class MainWindow(QMainWindow):
         s.setValue("version", SETTINGS_VERSION)
         s.setValue("geometry", self.saveGeometry())
         s.setValue("state", self._focus_state if self._focus_state is not None else self.saveState(SETTINGS_VERSION))
-        s.setValue("config", json.dumps(self._cfg.to_dict()))
+        s.setValue("config", json.dumps(self.cfg.to_dict()))
         s.setValue("scale", style.SCALE)
         s.setValue("theme", style.THEME)
         s.setValue("tab", self.tabs.currentIndex())
@@ -1018,12 +961,11 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.timer.stop()
         self.controller.stop_and_wait()
-        for w in self._extra_tabs:
-            if hasattr(w, "shutdown"):
-                try:
-                    w.shutdown()
-                except Exception:
-                    pass
+        for w in self.views:
+            try:
+                w.shutdown()
+            except Exception:   # closing goes on
+                pass
         self.pool.waitForDone(5000)
         try:
             self._save_settings()

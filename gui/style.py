@@ -18,6 +18,9 @@ from PySide6.QtGui import QColor, QFont, QPalette
 
 BASE_FONT_PT = 12
 BASE_LINE_PX = 3
+#: the drawn text of the backprop graph and its exports (the widgets use the application's font)
+GRAPH_FONT = "DejaVu Sans"
+MONO_FONT = "DejaVu Sans Mono, monospace"
 MIN_SCALE, MAX_SCALE = 0.6, 3.0
 
 #: every colour of a theme; module constants (BG, FG, ...) and :func:`color` read the current one

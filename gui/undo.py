@@ -1,8 +1,9 @@
-"""Every configuration edit is a QUndoCommand (Ctrl+Z / Ctrl+Shift+Z).
+"""Every configuration edit is a QUndoCommand (Ctrl+Z / Ctrl+Shift+Z) on the window's
+:class:`gui.config_model.ConfigModel`.
 
-A command stores the dotted path (``"optim.lr"``), the old and the new value; applying it
-writes the value into the window's ExperimentConfig and lets the window react (live change,
-rebuild, reload).  Consecutive slider moves on the same field merge into one command.
+A command stores the dotted path (``"optim.lr"``), the old and the new value; applying it sets
+the value in the model, whose ``changed`` signal lets the panels and the window react (a live
+change, a rebuild, a reload).  Consecutive slider moves on the same field merge into one command.
 """
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ _MERGE_ID = 4242
 
 
 class SetConfigValue(QUndoCommand):
-    def __init__(self, window, path: str, old, new, mergeable: bool = False):
+    def __init__(self, model, path: str, old, new, mergeable: bool = False):
         super().__init__(f"change {path} to {new!r}")
-        self.window, self.path = window, path
+        self.model, self.path = model, path
         self.old, self.new = copy.deepcopy(old), copy.deepcopy(new)
         self.mergeable = mergeable
 
@@ -31,22 +32,22 @@ class SetConfigValue(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self.window.apply_config_value(self.path, self.new)
+        self.model.set(self.path, self.new)
 
     def undo(self) -> None:
-        self.window.apply_config_value(self.path, self.old)
+        self.model.set(self.path, self.old)
 
 
 class ReplaceConfig(QUndoCommand):
     """The whole configuration replaced at once (a preset): undo brings back the previous one."""
 
-    def __init__(self, window, old, new, text: str):
+    def __init__(self, model, old, new, text: str):
         super().__init__(text)
-        self.window = window
+        self.model = model
         self.old, self.new = old.copy(), new.copy()
 
     def redo(self) -> None:
-        self.window.apply_whole_config(self.new)
+        self.model.replace(self.new)
 
     def undo(self) -> None:
-        self.window.apply_whole_config(self.old)
+        self.model.replace(self.old)

@@ -16,17 +16,12 @@ def settings_env(tmp_path, monkeypatch):
 
 def make_tiny(window) -> None:
     """A tiny spiral problem and a small MLP (fast steps, visible learning)."""
-    import copy
     cfg = window.config()
-    window._cfg.dataset.samples = 40
-    m = copy.deepcopy(cfg.model)
-    m.hidden, m.activations = [16], ["relu"]
-    window._cfg.model = m
-    window._cfg.optim.batch_size = 32
-    window._cfg.optim.lr = 0.5
-    window._cfg.optim.epochs = -1
-    window._reload_panels()
-    window.load_dataset(initial=True)
+    cfg.dataset.samples = 40
+    cfg.model.hidden, cfg.model.activations = [16], ["relu"]
+    cfg.optim.batch_size, cfg.optim.lr, cfg.optim.epochs = 32, 0.5, -1
+    window.set_config(cfg, "tiny test problem")     # one undoable step, as a preset is
+    window.undo_stack.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the ten weight templates have one size and readable names, and the confusion mat
 accuracy bars and the gallery never overprint a label — at font scale 1 and 2."""
 from __future__ import annotations
 
-import copy
 import itertools
 
 import pytest
@@ -23,16 +22,13 @@ def _overlaps(rects):
 
 
 def _load_cifar_linear_svm(qtbot, w, steps=40):
-    w._cfg.dataset.name = "cifar10-4k"
-    w._cfg.dataset.preprocess = "mean"
-    m = copy.deepcopy(w._cfg.model)
-    m.hidden, m.activations, m.init = [], [], "small"
-    w._cfg.model = m
-    w._cfg.loss.loss, w._cfg.loss.reg_strength = "svm", 1e3
-    w._cfg.optim.lr, w._cfg.optim.batch_size = 1e-7, 100
-    w._reload_panels()
+    cfg = w.config()
+    cfg.dataset.name, cfg.dataset.preprocess = "cifar10-4k", "mean"
+    cfg.model.hidden, cfg.model.activations, cfg.model.init = [], [], "small"
+    cfg.loss.loss, cfg.loss.reg_strength = "svm", 1e3
+    cfg.optim.lr, cfg.optim.batch_size = 1e-7, 100
     with qtbot.waitSignal(w.dataset_changed, timeout=20000):
-        w.load_dataset()
+        w.set_config(cfg, "a linear SVM on CIFAR")
     t = w.controller.trainer
     for _ in range(steps):
         t.step()
@@ -175,15 +171,12 @@ def test_step_0_shows_the_initial_loss_and_the_sanity_check(qtbot, window, loss,
     SVM), not "nan", with the lecture's sanity check beside it."""
     import math
     w = window
-    w._cfg.dataset.name = "cifar10-4k"
-    w._cfg.dataset.preprocess = "mean"
-    m = copy.deepcopy(w._cfg.model)
-    m.hidden, m.activations, m.init = [], [], "small"
-    w._cfg.model = m
-    w._cfg.loss.loss, w._cfg.loss.reg_strength = loss, 1e-3
-    w._reload_panels()
+    cfg = w.config()
+    cfg.dataset.name, cfg.dataset.preprocess = "cifar10-4k", "mean"
+    cfg.model.hidden, cfg.model.activations, cfg.model.init = [], [], "small"
+    cfg.loss.loss, cfg.loss.reg_strength = loss, 1e-3
     with qtbot.waitSignal(w.dataset_changed, timeout=20000):
-        w.load_dataset()
+        w.set_config(cfg, "a linear classifier on CIFAR")
     t = w.controller.trainer
     assert t.steps == 0 and t.initial[1] == pytest.approx(expected, rel=0.1)      # the check's own "near"
     w.tabs.setCurrentWidget(w.loss_view)

@@ -189,8 +189,14 @@ def test_impossible_value_is_refused(qtbot, window):
 def test_hooks_for_added_views(qtbot, window):
     w = window
 
-    class Probe:
+    from gui.views.base import View
+
+    class Probe(View):
+        """An added view declares what it uses (gui.views.base.View) and gets exactly that."""
+        uses_dataset = uses_model = True
+
         def __init__(self):
+            super().__init__()
             self.datasets, self.models = [], []
 
         def set_dataset(self, d):
@@ -199,14 +205,7 @@ def test_hooks_for_added_views(qtbot, window):
         def set_model(self, m):
             self.models.append(m)
 
-    from PySide6.QtWidgets import QWidget
-
-    class ProbeWidget(QWidget, Probe):
-        def __init__(self):
-            QWidget.__init__(self)
-            Probe.__init__(self)
-
-    p = ProbeWidget()
+    p = Probe()
     w.add_view_tab(p, "Probe")
     assert not p.datasets and not p.models          # hidden: updated when first shown
     w.step_once()

@@ -20,7 +20,6 @@ from .. import style
 
 from .layout import layered_layout
 
-FONT_FAMILY = "DejaVu Sans"
 # Sizes below are pixels at scale 1; every one is multiplied by gui.style.SCALE (Ctrl+= / Ctrl+-).
 NODE_PX, CAPTION_PX, VALUE_PX, SUM_PX = 24, 16, 20, 19
 
@@ -44,7 +43,7 @@ def sc(v: float) -> float:
 
 
 def _font(px: float, bold: bool = False) -> QFont:
-    f = QFont(FONT_FAMILY)
+    f = QFont(style.GRAPH_FONT)
     f.setPixelSize(max(1, int(round(px * style.SCALE))))
     f.setBold(bold)
     return f

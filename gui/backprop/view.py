@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QAction, QFont, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
                                QGraphicsView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QSlider, QSplitter, QStackedWidget, QStyle, QTableWidget, QTableWidgetItem,
@@ -31,6 +31,8 @@ from engine.walkthroughs import (BUILTIN_DIR, GradCheckRow, Walkthrough, Walkthr
                                  narrate, walkthrough_from_expression)
 
 from .. import style
+from ..export import export_painting
+from ..views.base import View
 from .graph_scene import GraphScene, GraphSpec, col
 
 MINIBATCH = 32
@@ -52,10 +54,10 @@ class GraphView(QGraphicsView):
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setFocusPolicy(Qt.NoFocus)
-        self._fit = True
+        self.fitting = True     # the graph follows the view's size until the user zooms
 
     def fit(self) -> None:
-        self._fit = True
+        self.fitting = True
         r = self.scene().sceneRect()
         if r.isValid():
             self.fitInView(r, Qt.KeepAspectRatio)
@@ -67,11 +69,11 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
-        if self._fit:
+        if self.fitting:
             self.fit()
 
     def wheelEvent(self, ev) -> None:
-        self._fit = False
+        self.fitting = False
         f = 1.15 if ev.angleDelta().y() > 0 else 1 / 1.15
         self.scale(f, f)
 
@@ -113,7 +115,7 @@ class HeatmapDialog(QDialog):
             col.addWidget(glw, 1)
             st = QLabel(array_stats(a2))
             st.setTextInteractionFlags(Qt.TextSelectableByMouse)
-            st.setStyleSheet(f"font-size: {style.font_pt(-1):.1f}pt; font-family: monospace")
+            st.setStyleSheet(f"font-size: {style.font_pt(-1):.1f}pt; font-family: {style.MONO_FONT}")
             col.addWidget(st)
             row.addLayout(col)
         self.resize(560 * len(arrays), 520)
@@ -137,8 +139,10 @@ def array_stats(a: np.ndarray) -> str:
             f"norm {fmt(np.linalg.norm(a), 3)}")
 
 
-class BackpropView(QWidget):
+class BackpropView(View):
     """The computational-graph backprop view.  Embed it as a tab; see the module docstring."""
+
+    uses_dataset = uses_model = True    # "your network": the loaded data and a copy of the weights
 
     frameChanged = Signal(int)
     errorOccurred = Signal(str)
@@ -339,7 +343,7 @@ class BackpropView(QWidget):
             else:        # the narration's column: the graph keeps the width (its text grows)
                 side = min(360, int(0.4 * total))
             split.setSizes([total - side, side])
-        if fit or self.graph_view._fit:
+        if fit or self.graph_view.fitting:
             self.graph_view.fit()
 
     # ------------------------------------------------------------------ walkthroughs
@@ -566,7 +570,7 @@ class BackpropView(QWidget):
         for para in body.split("\n\n"):
             lines = [html.escape(l) for l in para.split("\n")]
             if lines and lines[0].startswith("downstream"):   # aligned, wrapped at spaces if narrow
-                parts.append(f"<p style='font-family: DejaVu Sans Mono, monospace; white-space: pre-wrap; "
+                parts.append(f"<p style='font-family: {style.MONO_FONT}; white-space: pre-wrap; "
                              f"color:{style.color('bwd')}'>" + "<br>".join(lines) + "</p>")
             else:
                 parts.append("<p>" + "<br>".join(lines) + "</p>")
@@ -697,7 +701,7 @@ class BackpropView(QWidget):
             p.fillRect(out, col("graph_bg"))
             p.setRenderHint(QPainter.Antialiasing)
             p.setRenderHint(QPainter.TextAntialiasing)
-            f = QFont("DejaVu Sans")
+            f = QFont(style.GRAPH_FONT)
             f.setPixelSize(26)
             f.setBold(True)
             p.setFont(f)
@@ -710,28 +714,8 @@ class BackpropView(QWidget):
             p.drawText(QRectF(20, 46, out.width() - 40, 36), Qt.AlignLeft | Qt.AlignVCenter, head)
             self.scene.render(p, QRectF(0, band, rect.width(), rect.height()), rect)
 
-        if path.suffix.lower() == ".svg":
-            from PySide6.QtSvg import QSvgGenerator
-            gen = QSvgGenerator()
-            gen.setFileName(str(path))
-            gen.setSize(out.size().toSize())
-            gen.setViewBox(out)
-            gen.setTitle(title)
-            p = QPainter(gen)
-            draw(p)
-            p.end()
-            if not path.exists():
-                raise OSError(f"could not write {path}")
-        else:
-            img = QImage(int(out.width() * scale), int(out.height() * scale), QImage.Format_ARGB32)
-            img.fill(col("graph_bg"))
-            p = QPainter(img)
-            p.scale(scale, scale)
-            draw(p)
-            p.end()
-            if not img.save(str(path)):
-                raise OSError(f"could not write {path}")
-        return path
+        return export_painting(path, out.size().toSize(), draw, scale=scale, background=col("graph_bg"),
+                               title=title)
 
     # ------------------------------------------------------------------ messages
     def _show_error(self, message: str) -> None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout
 
+from ..views.base import View
 from .common import big_font
 
 
@@ -67,12 +68,15 @@ class _FitScroll(QScrollArea):
         super().resizeEvent(event)
 
 
-class LabsWidget(QWidget):
+class LabsWidget(View):
     """One sub-tab per lab.  ``set_dataset(Dataset | None)``, ``set_model(Network | None)``
     (a snapshot copy: the labs never train it), ``shutdown()`` (cancel + wait for jobs).
 
     A lab is built when its sub-tab is first shown (or when :attr:`labs` is asked for): the six
     labs' fifteen plots took 0.7 s of the main window's start, for a tab shown later if at all."""
+
+    title = "Labs"
+    uses_dataset = uses_model = True
 
     def __init__(self, parent=None, dataset=None, load_default: bool = True):
         super().__init__(parent)

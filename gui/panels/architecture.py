@@ -14,6 +14,8 @@ from .base import Panel, dspin, form, spin
 
 
 class ArchitecturePanel(Panel):
+    sections = ("model", "dataset", "loss")
+
     def __init__(self, window, parent=None):
         super().__init__(window, parent)
         kind = QHBoxLayout()

@@ -6,6 +6,9 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QVBoxLayout
 
 
 class Panel(QWidget):
+    # the configuration's sections the panel shows: it reloads when one of them changes (ConfigModel.bind)
+    sections: tuple[str, ...] = ("dataset", "model", "loss", "optim", "seed")
+
     def __init__(self, window, parent=None):
         super().__init__(parent)
         self.window = window

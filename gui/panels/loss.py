@@ -24,6 +24,8 @@ REG_FORMULA = {
 
 
 class LossPanel(Panel):
+    sections = ("loss",)
+
     def __init__(self, window, parent=None):
         super().__init__(window, parent)
         box = QGroupBox("Data loss")

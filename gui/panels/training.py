@@ -13,6 +13,8 @@ from .base import Panel, dspin, form, spin
 
 
 class TrainingPanel(Panel):
+    sections = ("optim", "seed")
+
     def __init__(self, window, parent=None):
         super().__init__(window, parent)
         box = QGroupBox("Optimizer")

@@ -6,9 +6,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from .. import style
+from .base import View
 from .caption import LiveCaption
 from .fastcurve import BandItem, FastCurve
 from .history import Decimated, HistoryBuffer
@@ -73,7 +74,7 @@ def fit_legend(leg: pg.LegendItem, width: float) -> None:
     leg.updateSize()
 
 
-class LossView(QWidget):
+class LossView(View):
     title = "Loss"
 
     def __init__(self, history: HistoryBuffer, parent=None):
@@ -217,6 +218,9 @@ class LossView(QWidget):
             self.c_initial.setData([0.0], [loss] if np.isfinite(loss) else [])
         self._drawn_version = -1
         self._ymax = 0.0
+
+    def invalidate(self) -> None:
+        self._drawn_version = -1
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)

@@ -9,9 +9,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QStaticText, QTransform
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QVBoxLayout
 
 from .. import style
+from .base import View
 from .tiles import CategoryAxis, TileGrid, label_font
 
 MAX_EVAL = 3000
@@ -89,18 +90,22 @@ class CellCounts(pg.GraphicsObject):
         p.restore()
 
 
+SHOWN = 0     # QGraphicsItem.data key: what an item shows now (a text, an example's key)
+
+
 def _set_text(item, text: str) -> bool:
     """``item.setText(text)`` unless it shows that already (a TextItem lays itself out again on
     every setText: 100 confusion-matrix cells, 30 times a second). True if it changed."""
-    if getattr(item, "_shown", None) == text:
+    if item.data(SHOWN) == text:
         return False
-    item._shown = text
+    item.setData(SHOWN, text)
     item.setText(text)
     return True
 
 
-class PredictionsView(QWidget):
+class PredictionsView(View):
     title = "Predictions"
+    uses_dataset = uses_model = live_model = True
 
     def __init__(self, state, window=None, parent=None):
         super().__init__(parent)
@@ -130,7 +135,6 @@ class PredictionsView(QWidget):
         self._row_min_h = None      # the view's height with the gallery under the matrix
         self._preds_drawn = 0       # the state's preds_version last drawn
 
-    # hooks the window calls
     def set_dataset(self, d) -> None:
         self.dataset = d
         self._dirty = True
@@ -386,9 +390,9 @@ class PredictionsView(QWidget):
             if a.ndim == 3 and a.shape[2] == 1:
                 a = a[:, :, 0]
             im.show()
-            if getattr(im, "_shown_key", None) == (id(d), int(i), self._key):
+            if im.data(SHOWN) == (id(d), int(i), self._key):
                 continue                # the same example's picture is already there
-            im._shown_key = (id(d), int(i), self._key)
+            im.setData(SHOWN, (id(d), int(i), self._key))
             lo, hi = float(a.min()), float(a.max())
             im.setImage(np.ascontiguousarray(a), levels=(lo, hi if hi > lo else lo + 1), autoLevels=False,
                         rect=UNIT)

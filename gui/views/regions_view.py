@@ -7,9 +7,10 @@ import functools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
 from .. import style
+from .base import View
 from .caption import LiveCaption
 from .loss_view import fit_legend, legend_above
 
@@ -71,7 +72,7 @@ def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
     return pixels[k * LEVELS + level].view(np.uint8).reshape(probs.shape[:2] + (4,))
 
 
-class DecisionRegionsView(QWidget):
+class DecisionRegionsView(View):
     title = "Decision regions"
 
     def __init__(self, state, parent=None):

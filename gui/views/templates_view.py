@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from .. import style
+from .base import View
 from .tiles import TileGrid
 
 MAX_UNITS = 64
@@ -40,7 +41,7 @@ def template_images(W1: np.ndarray, input_shape, rgb_as_color: bool = True):
     return imgs, (m if m > 0 and math.isfinite(m) else 1.0)
 
 
-class WeightTemplatesView(QWidget):
+class WeightTemplatesView(View):
     title = "Weight templates"
 
     def __init__(self, state, parent=None):
@@ -54,7 +55,7 @@ class WeightTemplatesView(QWidget):
         self.caption.setWordWrap(True)
         self.rgb_box = QCheckBox("colour templates (RGB)")
         self.rgb_box.setChecked(True)
-        self.rgb_box.toggled.connect(lambda _: self._force())
+        self.rgb_box.toggled.connect(lambda _: self._redraw_all())
         top.addWidget(self.rgb_box)
         top.addStretch(1)
         lay.addLayout(top)
@@ -67,9 +68,12 @@ class WeightTemplatesView(QWidget):
         self.bar = None
         self.grid = None
 
-    def _force(self):
+    def invalidate(self) -> None:
         self._drawn = -1
         self._key = None
+
+    def _redraw_all(self) -> None:
+        self.invalidate()
         self.refresh()
 
     def _build(self, key, n: int, names: list[str], heat: bool, slide: bool = True) -> None:
@@ -101,7 +105,7 @@ class WeightTemplatesView(QWidget):
         """A new font scale or theme: the theme's colour map (zero = its background); labels and
         layout are rebuilt at the next refresh."""
         self.cmap = style.diverging_cmap()
-        self._force()
+        self._redraw_all()
 
     def refresh(self) -> bool:
         st = self.state
