@@ -7,12 +7,15 @@ switches what the window does, every ~0.55 s, 20 times each:
 - ``regions`` / ``loss``: the live view shown, against the Backprop tab (which draws nothing
   while training runs; snapshots still arrive and the history still grows);
 - ``publish``: the training process with no window at all, publishing snapshots 40 times a
-  second against not publishing (runs restarted in the same training process).
+  second against not publishing (runs restarted in the same training process);
+- ``items``: the Loss view's live plot items (``gui/views/fastcurve.py``) alone: the GUI thread's
+  time in their ``paint`` while a run trains for 8 s, per paint (strips and whole repaints apart)
+  and per second.
 
 It prints the training process's steps/s in each state (from its own snapshot counters and
 clock), the ratio of the means and the median of the paired ratios.
 
-Usage: python benchmarks/gui_draw_cost.py [regions|loss|publish]
+Usage: python benchmarks/gui_draw_cost.py [regions|loss|publish|items]
 """
 from __future__ import annotations
 
@@ -70,6 +73,48 @@ def window_cost(view_name: str) -> None:
     _report(f"{view_name} view drawn / nothing drawn", rates[True], rates[False])
 
 
+def items_cost(seconds: float = 8.0) -> None:
+    from PySide6.QtCore import QTimer
+    from gui.views import fastcurve
+    app, w = open_window()
+    times: dict[tuple[str, bool], list[float]] = {}
+
+    def timed(cls):
+        paint = cls.paint
+
+        def wrapper(item, p, opt=None, widget=None):
+            whole = item._exposed_x(opt) is None
+            t = time.perf_counter()
+            paint(item, p, opt, widget)
+            times.setdefault((cls.__name__, whole), []).append(time.perf_counter() - t)
+        cls.paint = wrapper
+
+    for cls in (fastcurve.FastCurve, fastcurve.BandItem):
+        timed(cls)
+
+    def begin() -> None:
+        w.tabs.setCurrentWidget(w.loss_view)
+        w.start_training()
+        times.clear()
+        QTimer.singleShot(int(seconds * 1000), end)
+
+    def end() -> None:
+        w.pause_training()
+        w.controller.stop_and_wait()
+        w.close()
+        app.quit()
+
+    QTimer.singleShot(200, begin)
+    app.exec()
+    total = 0.0
+    for (name, whole), ts in sorted(times.items()):
+        ts = np.array(ts) * 1000
+        total += ts.sum()
+        print(f"{name:>9} {'whole' if whole else 'strip'}: {len(ts):5d} paints, mean {ts.mean():.3f} ms, "
+              f"median {np.median(ts):.3f} ms, max {ts.max():.2f} ms")
+    print(f"live items' paint time: {total / seconds:.1f} ms per second")
+
+
 def publish_cost() -> None:
     from engine.datasets import load_dataset
     from engine.trainer import Trainer
@@ -106,6 +151,8 @@ if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "regions"
     if what == "publish":
         publish_cost()
+    elif what == "items":
+        items_cost()
     elif what in ("loss", "regions"):
         window_cost(what)
     else:

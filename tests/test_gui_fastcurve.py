@@ -187,3 +187,123 @@ def test_data_beyond_the_view_is_drawn_where_visible_and_bounded_in_full(qtbot, 
     qtbot.wait(20)
     assert _colour_at(plot, 5, 5).name() == RED
     assert c.dataBounds(1) == (5.0, 50.0)
+
+
+def _private_pyqtgraph_uses(src: str) -> list[str]:
+    """The private pyqtgraph modules and attributes ``src`` reaches: ``pyqtgraph.Qt.internals``
+    or any dotted part that starts with an underscore (dunders aside), whether imported
+    (``from pyqtgraph.Qt import internals``) or reached through the module's name (``pg.Qt.internals``)."""
+    import ast
+
+    def private(parts: list[str]) -> bool:
+        return any(p == "internals" or (p.startswith("_") and not p.endswith("__")) for p in parts[1:])
+
+    found, names = [], set()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "pyqtgraph":
+                    names.add((a.asname or a.name).split(".")[0])
+                    if private(a.name.split(".")):
+                        found.append(a.name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pyqtgraph":
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if private(full.split(".")):
+                    found.append(full)
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Attribute):
+            parts, n = [], node
+            while isinstance(n, ast.Attribute):
+                parts.insert(0, n.attr)
+                n = n.value
+            if isinstance(n, ast.Name) and n.id in names and private([n.id, *parts]):
+                found.append(".".join([n.id, *parts]))
+    return found
+
+
+def test_the_finder_of_private_pyqtgraph_uses_finds_them():
+    assert _private_pyqtgraph_uses("from pyqtgraph.Qt import internals") == ["pyqtgraph.Qt.internals"]
+    assert _private_pyqtgraph_uses("import pyqtgraph.Qt.internals as i") == ["pyqtgraph.Qt.internals"]
+    assert _private_pyqtgraph_uses("from pyqtgraph.graphicsItems import _private") != []
+    assert _private_pyqtgraph_uses("import pyqtgraph as pg\na = pg.Qt.internals.PrimitiveArray") != []
+    assert _private_pyqtgraph_uses("import pyqtgraph as pg\nimport pyqtgraph.exporters\n"
+                                   "pg.mkPen(); pg.PlotItem.__init__; pg.functions.arrayToQPolygonF") == []
+
+
+def test_no_gui_module_uses_a_private_pyqtgraph_module():
+    """The window relies on pyqtgraph's public API only (its version is bounded in pyproject, and
+    a private module may change or go in any release)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "gui"
+    files = sorted(root.rglob("*.py"))
+    assert any(f.name == "fastcurve.py" for f in files)
+    uses = {str(f.relative_to(root)): u for f in files if (u := _private_pyqtgraph_uses(f.read_text(encoding="utf-8")))}
+    assert uses == {}
+
+
+def _painted(item, size=(200, 100), view=(0.0, 10.0, 0.0, 10.0)) -> np.ndarray:
+    """``item`` painted alone into an image of ``size`` pixels through the transform a plot's
+    view uses (data ``view`` = x0, x1, y0, y1 on the whole image, y upwards): RGB per pixel."""
+    from PySide6.QtGui import QImage, QPainter, QTransform
+    w, h = size
+    x0, x1, y0, y1 = view
+    img = QImage(w, h, QImage.Format_RGB32)
+    img.fill(QColor("black"))
+    p = QPainter(img)
+    sx, sy = w / (x1 - x0), -h / (y1 - y0)
+    p.setTransform(QTransform(sx, 0, 0, sy, -x0 * sx, -y1 * sy))
+    item.paint(p, None, None)
+    p.end()
+    return _pixels(img)
+
+
+def _red(px) -> np.ndarray:
+    return (px[..., 2] > 200) & (px[..., 1] < 60) & (px[..., 0] < 60)
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_curve_paints_a_line_through_every_point(qtbot, width):
+    """Every point of a jagged 40-point curve is painted, in its own pixel column, and nothing
+    far from the line is: the device coordinates are each point's, in order."""
+    c = FastCurve(pg.mkPen(RED, width=width), "c")
+    x = np.linspace(0.5, 9.5, 40)
+    y = 5 + 3 * np.sin(np.arange(40) * 1.3)
+    c.setData(x, y)
+    px = _red(_painted(c))
+    cols, rows = np.round(x * 20).astype(int), np.round((10 - y) * 10).astype(int)
+    for cx, ry in zip(cols, rows):
+        assert px[max(0, ry - 1):ry + 2, max(0, cx - 1):cx + 2].any(), (cx, ry)
+    # between neighbouring points the line stays within the pair's y range (with the pen's width)
+    for i in range(len(x) - 1):
+        a, b = cols[i] + 2, cols[i + 1] - 2
+        if a >= b:
+            continue
+        lo, hi = sorted((rows[i], rows[i + 1]))
+        hit = np.flatnonzero(px[:, a:b].any(axis=1))
+        assert len(hit) and hit.min() >= lo - 3 and hit.max() <= hi + 3, i
+
+
+def test_curve_leaves_out_segments_next_to_non_finite_points(qtbot):
+    c = FastCurve(pg.mkPen(RED, width=3), "c")
+    c.setData([1, 3, 5, 7, 9], [2, 8, np.inf, 8, 2])
+    px = _red(_painted(c))
+    assert px[:, 40:60].any() and px[:, 140:160].any()     # 1→3 and 7→9 are drawn
+    assert not px[:, 70:130].any()                           # 3→5 and 5→7 are not
+
+
+def test_band_paints_every_block_between_its_minimum_and_maximum(qtbot):
+    b = BandItem(pg.mkPen(RED), RED, "b")
+    n = 30
+    x = np.linspace(0, 9, n)
+    lo = 2 + 2 * (np.arange(n) % 3)
+    hi = lo + 1 + (np.arange(n) % 4)
+    b.setData(x, lo, hi)
+    px = _red(_painted(b))
+    w = 20 * (x[1] - x[0])
+    for i in range(n):
+        col = int(x[i] * 20 + w / 2)
+        painted = np.flatnonzero(px[:, col])
+        assert len(painted), i
+        top, bottom = (10 - hi[i]) * 10, (10 - lo[i]) * 10
+        assert abs(painted.min() - top) <= 1 and abs(painted.max() + 1 - bottom) <= 1, i

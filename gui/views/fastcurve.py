@@ -2,13 +2,15 @@
 
 pyqtgraph's ``PlotDataItem`` does a lot per ``setData`` that a live curve never uses (symbols,
 downsampling, clipping, bounds caches rebuilt through several layers) and its ``PlotCurveItem``
-builds a fresh path on every paint: together ~1.2 ms per curve per frame, eight curves a frame,
-all on the GUI thread.  These items keep only what is drawn: line segments (or, for a thin pen,
-one polyline per finite run of points) or, for the noisy per-step loss, a min–max bar per block
-painted as filled rectangles, the cheapest primitive Qt's raster engine has.  They map their
-points to device pixels with NumPy and draw with an identity transform: Qt strokes a 3-pixel
-line through a scaling transform several times slower (0.5 against 0.14 ms for 256 segments).
-Both keep the ``opts`` a ``LegendItem`` reads, and follow the plot's logarithmic y axis.
+builds a fresh path on every paint, for each of eight curves a frame, all on the GUI thread.
+These items keep only what is drawn: line segments (or, for a thin pen, one polyline per finite
+run of points) or, for the noisy per-step loss, a min–max bar per block painted as filled
+rectangles, the cheapest primitive Qt's raster engine has.  They map their points to device
+pixels with NumPy and draw with an identity transform (Qt strokes a 3-pixel line through a
+scaling transform several times slower), through public API only: ``QPainter.drawLines`` and
+``drawRects`` on lists of ``QLineF`` / ``QRectF`` made from the NumPy rows, ``drawPolyline`` on
+``pyqtgraph.functions.arrayToQPolygonF``.  Both keep the ``opts`` a ``LegendItem`` reads, and
+follow the plot's logarithmic y axis.
 
 A live curve changes only at its right end from one frame to the next (new points, the mean of
 the unfinished block).  ``setData`` compares the new data with what is drawn and asks Qt to
@@ -19,9 +21,10 @@ view does, so growing data never forces a repaint of everything.
 """
 from __future__ import annotations
 
+from itertools import starmap
+
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QPainter, QTransform
 
@@ -185,15 +188,14 @@ class FastCurve(_LiveItem):
     """A line through (x, y); non-finite points break the line (like ``connect="finite"``).
 
     A pen wider than one pixel is drawn as separate segments (square caps close the joints):
-    Qt strokes a long, jagged polyline with a thick pen through its path stroker, ~1 ms for a
-    noisy 256-point curve, against ~0.2 ms for the same segments."""
+    Qt strokes a long, jagged polyline with a thick pen through its path stroker, several times
+    slower than the same segments."""
 
     def __init__(self, pen, name: str | None = None):
         super().__init__(pen, name)
         self._seg = np.empty((0, 4))          # thick pen: segments (x0, y0, x1, y1), data units
         self._runs: list = []                 # thin pen: (xs, ys) per finite run of 2+ points
         self._dots = (np.empty(0), np.empty(0))
-        self._prims = internals.PrimitiveArray(QLineF, 4)
         self._y = np.empty(0)
 
     def setData(self, x, y) -> None:
@@ -259,14 +261,13 @@ class FastCurve(_LiveItem):
         p.setPen(self.opts["pen"])
         if self._thick():
             n = len(seg)
-            self._prims.resize(n + len(dots_x))
-            dev = self._prims.ndarray()
+            dev = np.empty((n + len(dots_x), 4))
             dev[:n, 0::2] = seg[:, 0::2] * sx + dx
             dev[:n, 1::2] = seg[:, 1::2] * sy + dy
             dev[n:, 0::2] = (dots_x * sx + dx)[:, None]   # a zero-length segment: the pen's square
             dev[n:, 1::2] = (dots_y * sy + dy)[:, None]
             if len(dev):
-                p.drawLines(*self._prims.drawargs())
+                p.drawLines(list(starmap(QLineF, dev.tolist())))
         else:
             for xs, ys in runs:
                 if len(xs) >= 2:
@@ -288,7 +289,6 @@ class BandItem(_LiveItem):
         super().__init__(pen, name)
         self.brush = pg.mkBrush(brush)
         self._lo = self._hi = np.empty(0)
-        self._rects = internals.PrimitiveArray(QRectF, 4)
         self._geom = np.empty((0, 4))
 
     def setData(self, x, lo, hi) -> None:
@@ -336,8 +336,7 @@ class BandItem(_LiveItem):
             return
         m = _axis_map(p)
         sx, dx, sy, dy = m if m is not None else (1.0, 0.0, 1.0, 0.0)
-        self._rects.resize(len(g))
-        r = self._rects.ndarray()
+        r = np.empty((len(g), 4))
         r[:, 0] = g[:, 0] * sx + dx
         r[:, 2] = g[:, 2] * sx
         r[:, 1] = g[:, 1] * sy + dy
@@ -357,7 +356,7 @@ class BandItem(_LiveItem):
         p.setRenderHint(QPainter.Antialiasing, False)
         p.setPen(Qt.NoPen)
         p.setBrush(self.brush)
-        p.drawRects(*self._rects.drawargs())
+        p.drawRects(list(starmap(QRectF, r.tolist())))
         p.restore()
 
 
