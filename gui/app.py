@@ -6,8 +6,8 @@ import sys
 import time
 
 # NumPy and the engine before PySide6: PySide6 reads the source of every module imported after
-# it (to see whether it uses PySide's __feature__ switches), ~0.3 ms a module, and NumPy alone
-# brings a hundred and fifty.
+# it (to see whether it uses PySide's __feature__ switches), and NumPy alone brings a hundred
+# and fifty modules.
 import numpy  # noqa: F401,E402  (gui/__init__ has set the BLAS thread count)
 import engine.experiment  # noqa: F401,E402
 import engine.trainer  # noqa: F401,E402
@@ -34,7 +34,7 @@ def create_window(restore: bool = True):
     app = ensure_app()
     # The GUI thread shares the GIL with the worker thread (which relays snapshots and computes
     # the decision regions, or trains, with BACKPROP_STUDIO_TRAINING=thread): when it wants the
-    # GIL it must not wait the default 5 ms switch interval each time (a frame would stutter).
+    # GIL it must not wait Python's default switch interval each time (a frame would stutter).
     sys.setswitchinterval(SWITCH_INTERVAL)
     # pyqtgraph's defaults, the font, palette and style sheet of the current theme and scale
     # (only what changed: re-polishing every widget is slow); the window then restores the

@@ -316,8 +316,7 @@ def live_view(view: pg.GraphicsView) -> pg.GraphicsView:
     Its background is one flat colour, which Qt fills faster than it copies pyqtgraph's cached
     background pixmap.  And it repaints one rectangle around everything that changed: the
     default (the exact union of the changed items' rectangles) leaves the painter a clip region
-    of many rectangles, and every line drawn through it costs three times as much (~0.9 against
-    ~0.3 ms per curve here)."""
+    of many rectangles, and every line drawn through it costs several times as much."""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QGraphicsView
     view.setCacheMode(QGraphicsView.CacheNone)

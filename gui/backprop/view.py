@@ -37,8 +37,8 @@ from .graph_scene import GraphScene, GraphSpec, col
 
 MINIBATCH = 32
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
-# The layered layout's time grows steeply with long fan-out edges (x + x + … + x: 150 nodes
-# take ~2 s, 300 nodes ~14 s, 1,000 nodes ~70 s), so larger graphs are refused, not drawn.
+# The layered layout's time grows steeply with long fan-out edges (x + x + … + x: doubling the
+# nodes multiplies it several times over), so larger graphs are refused, not drawn.
 MAX_DRAWN_NODES = 150
 
 

@@ -72,8 +72,8 @@ class LabsWidget(View):
     """One sub-tab per lab.  ``set_dataset(Dataset | None)``, ``set_model(Network | None)``
     (a snapshot copy: the labs never train it), ``shutdown()`` (cancel + wait for jobs).
 
-    A lab is built when its sub-tab is first shown (or when :attr:`labs` is asked for): the six
-    labs' fifteen plots took 0.7 s of the main window's start, for a tab shown later if at all."""
+    A lab is built when its sub-tab is first shown (or when :attr:`labs` is asked for): building
+    the six labs' fifteen plots up front slowed the main window's start, for a tab shown later if at all."""
 
     title = "Labs"
     uses_dataset = uses_model = True

@@ -34,8 +34,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, c: int) -> np.ndarr
 
 class CellCounts(pg.GraphicsObject):
     """The confusion matrix's counts, one number centred in each unit cell of ``[0, c]²``, drawn
-    in one paint at the font's pixel size whatever the zoom.  (A pyqtgraph TextItem per cell laid
-    itself out again on every change: 100 of them cost the GUI thread ~10 ms a frame live.)"""
+    in one paint at the font's pixel size whatever the zoom.  (A pyqtgraph TextItem per cell lays
+    itself out again on every change, a hundred times a frame while training runs.)"""
 
     def __init__(self, c: int, font, color: str, strong_color: str | None = None):
         super().__init__()

@@ -144,7 +144,7 @@ class WeightTemplatesView(View):
             mm = float(np.nanmax(np.abs(arr))) if arr.size else 1.0
             mm = mm if mm > 0 and math.isfinite(mm) else 1.0
             # the colour scale moves only when the weights outgrow it or shrink well inside it:
-            # rescaling the bar and its axis on every frame cost the GUI thread ~15 ms a redraw
+            # rescaling the bar and its axis on every frame is a large part of a redraw
             if not self._levels / 2 < mm <= self._levels:
                 self._levels = mm * 1.25
                 self.bar.setLevels((-self._levels, self._levels))
@@ -160,10 +160,10 @@ class WeightTemplatesView(View):
         lut = None if colour else self.cmap.getLookupTable(nPts=256)
         if colour:
             # 8-bit RGB, all templates in one NumPy operation: pyqtgraph then draws each without
-            # rescaling it (a third of the float path's cost, 64 tiles 30 times a second)
+            # rescaling it (the float path costs several times as much, for every tile every frame)
             imgs = np.clip(np.nan_to_num(imgs, nan=0.5) * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
         # Many units while training runs: a quarter of the pictures each frame, in turn (each
-        # still changes ~8 times a second; 64 pictures a frame cost the GUI thread ~10 ms)
+        # still changes several times a second, and all of them in every frame would cost most of it)
         groups = 4 if len(self.items) > 16 and st.snap is not None and st.snap.running else 1
         self._turn = (getattr(self, "_turn", 0) + 1) % groups
         for k, item in enumerate(self.items):
