@@ -14,7 +14,6 @@ from typing import Any, get_type_hints
 
 from .datasets.registry import dataset_info, dataset_names
 
-TOY_DATASETS = dataset_names("toy")     # for gui/main_window until it reads the registry itself
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
 LOSSES = ("softmax", "svm")
 REGULARIZERS = ("none", "l1", "l2", "elastic")

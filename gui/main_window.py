@@ -13,8 +13,9 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabWidget)
 
-from engine.config import TOY_DATASETS, ConfigError, ExperimentConfig, get_path
+from engine.config import ConfigError, ExperimentConfig, get_path
 from engine.datasets import DatasetError
+from engine.datasets.registry import is_toy
 from engine.experiment import (Experiment, ExperimentError, experiment_of_run, inputs_of, load_experiment,
                                save_experiment, weights_mismatch)
 from engine.trainer import LIVE_PATHS as LIVE   # config path → live setting name
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
         cfg = self._loading_cfg = copy.deepcopy(self.cfg.dataset)
         self.dataset_panel.set_progress(0.0, f"Loading {cfg.name}…")
         # a toy set takes a millisecond: at start it is ready at once
-        self.loader.start(load_job(cfg), now=cfg.name in TOY_DATASETS and initial)
+        self.loader.start(load_job(cfg), now=is_toy(cfg.name) and initial)
 
     def loading(self) -> bool:
         return self.loader.busy
@@ -416,7 +417,7 @@ class MainWindow(QMainWindow):
         if pending is not None:     # an experiment being opened: its dataset failed, it is not opened
             msg = f"{msg}\n\nThe experiment {pending[0]} was not opened."
         self.dataset_panel.set_progress(0.0, "")
-        if self._dataset_cfg is None and cfg.name not in TOY_DATASETS:
+        if self._dataset_cfg is None and not is_toy(cfg.name):
             # nothing loaded yet (e.g. the remembered dataset is gone): fall back to the demo's
             back.dataset = default_config().dataset
             self.undo_stack.clear()
