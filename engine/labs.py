@@ -28,11 +28,11 @@ from typing import Callable
 import numpy as np
 
 from .config import DatasetConfig, ExperimentConfig, LossConfig, ModelConfig, OptimConfig
-from .gradcheck import numerical_gradient, relative_error
+from .gradcheck import gradient_check_entries, numerical_gradient, numerical_gradient_steps
 from .graph import Graph
 from .layers import hinge_loss_forward, softmax_loss_forward
 from .models import LinearClassifier, Network
-from .optim import random_local_search, random_search
+from .optim import SGD, random_local_search, random_search
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
@@ -230,91 +230,67 @@ class SearchResult:
 
 
 def run_random_search(X, y, X_eval, y_eval, num_classes: int, trials: int = 100, scale: float = 1e-4,
-                      seed: int = 0, loss: str = "svm", local: bool = False, step: float = 1e-4,
-                      progress: Callable[[int, float, float], None] | None = None,
+                      seed: int = 0, loss: str = "svm", local: bool = False, step: float = 1e-4, batch: int = 1,
+                      progress: Callable[[int, list[float], list[float]], None] | None = None,
                       cancel: CancelFn | None = None) -> SearchResult:
-    """The lecture's random search (``local=False``: ``W = scale · randn`` each trial) or random
-    local search (``W + step · randn``, kept if the loss falls), via :mod:`engine.optim`.
-    ``progress(trial, loss, best)`` after each trial; ``cancel()`` True stops early (the best
-    so far is kept)."""
+    """The lecture's random search (``local=False``: ``W = scale · randn`` each trial, the bias
+    drawn after W — the lecture's ``randn(10, 3073) · 0.0001`` with the bias as its last column)
+    or random local search (``W + step · randn``, kept if the loss falls) of a linear classifier,
+    by :func:`engine.optim.random_search` / :func:`engine.optim.random_local_search`.
+
+    ``batch`` > 1 (random search): that many trials scored by one matrix product, in float32
+    (the search only compares losses: the same losses up to float32 rounding, the same draws).
+    ``progress(trials done, losses, best so far)`` after each batch (each trial with
+    ``batch=1``); ``cancel()`` True stops after it (the best so far is kept)."""
     model = linear_model_for(X, num_classes, loss, seed, scale)
     rng = np.random.default_rng(seed)
     f = lambda: model.loss(X, y, grads=False)[0]  # noqa: E731
 
-    def cb(t, l, b):
+    def cb(done, hist):
         if progress is not None:
-            progress(t, l, b)
+            progress(done, [h[0] for h in hist], [h[1] for h in hist])
         return bool(cancel and cancel())
 
     if local:
         best, hist = random_local_search(f, model.param_list(), trials, step, rng, cb)
     else:
-        best, hist = random_search(f, model.param_list(), trials, scale, rng, cb)
+        scorer = _linear_batch_losses(X, y, loss) if batch > 1 else None
+        best, hist = random_search(f, model.param_list(), trials, scale, rng, cb, batch=batch, batch_losses=scorer)
     acc = model.accuracy(X_eval, y_eval)
     return SearchResult([h[0] for h in hist], [h[1] for h in hist], float(best), float(acc),
                         model.copy_params())
 
 
-def _batch_losses(S: np.ndarray, y: np.ndarray, loss: str, margin: float = 1.0) -> np.ndarray:
-    """Mean data loss of each of ``k`` weight sets from their scores ``S: (k, N, C)`` → ``(k,)``
-    (the engine's multiclass SVM or softmax, evaluated for many W at once)."""
-    k, N, C = S.shape
-    sy = np.take_along_axis(S, np.broadcast_to(y[None, :, None], (k, N, 1)), axis=2)
-    if loss == "svm":
-        m = np.maximum(0.0, S - sy + margin)
-        return (m.sum(axis=2) - margin).mean(axis=1)       # the j = y_i term is exactly margin
-    mx = S.max(axis=2, keepdims=True)
-    lse = np.log(np.exp(S - mx).sum(axis=2)) + mx[..., 0]
-    return (lse - sy[..., 0]).mean(axis=1)
-
-
-def random_search_fast(X, y, X_eval, y_eval, num_classes: int, trials: int = 1000, scale: float = 1e-4,
-                       seed: int = 0, loss: str = "svm", batch: int = 50,
-                       progress: Callable[[int, list[float], list[float]], None] | None = None,
-                       cancel: CancelFn | None = None) -> SearchResult:
-    """:func:`run_random_search` (``local=False``) with ``batch`` trials scored by one matrix
-    product: the same random draws from ``seed`` (``W = scale·randn(D, C)`` then
-    ``b = scale·randn(C)`` per trial — the lecture's ``randn(10, 3073) · 0.0001`` with the bias
-    as its last column), so the same losses up to float32 rounding (scores in float32: the
-    search only compares losses).  ``progress(trials done, losses, best so far)`` after each
-    batch (the first has at most 10 tries); ``cancel()`` True stops after the current batch (the best so far is kept)."""
+def _linear_batch_losses(X, y, loss: str, margin: float = 1.0):
+    """``losses(candidates) -> (k,)``: the mean data loss of ``k`` linear classifiers
+    ``[W (D, C), b (C,)]`` on ``(X, y)`` from one float32 matrix product (the bias trick), the
+    engine's multiclass SVM or softmax evaluated for many W at once."""
     X = np.asarray(X)
     y = np.asarray(y, dtype=np.intp)
-    D, C = X.shape[1], num_classes
-    Xa = np.empty((len(X), D + 1), dtype=np.float32)
+    N, D = X.shape
+    Xa = np.empty((N, D + 1), dtype=np.float32)
     Xa[:, :D] = X
     Xa[:, D] = 1.0
-    rng = np.random.default_rng(seed)
-    losses: list[float] = []
-    best: list[float] = []
-    best_loss, best_W = math.inf, np.zeros((D + 1, C))
-    t = 0
-    with np.errstate(over="ignore", invalid="ignore"):
-        while t < trials:
-            k = min(batch if t else min(batch, 10), trials - t)     # (a small first batch: drawn at once)
-            Ws = np.empty((k, D + 1, C), dtype=np.float64)
-            for i in range(k):                      # the engine's order: W1 then b1
-                Ws[i, :D] = rng.standard_normal((D, C)) * scale
-                Ws[i, D] = rng.standard_normal(C) * scale
-            W32 = Ws.astype(np.float32)
-            S = (Xa @ W32.transpose(1, 0, 2).reshape(D + 1, k * C)).reshape(len(X), k, C).transpose(1, 0, 2)
-            ls = _batch_losses(S.astype(np.float64), y, loss)
-            for i, l in enumerate(ls):
-                l = float(l)
-                if l < best_loss:
-                    best_loss, best_W = l, Ws[i]
-                losses.append(l)
-                best.append(best_loss)
-            t += k
-            if progress is not None:
-                progress(t, losses, best)
-            if cancel is not None and cancel():
-                break
-    params = {"W1": best_W[:D].copy(), "b1": best_W[D].copy()}
-    Xe = np.asarray(X_eval, dtype=np.float64)
-    acc = float(np.mean((Xe @ params["W1"] + params["b1"]).argmax(axis=1) == np.asarray(y_eval))) \
-        if len(Xe) else float("nan")
-    return SearchResult(losses, best, best_loss, acc, params)
+
+    def losses(cands) -> np.ndarray:
+        k = len(cands)
+        Ws = np.empty((k, D + 1, cands[0][0].shape[1]), dtype=np.float32)
+        for i, (W, b) in enumerate(cands):
+            Ws[i, :D] = W
+            Ws[i, D] = b
+        C = Ws.shape[2]
+        S = (Xa @ Ws.transpose(1, 0, 2).reshape(D + 1, k * C)).reshape(N, k, C).transpose(1, 0, 2)
+        S = S.astype(np.float64)
+        sy = np.take_along_axis(S, np.broadcast_to(y[None, :, None], (k, N, 1)), axis=2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if loss == "svm":
+                m = np.maximum(0.0, S - sy + margin)
+                return (m.sum(axis=2) - margin).mean(axis=1)       # the j = y_i term is exactly margin
+            mx = S.max(axis=2, keepdims=True)
+            lse = np.log(np.exp(S - mx).sum(axis=2)) + mx[..., 0]
+            return (lse - sy[..., 0]).mean(axis=1)
+
+    return losses
 
 
 #: the lecture's random-search setting (CS231n's: 1000 tries of ``W = 0.0001 · randn(10, 3073)``,
@@ -365,14 +341,15 @@ def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps:
                           reg_strength: float = 0.0,
                           on_losses: Callable[[float, list[float]], None] | None = None,
                           every: int = 10) -> dict[float, list[float]]:
-    """Full-batch gradient descent ``W ← W − α ∇L`` from the same seeded start for each
-    learning rate; returns ``{lr: losses}`` (a list stops early when the loss diverges: not
+    """Full-batch gradient descent ``W ← W − α ∇L`` (:class:`engine.optim.SGD`) from the same
+    seeded start for each learning rate; returns ``{lr: losses}`` (a list stops early when the loss diverges: not
     finite, above 1e12, or above 100× its start).  ``reg_strength`` > 0 adds ``λ Σ W²``;
     ``on_losses(lr, losses so far)`` every ``every`` steps (to draw a long run as it goes)."""
     out: dict[float, list[float]] = {}
     total = len(lrs) * steps
     done = 0
     reg = "l2" if reg_strength > 0 else "none"
+    sgd = SGD()
     for lr in lrs:
         model = linear_model_for(X, num_classes, loss, seed, scale, reg=reg, reg_strength=reg_strength)
         losses: list[float] = []
@@ -388,8 +365,7 @@ def gradient_descent_runs(X, y, num_classes: int, lrs=(1e-7, 1e-5, 1e-3), steps:
                     on_losses(lr, list(losses))
                 if not math.isfinite(L) or L > 1e12 or L > DIVERGED_FACTOR * max(abs(losses[0]), 1e-6):
                     break
-                for name, g in model.grads.items():
-                    model.params[name] -= lr * g
+                sgd.update(model.param_list(), model.grad_list(), lr)
         out[lr] = losses
     return out
 
@@ -583,15 +559,8 @@ def lecture_gradient_table(h: float = LECTURE_H):
     """The slide's table for the built example, one dimension at a time:
     ``[(dim, W, W + h, L(W), L(W + h), L(W+h) − L(W), (L(W+h) − L(W)) / h, analytic)]``."""
     W = LECTURE_W.copy()
-    base = lecture_loss(W)
-    out = []
-    for k in range(len(W)):
-        Wh = W.copy()
-        Wh[k] += h
-        lp = lecture_loss(Wh)
-        out.append((k, float(W[k]), float(Wh[k]), base, lp, lp - base, (lp - base) / h,
-                    float(LECTURE_GRAD[k])))
-    return out
+    return [(k, w, w + h, base, lp, lp - base, slope, float(LECTURE_GRAD[k]))
+            for (k,), w, base, lp, slope in numerical_gradient_steps(lambda: lecture_loss(W), W, h)]
 
 
 def largest_gradient_indices(model: Network, X, y, count: int = 10, param: str = "W1") -> list[int]:
@@ -609,27 +578,14 @@ def numerical_gradient_table(model: Network, X, y, rows: int = 10, h: float = 1e
                              start: int = 0, indices=None):
     """The lecture's table for ``rows`` entries of ``param`` from flat index ``start`` on (or at
     the flat ``indices`` given): ``[(flat index, W, W + h, L(W), L(W + h), (L(W+h) − L(W)) / h)]``
-    (forward differences)."""
-    from .gradcheck import numerical_gradient_steps
-    p = model.params[param]
+    (forward differences, :func:`engine.gradcheck.numerical_gradient_steps`)."""
+    flat = model.params[param].reshape(-1)  # a view: nudging it nudges the model's weights
     f = lambda: model.loss(X, y, grads=False)[0]  # noqa: E731
-    flat = p.reshape(-1)  # a view: nudging it nudges the model's weights
-    out = []
-    if indices is not None:
-        base = float(f())
-        for i in indices:
-            i = int(i)
-            old = flat[i].copy()
-            flat[i] = old + h
-            lp = float(f())
-            flat[i] = old
-            out.append((i, float(old), float(old) + h, base, lp, (lp - base) / h))
-        return out
-    start = max(0, min(int(start), flat.size - 1))
-    view = flat[start:start + rows]
-    for (k,), w, base, lp, slope in numerical_gradient_steps(f, view, h):
-        out.append((start + k, w, w + h, base, lp, slope))
-    return out
+    if indices is None:
+        start = max(0, min(int(start), flat.size - 1))
+        indices = range(start, min(start + rows, flat.size))
+    return [(i, w, w + h, base, lp, slope)
+            for i, w, base, lp, slope in numerical_gradient_steps(f, flat, h, [int(i) for i in indices])]
 
 
 def numerical_gradient_cost(model: Network, X, y, dims=(10, 100, 1000), h: float = 1e-5,
@@ -653,24 +609,11 @@ def numerical_gradient_cost(model: Network, X, y, dims=(10, 100, 1000), h: float
 
 
 def gradient_check_table(model: Network, X, y, count: int = 10, h: float = 1e-5, seed: int = 0):
-    """Analytic vs centered numerical gradient at ``count`` random entries of each parameter:
-    ``[(param, index tuple, analytic, numeric, relative error)]``; run the model in float64."""
-    model.loss(X, y, grads=True)
-    analytic = {k: np.array(v, dtype=np.float64) for k, v in model.grads.items()}
-    f = lambda: model.loss(X, y, grads=False)[0]  # noqa: E731
-    rng = np.random.default_rng(seed)
-    out = []
-    for name, p in model.params.items():
-        k = min(count, p.size)
-        flat = np.sort(rng.choice(p.size, k, replace=False))
-        idx = [tuple(int(i) for i in np.unravel_index(i, p.shape)) for i in flat]
-        num = numerical_gradient(f, p, h, indices=idx)
-        for ix in idx:
-            a, n = float(analytic[name][ix]), float(num[ix])
-            # both (numerically) zero: finite-difference noise, not a disagreement
-            err = relative_error(a, n, floor=1e-8)
-            out.append((name, ix, a, n, err))
-    return out
+    """Analytic vs centered numerical gradient at ``count`` random entries of each parameter
+    (:func:`engine.gradcheck.gradient_check_entries`): ``[(param, index tuple, analytic, numeric,
+    relative error)]``; run the model in float64.  Entries where both gradients are below 1e-8
+    count as agreeing: there the finite difference measures only rounding noise."""
+    return gradient_check_entries(model, X, y, h, count, np.random.default_rng(seed), floor=1e-8)
 
 
 # =========================================================================== loss landscape

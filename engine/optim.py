@@ -125,25 +125,39 @@ def random_weights_like(params: list[np.ndarray], scale: float, rng: np.random.G
 
 
 def random_search(loss_fn, params: list[np.ndarray], trials: int, scale: float,
-                  rng: np.random.Generator, callback=None):
-    """The lecture's random search: try ``trials`` random W, keep the lowest loss.
+                  rng: np.random.Generator, callback=None, *, batch: int = 1, batch_losses=None):
+    """The lecture's random search: try ``trials`` random W (:func:`random_weights_like`), keep
+    the lowest loss.  The project's one random search (the labs' runs use it).
 
-    ``loss_fn()`` evaluates the loss of the current contents of ``params``.  On return
-    ``params`` hold the best weights found.  ``callback(trial, loss, best)`` may return
-    True to stop early.  Returns ``(best_loss, history of (loss, best))``.
+    ``loss_fn()`` evaluates the loss of the current contents of ``params``.  With ``batch_losses``
+    the trials go ``batch`` at a time (the first batch at most 10, so the first report comes
+    quickly) and ``batch_losses(candidates) -> losses`` scores a list of candidate weight lists at
+    once (a linear classifier: one matrix product); the draws are the same either way.
+    ``callback(trials done, history)`` after each batch may return True to stop.  On return
+    ``params`` hold the best weights found.  Returns ``(best_loss, history of (loss, best))``.
     """
+    batch = max(1, int(batch)) if batch_losses is not None else 1
     best = math.inf
     best_w = [p.copy() for p in params]
     history = []
-    for t in range(trials):
-        for p, w in zip(params, random_weights_like(params, scale, rng)):
-            p[...] = w
-        loss = float(loss_fn())
-        if loss < best:
-            best = loss
-            best_w = [p.copy() for p in params]
-        history.append((loss, best))
-        if callback is not None and callback(t, loss, best):
+    t = 0
+    while t < trials:
+        k = min(batch if t else min(batch, 10), trials - t)
+        cands = [random_weights_like(params, scale, rng) for _ in range(k)]
+        if batch_losses is not None:
+            losses = [float(v) for v in batch_losses(cands)]
+        else:
+            losses = []
+            for w in cands:
+                for p, v in zip(params, w):
+                    p[...] = v
+                losses.append(float(loss_fn()))
+        for w, loss in zip(cands, losses):
+            if loss < best:
+                best, best_w = loss, w
+            history.append((loss, best))
+        t += k
+        if callback is not None and callback(t, history):
             break
     for p, w in zip(params, best_w):
         p[...] = w
@@ -152,7 +166,8 @@ def random_search(loss_fn, params: list[np.ndarray], trials: int, scale: float,
 
 def random_local_search(loss_fn, params: list[np.ndarray], trials: int, step: float,
                         rng: np.random.Generator, callback=None):
-    """Random local search: try ``W + step · randn``; move there only if the loss falls."""
+    """Random local search: try ``W + step · randn``; move there only if the loss falls.
+    ``callback(trials done, history)`` after each trial may return True to stop."""
     best = float(loss_fn())
     history = []
     for t in range(trials):
@@ -166,6 +181,6 @@ def random_local_search(loss_fn, params: list[np.ndarray], trials: int, step: fl
             for p, w in zip(params, old):
                 p[...] = w
         history.append((loss, best))
-        if callback is not None and callback(t, loss, best):
+        if callback is not None and callback(t + 1, history):
             break
     return best, history

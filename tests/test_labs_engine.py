@@ -102,6 +102,9 @@ def test_random_search_reproducible_and_improving(toy):
     assert all(x >= y for x, y in zip(loc.best, loc.best[1:]))
     stopped = L.run_random_search(*args, trials=30, seed=5, cancel=lambda: True)
     assert len(stopped.losses) == 1
+    seen = []
+    L.run_random_search(*args, trials=5, seed=5, progress=lambda t, ls, bs: seen.append((t, list(ls), list(bs))))
+    assert seen[-1] == (5, a.losses[:5], a.best[:5]) and [t for t, *_ in seen] == [1, 2, 3, 4, 5]
 
 
 def test_gradient_descent_three_rates_reproducible(toy):
@@ -213,10 +216,11 @@ def test_curve_labels():
     assert L.gd_reg_strength(np.full((4, 2), 10.0)) == pytest.approx(2e-3)
 
 
-def test_random_search_fast_is_the_engines_search(cifar):
+def test_batched_random_search_is_the_same_search(cifar):
+    """Trials scored 7 at a time by one float32 product: the same draws and choices as one by one."""
     X, y = cifar.X_train[:60], cifar.y_train[:60]
     for loss in ("svm", "softmax"):
-        a = L.random_search_fast(X, y, cifar.X_test, cifar.y_test, 10, trials=23, seed=3, batch=7, loss=loss)
+        a = L.run_random_search(X, y, cifar.X_test, cifar.y_test, 10, trials=23, seed=3, batch=7, loss=loss)
         b = L.run_random_search(X.astype(np.float64), y, cifar.X_test.astype(np.float64), cifar.y_test, 10,
                                 trials=23, seed=3, loss=loss)
         np.testing.assert_allclose(a.losses, b.losses, rtol=1e-6)
@@ -224,8 +228,8 @@ def test_random_search_fast_is_the_engines_search(cifar):
         np.testing.assert_allclose(a.params["W1"], b.params["W1"])
         assert a.accuracy == b.accuracy
     seen = []
-    c = L.random_search_fast(X, y, X, y, 10, trials=30, batch=10, cancel=lambda: True,
-                             progress=lambda t, ls, bs: seen.append(t))
+    c = L.run_random_search(X, y, X, y, 10, trials=30, batch=10, cancel=lambda: True,
+                            progress=lambda t, ls, bs: seen.append(t))
     assert seen == [10] and len(c.losses) == 10
 
 
@@ -233,8 +237,8 @@ def test_random_search_on_cifar_beats_chance(cifar):
     """The lecture's setting (1000 tries of 0.0001·randn on raw CIFAR-10 pixels, SVM): the
     best W's test accuracy is above chance (10 %) on average over seeds."""
     X, y = cifar.X_train[:200], cifar.y_train[:200]
-    accs = [L.random_search_fast(X, y, cifar.X_test, cifar.y_test, 10, trials=L.LECTURE_SEARCH_TRIALS,
-                                 scale=L.LECTURE_SEARCH_SCALE, seed=s, batch=100).accuracy for s in range(3)]
+    accs = [L.run_random_search(X, y, cifar.X_test, cifar.y_test, 10, trials=L.LECTURE_SEARCH_TRIALS,
+                                scale=L.LECTURE_SEARCH_SCALE, seed=s, batch=100).accuracy for s in range(3)]
     mean, sd = L.mean_sd(accs)
     assert mean > 0.11, accs
     assert sd > 0

@@ -87,7 +87,8 @@ def test_optim_random_search_on_cifar_over_seeds(labs, qtbot):
     d = bundled_cifar()
     assert [s for s, _ in lab.search_runs] == [0, 1]
     for s, r in lab.search_runs:
-        ref = L.random_search_fast(d.X_train[:80], d.y_train[:80], d.X_test, d.y_test, 10, trials=60, seed=s)
+        ref = L.run_random_search(d.X_train[:80], d.y_train[:80], d.X_test, d.y_test, 10, trials=60, seed=s,
+                                  batch=50)
         assert r.losses == pytest.approx(ref.losses) and r.accuracy == ref.accuracy
     accs = [100 * r.accuracy for _, r in lab.search_runs]
     mean, sd = L.mean_sd(accs)

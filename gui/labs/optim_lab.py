@@ -452,19 +452,15 @@ class OptimLab(BackgroundLab):
                     job.progress((k + t / trials) / seeds)
 
                 if local:
-                    ls, bs = [], []
-
-                    def cb(t, l_, b_):
-                        ls.append(l_)
-                        bs.append(b_)
-                        if (t + 1) % 20 == 0 or t == trials - 1:
-                            prog(t + 1, ls, bs)
+                    def cb(t, ls, bs):
+                        if t % 20 == 0 or t == trials:
+                            prog(t, ls, bs)
                     r = L.run_random_search(X.astype(np.float64), y, np.asarray(Xe, np.float64), ye, d.num_classes,
                                             trials=trials, scale=scale, seed=seed, loss=loss, local=True,
                                             step=scale, progress=cb, cancel=lambda: job.cancelled)
                 else:
-                    r = L.random_search_fast(X, y, Xe, ye, d.num_classes, trials=trials, scale=scale, seed=seed,
-                                             loss=loss, batch=50, progress=prog, cancel=lambda: job.cancelled)
+                    r = L.run_random_search(X, y, Xe, ye, d.num_classes, trials=trials, scale=scale, seed=seed,
+                                            loss=loss, batch=50, progress=prog, cancel=lambda: job.cancelled)
                 runs.append((seed, r))
                 job.partial(("search", info, list(runs), None, [], []))
                 if job.cancelled:
