@@ -1,9 +1,11 @@
-"""What the training loop publishes for the views, without Qt (also imported by the
-training process, see :mod:`gui.training_host`).
+"""What a training run publishes for the views, and its form on the pipe from the training
+process; without Qt (also imported by the training process, see :mod:`gui.training_host`).
 
 A frozen :class:`Snapshot` carries the run id, the step, the *new* history entries since the
 previous snapshot and *copies* of the parameters (plus the decision-region probabilities on a
-grid for 2-D data), so the GUI never touches arrays the trainer is still writing.
+grid for 2-D data and the live predictions, from :mod:`gui.scorers`), so the GUI never touches
+arrays the trainer is still writing.  :class:`SnapshotMaker` builds them from a trainer;
+:class:`WireSnapshot` is a snapshot as it crosses the pipe.
 """
 from __future__ import annotations
 
@@ -18,11 +20,10 @@ import numpy as np
 
 from engine.trainer import Trainer
 
+from .scorers import GridScorer, LivePredictions, grid_extent, grid_points
+
 PUBLISH_INTERVAL = 1.0 / 40.0   # snapshots a second: enough that each of the ~33 redraw ticks has a fresh one
-GRID_SIZE = 90
-GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second
-PRED_MAX = 3000              # live predictions: at most this many validation examples
-PRED_CHUNK = 200             # … re-predicted this many per snapshot, in turn (a full pass every few frames)
+GRID_INTERVAL = 1.0 / 10.0   # decision regions: at most 10 grid evaluations a second (thread mode)
 
 
 @dataclass(frozen=True)
@@ -99,129 +100,6 @@ STEP_KEYS = ("step", "loss", "data_loss", "reg_loss", "lr")
 EVAL_KEYS = ("eval_step", "eval_epoch", "train_loss", "train_acc", "val_loss", "val_acc")
 
 
-def grid_extent(X: np.ndarray, pad: float = 0.15) -> tuple[float, float, float, float]:
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    span = np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - pad * span, hi + pad * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
-
-
-def grid_points(extent, n: int = GRID_SIZE) -> np.ndarray:
-    x0, x1, y0, y1 = extent
-    xs = np.linspace(x0, x1, n, dtype=np.float32)
-    ys = np.linspace(y0, y1, n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)           # row = y, column = x
-    return np.column_stack([gx.ravel(), gy.ravel()])
-
-
-def _activate(h: np.ndarray, name: str, cfg) -> np.ndarray:
-    """The activation, in place where NumPy allows it (``h`` is a scratch buffer)."""
-    if name == "relu":
-        return np.maximum(h, 0, out=h)
-    if name == "leaky_relu":
-        return np.where(h > 0, h, cfg.leaky_slope * h)
-    if name == "elu":
-        return np.where(h > 0, h, cfg.elu_alpha * np.expm1(np.minimum(h, 0)))
-    if name == "sigmoid":
-        np.negative(h, out=h)
-        np.exp(h, out=h)
-        h += 1.0
-        return np.reciprocal(h, out=h)
-    if name == "tanh":
-        return np.tanh(h, out=h)
-    return h
-
-
-class GridScorer:
-    """A network's class probabilities on a fixed grid of points (the decision regions).
-
-    Runs 30 times a second while the regions view is shown, so it reuses its layer buffers
-    (a fresh 1 MB array per layer per call costs page faults as much as the arithmetic) and
-    works in float32: plain NumPy, none of the graph's bookkeeping.  It works on the transposed
-    layers, a row per unit and a column per point: adding a bias, finding the largest score
-    and the softmax sums then run along rows of 8,100 points, where NumPy is several times
-    faster than along rows of 32 units or 3 classes."""
-
-    def __init__(self, pts: np.ndarray, n: int = GRID_SIZE):
-        self.pts = np.ascontiguousarray(pts, dtype=np.float32)
-        self._pts_t = np.ascontiguousarray(self.pts.T)
-        self.n = n
-        self._bufs: dict[int, np.ndarray] = {}
-
-    def _buf(self, i: int, shape: tuple) -> np.ndarray:
-        b = self._bufs.get(i)
-        if b is None or b.shape != shape:
-            b = self._bufs[i] = np.empty(shape, dtype=np.float32)
-        return b
-
-    def scores_t(self, params: dict, model_cfg) -> np.ndarray:
-        """``(C, G·G)`` scores, transposed; the array is a buffer reused by the next call."""
-        h = self._pts_t
-        n_layers = len(params) // 2
-        for i in range(1, n_layers + 1):
-            W = params[f"W{i}"].astype(np.float32, copy=False)
-            out = self._buf(i, (W.shape[1], h.shape[1]))
-            np.matmul(W.T, h, out=out)
-            out += params[f"b{i}"].astype(np.float32, copy=False)[:, None]
-            h = _activate(out, model_cfg.activations[i - 1], model_cfg) if i < n_layers else out
-        return h
-
-    def probabilities(self, params: dict, model_cfg) -> np.ndarray:
-        """Softmax of the scores, ``(n, n, C)`` float32, a new array (shading by confidence)."""
-        return self.probabilities_flat(params, model_cfg).reshape(self.n, self.n, -1)
-
-    def probabilities_flat(self, params: dict, model_cfg) -> np.ndarray:
-        """Softmax of the scores, ``(points, C)`` float32, a new array."""
-        s = self.scores_t(params, model_cfg)
-        top = s[0].copy()
-        for row in s[1:]:
-            np.maximum(top, row, out=top)
-        s -= top
-        np.exp(s, out=s)
-        total = s[0].copy()
-        for row in s[1:]:
-            total += row
-        s /= total
-        return np.ascontiguousarray(s.T)
-
-
-class LivePredictions:
-    """Class probabilities (for an SVM its class scores) of the first :data:`PRED_MAX` validation
-    examples (training ones if there is no validation split), for the Predictions view while it is
-    shown and training runs.
-
-    A full pass on CIFAR-sized inputs (800 × 3,072 through an MLP) costs about as much as a
-    couple of training steps, too much 30 times a second; so each call re-predicts the next
-    :data:`PRED_CHUNK` examples in turn and returns all of them, every prediction at most a
-    few frames old.  The first call predicts them all."""
-
-    def __init__(self, data, scores: bool = False):
-        self.scores = scores         # an SVM's raw class scores instead of softmax probabilities
-        X, y = data.X_val[:PRED_MAX], data.y_val[:PRED_MAX]
-        if len(y) == 0:
-            X, y = data.X_train[:PRED_MAX], data.y_train[:PRED_MAX]
-        self.y = np.asarray(y)
-        self._chunks = [GridScorer(X[i:i + PRED_CHUNK], n=0) for i in range(0, len(y), PRED_CHUNK)]
-        self._probs: np.ndarray | None = None
-        self._next = 0
-
-    def update(self, params: dict, model_cfg) -> np.ndarray:
-        """``(N, C)`` float32 probabilities (a new array), ``PRED_CHUNK`` of them from ``params``."""
-        if not self._chunks:
-            return np.zeros((0, 0), np.float32)
-        def of(chunk):
-            return chunk.scores_t(params, model_cfg).T.copy() if self.scores \
-                else chunk.probabilities_flat(params, model_cfg)
-        if self._probs is None or self._probs.shape[1] != params[f"b{len(params) // 2}"].shape[0]:
-            self._probs = np.concatenate([of(c) for c in self._chunks])
-            self._next = 0
-        else:
-            k = self._next
-            self._probs[k * PRED_CHUNK:k * PRED_CHUNK + len(self._chunks[k].pts)] = of(self._chunks[k])
-            self._next = (k + 1) % len(self._chunks)
-        return self._probs.copy()
-
-
 class SnapshotMaker:
     """Builds snapshots from a trainer, remembering what history it has already sent."""
 
@@ -257,7 +135,7 @@ class SnapshotMaker:
         extra = {}
         with np.errstate(all="ignore"):
             if self.pts is not None and self.want_grid.is_set():
-                extra.update(grid=self.scorer.probabilities(snap.params, self.trainer.model.model_cfg),
+                extra.update(grid=self.scorer.probabilities(snap.params, self.trainer.model),
                              grid_extent=self.extent)
             if self.want_preds.is_set():
                 extra["preds"] = self.predictions(snap.params)
@@ -267,7 +145,7 @@ class SnapshotMaker:
         """The live validation predictions for ``params`` (see :class:`LivePredictions`)."""
         if self._live_preds is None:
             self._live_preds = LivePredictions(self.trainer.data, scores=self.trainer.cfg.loss.loss == "svm")
-        return self._live_preds.update(params, self.trainer.model.model_cfg)
+        return self._live_preds.update(params, self.trainer.model)
 
     def sync_sent(self) -> None:
         """Mark the trainer's whole history as sent (it arrived from the training process)."""
@@ -299,7 +177,7 @@ class SnapshotMaker:
         if (self.pts is not None and not t.diverged and self.want_grid.is_set()
                 and (not running or now - self._grid_t >= GRID_INTERVAL)):
             with np.errstate(all="ignore"):
-                w.fields["grid"] = self.scorer.probabilities(t.model.params, t.model.model_cfg)
+                w.fields["grid"] = self.scorer.probabilities(t.model.params, t.model)
             self._grid_t = now
         if not t.diverged and self.want_preds.is_set():
             with np.errstate(all="ignore"):

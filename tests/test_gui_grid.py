@@ -1,5 +1,6 @@
 """The decision-region grid the window draws is the engine network's own softmax, for every
-activation, whatever the weights' dtype, and calls that reuse buffers never change old results."""
+activation, whatever the weights' dtype, of the weights it is given (a snapshot's, not the
+model's own), and a later call never changes an earlier result."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from engine.config import ACTIVATIONS, ModelConfig
 from engine.models import build_model
 from engine.config import LossConfig
-from gui.snapshots import GridScorer, grid_extent, grid_points
+from gui.scorers import GridScorer, grid_extent, grid_points
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -22,7 +23,7 @@ def test_grid_matches_the_engines_probabilities(act, dtype):
     X = np.random.default_rng(0).uniform(-2, 2, (50, 2))
     pts = grid_points(grid_extent(X), n=12)
     scorer = GridScorer(pts, n=12)
-    got = scorer.probabilities(net.params, cfg)
+    got = scorer.probabilities(net.params, net)
     want = net.probabilities(pts.astype(dtype)).reshape(12, 12, 4)
     assert got.shape == (12, 12, 4) and got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-6)
@@ -33,7 +34,7 @@ def test_grid_matches_for_any_number_of_classes(classes):
     cfg = ModelConfig(hidden=[9], activations=["tanh"], init="xavier")
     net = build_model(2, classes, cfg, LossConfig(), seed=5)
     pts = grid_points((-2, 2, -1, 1), n=10)
-    got = GridScorer(pts, n=10).probabilities(net.params, cfg)
+    got = GridScorer(pts, n=10).probabilities(net.params, net)
     np.testing.assert_allclose(got, net.probabilities(pts).reshape(10, 10, classes), rtol=2e-4, atol=2e-6)
     np.testing.assert_allclose(got.sum(axis=2), 1.0, rtol=1e-5)
 
@@ -42,10 +43,23 @@ def test_a_later_call_leaves_an_earlier_grid_alone():
     cfg = ModelConfig(hidden=[6], activations=["relu"])
     a, b = (build_model(2, 3, cfg, LossConfig(), seed=s) for s in (0, 1))
     scorer = GridScorer(grid_points((-1, 1, -1, 1), n=8), n=8)
-    first = scorer.probabilities(a.params, cfg)
+    first = scorer.probabilities(a.params, a)
     kept = first.copy()
-    scorer.probabilities(b.params, cfg)
+    scorer.probabilities(b.params, b)
     np.testing.assert_array_equal(first, kept)
+
+
+def test_the_grid_scores_the_weights_given_and_leaves_the_model_alone():
+    cfg = ModelConfig(hidden=[6], activations=["elu"])
+    a, b = (build_model(2, 3, cfg, LossConfig(), seed=s) for s in (0, 1))
+    pts = grid_points((-1, 1, -1, 1), n=8)
+    kept = a.copy_params()
+    want_a = a.probabilities(pts)
+    got = GridScorer(pts, n=8).probabilities(b.params, a)          # b's weights, a's architecture
+    np.testing.assert_allclose(got.reshape(64, 3), b.probabilities(pts), rtol=2e-4, atol=2e-6)
+    for k, v in kept.items():
+        np.testing.assert_array_equal(a.params[k], v)
+    np.testing.assert_array_equal(a.probabilities(pts), want_a)
 
 
 def test_region_image_shows_the_most_probable_class_brighter_when_sure():

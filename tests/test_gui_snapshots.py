@@ -156,7 +156,7 @@ def test_live_predictions_are_the_models_own_and_refresh_in_turns():
     """The Predictions view's live probabilities: after one full pass they are the model's own
     (to float32 rounding); later calls re-predict one chunk each, so after as many calls as there
     are chunks every example reflects the newest weights."""
-    from gui import snapshots
+    from gui import scorers
     cfg = ExperimentConfig()
     cfg.dataset.samples, cfg.dataset.val_fraction = 400, 0.5          # 600 validation points: 3 chunks
     cfg.model.hidden, cfg.model.activations, cfg.model.dtype = [8], ["tanh"], "float64"
@@ -167,7 +167,7 @@ def test_live_predictions_are_the_models_own_and_refresh_in_turns():
     assert snap.preds is None                                         # not wanted: not computed
     maker.want_preds.set()
     X, n = t.data.X_val, len(t.data.y_val)
-    assert n > 2 * snapshots.PRED_CHUNK
+    assert n > 2 * scorers.PRED_CHUNK
     first = maker.make(running=True, sps=0.0).preds
     np.testing.assert_allclose(first, t.model.probabilities(X), atol=1e-5)
     old = t.model.probabilities(X)
@@ -175,10 +175,10 @@ def test_live_predictions_are_the_models_own_and_refresh_in_turns():
         t.step()
     new = t.model.probabilities(X)
     assert np.abs(new - old).max() > 1e-3
-    chunks = -(-n // snapshots.PRED_CHUNK)
+    chunks = -(-n // scorers.PRED_CHUNK)
     p = maker.make(running=True, sps=0.0).preds                      # one chunk is new, the rest old
-    np.testing.assert_allclose(p[:snapshots.PRED_CHUNK], new[:snapshots.PRED_CHUNK], atol=1e-5)
-    np.testing.assert_allclose(p[snapshots.PRED_CHUNK:], old[snapshots.PRED_CHUNK:], atol=1e-5)
+    np.testing.assert_allclose(p[:scorers.PRED_CHUNK], new[:scorers.PRED_CHUNK], atol=1e-5)
+    np.testing.assert_allclose(p[scorers.PRED_CHUNK:], old[scorers.PRED_CHUNK:], atol=1e-5)
     for _ in range(chunks - 1):
         p = maker.with_grid(maker.make_wire(running=True, sps=0.0).snapshot()).preds   # the relay's path
     np.testing.assert_allclose(p, new, atol=1e-5)
