@@ -11,7 +11,7 @@ Contents, in the lecture's order:
 - loss tables: every hinge term ``max(0, s_j − s_yi + 1)`` and softmax's exp → normalise →
   −log steps, per example, with the mean;
 - L1 / L2 penalties and the ``W1`` vs ``W2`` example;
-- overfitting presets (the same MLP, different capacity / regularization / data);
+- the decision-region grid of the Overfitting lab (its presets: :mod:`engine.lecture_tables`);
 - random search, gradient descent at three learning rates, the numerical gradient's cost,
   a per-entry gradient-check table;
 - loss-landscape slices along random directions (progress callback, cancellation);
@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import DatasetConfig, ExperimentConfig, LossConfig, ModelConfig, OptimConfig
+from .config import LossConfig, ModelConfig
 from .gradcheck import gradient_check_entries, numerical_gradient, numerical_gradient_steps
 from .graph import Graph
 from .layers import hinge_loss_forward, softmax_loss_forward
@@ -173,33 +173,7 @@ REG_W1 = np.array([1.0, 0.0, 0.0, 0.0])
 REG_W2 = np.array([0.25, 0.25, 0.25, 0.25])
 
 
-# =========================================================================== overfitting presets
-
-OVERFIT_PRESETS = {
-    # name: (hidden, reg, reg_strength, epochs, lr)
-    "under-fitting": ([2], "none", 0.0, 150, 0.5),
-    "good fit": ([32], "l2", 1e-3, 300, 0.5),
-    "over-fitting": ([200, 200], "none", 0.0, 600, 0.5),
-    "over-fitting + L2": ([200, 200], "l2", 3e-3, 600, 0.5),
-}
-
-
-def overfit_config(preset: str, seed: int = 0, samples: int = 30, noise: float = 0.4,
-                   dataset: str = "spiral", epochs: int | None = None) -> ExperimentConfig:
-    """The config of one overfitting preset: a small, noisy 2-D toy set (``samples`` per
-    class, 40 % held out for validation), full-batch training of an MLP."""
-    hidden, reg, strength, ep, lr = OVERFIT_PRESETS[preset]
-    ds = DatasetConfig(name=dataset, classes=3, samples=samples, noise=noise, seed=seed,
-                       val_fraction=0.4, test_fraction=0.0)
-    cfg = ExperimentConfig(
-        dataset=ds,
-        model=ModelConfig(hidden=list(hidden), activations=["relu"] * len(hidden), init="he", dtype="float64"),
-        loss=LossConfig(loss="softmax", reg=reg, reg_strength=strength),
-        optim=OptimConfig(optimizer="adam" if len(hidden) > 1 else "sgd", lr=0.01 if len(hidden) > 1 else lr,
-                          batch_size=10_000, epochs=ep if epochs is None else epochs),
-        seed=seed)
-    return cfg
-
+# =========================================================================== decision regions
 
 def decision_grid(model: Network, lo: tuple[float, float], hi: tuple[float, float], n: int = 120):
     """Predicted class on an ``n × n`` grid over ``[lo, hi]``: returns ``(xs, ys, labels (n, n))``

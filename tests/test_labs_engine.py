@@ -165,10 +165,11 @@ def test_landscape_matches_direct_evaluation(toy):
 
 
 def test_overfit_presets_build_and_train():
-    for name in L.OVERFIT_PRESETS:
-        cfg = L.overfit_config(name, epochs=2)
+    from engine import lecture_tables as T
+    for name in T.OVERFIT_PRESETS:
+        cfg = T.overfit_config(name, epochs=2)
         cfg.validate()
-    cfg = L.overfit_config("good fit", epochs=3)
+    cfg = T.overfit_config("good fit", epochs=3)
     data = load_dataset(cfg.dataset)
     tr = Trainer.from_config(cfg, data)
     tr.fit(3)
