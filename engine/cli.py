@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 from .config import (ACTIVATIONS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS,
                      MAX_IMAGE_SIZE, MAX_SAMPLES, MAX_SEED, MAX_SUBSAMPLE, MAX_UNITS, OPTIMIZERS,
@@ -20,12 +21,13 @@ from .config import (ACTIVATIONS, INITS, LOSSES, MAX_BATCH, MAX_CLASSES, MAX_EPO
                      dataset_defaults, describe_defaults)
 from .datasets import DatasetError, load_dataset
 from .datasets.registry import dataset_names, describe_kinds, names_that
-from .experiment import (Experiment, ExperimentError, check_save_target, experiment_path, json_safe,
-                         load_experiment, save_experiment, weights_mismatch)
+from .experiment import (Experiment, ExperimentError, check_save_target, experiment_of_run, experiment_path,
+                         inputs_of, json_safe, load_experiment, save_experiment, weights_mismatch)
 from .expr import ExpressionError, evaluate, parse_values
 from .presets import PRESETS, apply_preset
 from .safeio import one_line
 from .trainer import Trainer
+from .walkthroughs import WalkthroughError
 
 
 class UsageError(Exception):
@@ -132,8 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the experiment: FILE (JSON) and its weights beside it (FILE-stem.<id>.weights.npz); "
                         "an existing FILE is replaced only if it is an experiment file")
     t.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    w = sub.add_parser("walkthrough", help="forward and backward through an expression's graph")
-    w.add_argument("--expr", required=True, help='e.g. "(x+y)*z"')
+    w = sub.add_parser("walkthrough", help="forward and backward through an expression's graph, or play a "
+                                          "walkthrough file (a built-in one by name)")
+    what = w.add_mutually_exclusive_group(required=True)
+    what.add_argument("--expr", help='e.g. "(x+y)*z"')
+    what.add_argument("--file", metavar="NAME|FILE",
+                      help="a built-in walkthrough (its name or number, e.g. 02 or 02_sigmoid_neuron) or a "
+                           "walkthrough file (.json): every frame's narration, in order")
+    what.add_argument("--list", action="store_true", help="the built-in walkthroughs")
     w.add_argument("--values", default="", help="e.g. x=-2,y=5,z=-4")
     w.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return p
@@ -190,7 +198,7 @@ def _loss_text(v: float) -> str:
 def _save_protect(cfg: ExperimentConfig, a: argparse.Namespace, loaded: Experiment | None) -> list:
     """The run's inputs, which --save must never replace or remove: its data file and folder and,
     unless --save replaces the --config file itself, that file and its weights."""
-    protect = [cfg.dataset.data_file, cfg.dataset.data_dir]
+    protect = inputs_of(cfg.dataset)
     if a.config and not (a.save and _same_file(a.config, a.save)):
         protect.append(a.config)
         if loaded is not None and loaded.weights_file is not None:
@@ -274,16 +282,50 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     result = trainer.summary()
     result.update({"dataset": data.name, "model": trainer.model.describe(), "defaults_applied": applied})
     if a.save:
-        path = save_experiment(a.save, Experiment(cfg, trainer.model.copy_params(), dict(data.stats),
-                                                  results=dict(result), history=trainer.history.to_dict()),
-                               protect=protect)
+        path = save_experiment(a.save, experiment_of_run(cfg, trainer, results=result), protect=protect)
         result["saved"] = str(path)
         say(f"[save] {path}")
     print(json.dumps(json_safe(result)), file=out, flush=True)
     return 1 if trainer.diverged else 0
 
 
+def _find_walkthrough(spec: str):
+    """A built-in walkthrough named (or numbered) ``spec``, else the file ``spec``."""
+    from .walkthroughs import builtin_walkthrough_paths, load_walkthrough
+    for path in builtin_walkthrough_paths():
+        if spec in (path.stem, path.name) or path.stem.split("_", 1)[0] == spec:
+            return load_walkthrough(path)
+    if not spec.lower().endswith(".json") and not os.path.exists(spec):
+        names = ", ".join(p.stem for p in builtin_walkthrough_paths())
+        raise UsageError(f"walkthrough: no built-in walkthrough {spec!r} (built-in: {names})")
+    return load_walkthrough(spec)
+
+
+def cmd_play(a: argparse.Namespace, out) -> int:
+    """``walkthrough --file``: the walkthrough's frames, each with its narration headline."""
+    from .walkthroughs import build_frames, fmt, narrate
+    wt = _find_walkthrough(a.file)
+    trace = wt.run()
+    frames = build_frames(trace)
+    labels = {n.id: wt.display.get(n.id, n.label) for n in wt.graph.ancestors(wt.output)}
+    if not a.json:
+        print(f"{wt.title} ({wt.source}): {len(frames)} frames", file=out)
+        for fr in frames:
+            head, _body = narrate(trace, fr, labels, wt=wt)
+            print(f"  {fr.index:>3} {fr.kind:<8} {head}", file=out)
+    print(json.dumps({"name": wt.name, "title": wt.title, "frames": len(frames),
+                      "output": fmt(wt.output.value, 4)}), file=out)
+    return 0
+
+
 def cmd_walkthrough(a: argparse.Namespace, out, err) -> int:
+    if a.list:
+        from .walkthroughs import load_builtin_walkthroughs
+        for wt in load_builtin_walkthroughs():
+            print(f"{Path(wt.source).stem:<32} {wt.title}", file=out)
+        return 0
+    if a.file:
+        return cmd_play(a, out)
     values = parse_values(a.values)
     parsed, trace = evaluate(a.expr, values)
     nodes = []
@@ -341,7 +383,7 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
             return 0
         except UsageError as e:
             print(one_line(e), file=err)
-        except (ConfigError, DatasetError, ExperimentError, ExpressionError) as e:
+        except (ConfigError, DatasetError, ExperimentError, ExpressionError, WalkthroughError) as e:
             print(f"{cmd}: error: {one_line(e)}", file=err)
         except MemoryError:
             print(f"{cmd}: error: not enough memory for this input", file=err)

@@ -194,3 +194,26 @@ def test_a_loss_growing_far_above_its_start_stops_the_run_exit_1():
     assert "the loss grew from" in doc["reason"] and "(over 100×) — the learning rate 0.1 is probably too large; " \
         "try 0.01" in doc["reason"]
     assert f"[train] stopped: {doc['reason']}" in err
+
+
+def test_walkthrough_plays_a_builtin_file_by_name_or_number():
+    """`walkthrough --file 02` plays the bundled sigmoid neuron frame by frame; the output value is
+    the lecture's 0.73, and --list names every built-in walkthrough."""
+    code, out, err = run("walkthrough", "--list")
+    assert code == 0 and "02_sigmoid_neuron" in out and "10_two_layer_relu" in out
+    assert len(out.strip().splitlines()) >= 12
+    code, out, err = run("walkthrough", "--file", "02", "--json")
+    assert code == 0, err
+    doc = last_json(out)
+    assert doc["output"] == "0.7311" and doc["frames"] >= 20
+    code, out, err = run("walkthrough", "--file", "02_sigmoid_neuron")
+    assert "Forward: w0·x0" in out and "Backward" in out
+
+
+def test_walkthrough_file_errors_name_the_problem(tmp_path):
+    code, out, err = run("walkthrough", "--file", "nope")
+    assert code == 2 and "no built-in walkthrough 'nope'" in err and "01_simple" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, out, err = run("walkthrough", "--file", str(bad))
+    assert code == 2 and "bad.json" in err and "internal error" not in err
