@@ -72,6 +72,18 @@ def region_image(probs: np.ndarray, n_classes: int) -> np.ndarray:
     return pixels[k * LEVELS + level].view(np.uint8).reshape(probs.shape[:2] + (4,))
 
 
+def regions_unavailable(d) -> str:
+    """Why a dataset has no decision regions to draw, and what to choose instead."""
+    from engine.datasets.registry import dataset_info, dataset_names
+    toys = dataset_names("toy")
+    info = dataset_info(d.name)
+    if info is not None and info.is_toy and d.num_features == 3:
+        return (f"Decision regions are drawn in the plane of the two inputs; with the bias trick {d.name} "
+                "has a third, constant input.\nTurn the bias trick off in the Dataset panel to see them.")
+    return (f"Decision regions need 2-D data; {d.name} has {d.num_features:,} features.\n"
+            f"Choose {', '.join(toys[:-1])} or {toys[-1]} in the Dataset panel.")
+
+
 class DecisionRegionsView(View):
     title = "Decision regions"
 
@@ -141,8 +153,7 @@ class DecisionRegionsView(View):
             self.img.clear()
             self.legend.clear()
             self._points_for = None
-            self.message.setText(f"Decision regions need 2-D data; {d.name} has {d.num_features} features.\n"
-                                 "Choose spiral, circles, xor, gaussians or moons in the Dataset panel.")
+            self.message.setText(regions_unavailable(d))
             self.message.setPos(0, 0)
             self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1))
             return True
