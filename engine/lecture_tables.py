@@ -8,7 +8,7 @@ standard library; never Qt).  Builds on :mod:`engine.labs` (its ``hinge_table`` 
 - a linear classifier ``W (C×D)``, ``b`` made from the class means of an image set (the Score
   function lab's default ``W`` for a real 32×32×3 image: one row per class, a template);
 - the Overfitting lab's presets, small enough that each trains in well under a second with
-  one BLAS thread (the earlier 200-200 network took about 24 s in the window).
+  one BLAS thread (``benchmarks/bench_labs.py`` measures the lab).
 """
 from __future__ import annotations
 

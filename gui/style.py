@@ -22,6 +22,12 @@ BASE_LINE_PX = 3
 GRAPH_FONT = "DejaVu Sans"
 MONO_FONT = "DejaVu Sans Mono, monospace"
 MIN_SCALE, MAX_SCALE = 0.6, 3.0
+#: the labs' plots and text: a step above the window's, read from the back of a room
+LAB_FONT_PT = BASE_FONT_PT + 1
+#: the labs' series colours, readable on a projector in both themes (mid-luminance: they keep
+#: their contrast on the dark and on the light background; colour-blind friendly-ish)
+SERIES_COLORS = ("#2f8fdd", "#e5484d", "#30a46c", "#e8900c", "#9d6bd8", "#a0694f", "#e06bbd",
+                 "#14b8c8", "#b5b82a", "#8a8f98")
 
 #: every colour of a theme; module constants (BG, FG, ...) and :func:`color` read the current one
 THEMES = {

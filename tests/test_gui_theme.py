@@ -56,6 +56,7 @@ def _text_height(text_item) -> float:
 
 
 def _labs_text(w, qtbot):
+    from gui import style
     from gui.labs import common
     from PySide6.QtWidgets import QLabel
     lab = w.labs_widget.lab("ScoreLab")
@@ -64,7 +65,7 @@ def _labs_text(w, qtbot):
                 if p.getPlotItem().titleLabel.text and p.getPlotItem().getAxis("left").labelText)
     item = plot.getPlotItem()
     if not hasattr(lab, "_probe_curve"):   # a line drawn the way the labs draw theirs
-        lab._probe_curve = plot.plot([0, 1], [0, 1], pen=common.pen(common.COLORS[0], 4))
+        lab._probe_curve = plot.plot([0, 1], [0, 1], pen=common.pen(style.SERIES_COLORS[0], 4))
     head = next(q for q in lab.findChildren(QLabel) if q.property("bs_delta") == "1")  # label(.., 1)
     body = next(q for q in lab.findChildren(QLabel) if q.property("bs_delta") is None and q.text())
     table = lab.findChildren(common.MatrixEditor)[0]
@@ -204,7 +205,7 @@ def test_lab_plots_take_the_theme_whatever_colour_a_lab_asks_for(qtbot):
     p = common.make_plot("t", "x", "y")
     qtbot.addWidget(p)
     leg = common.add_legend(p)
-    p.plot([0, 1], [1, 0], pen=common.pen(common.COLORS[0]), name="curve")
+    p.plot([0, 1], [1, 0], pen=common.pen(style.SERIES_COLORS[0]), name="curve")
     p.getPlotItem().setTitle("Leaky ReLU", color="#000", size="14pt")   # as the labs call it
     title = p.getPlotItem().titleLabel
     assert title.opts["color"] == style.THEMES["dark"]["fg"] and title.text == "Leaky ReLU"

@@ -12,7 +12,8 @@ from engine import labs as L
 
 from ..jobs import JobRunner
 from .base import Lab
-from .common import (COLORS, big_font, export_button, label, make_plot, on_restyle, pen,
+from ..style import SERIES_COLORS
+from .common import (big_font, export_button, label, make_plot, on_restyle, pen,
                      px, restyle_plot, row, set_title)
 
 FORMULAS = {
@@ -59,8 +60,8 @@ class ActivationLab(Lab):
             title, formula = FORMULAS[name]
             p = make_plot(f"{title}: {formula}", "x", "")
             leg = legend_above(p)
-            f = p.plot([], [], pen=pen(COLORS[0], 4))
-            d = p.plot([], [], pen=pen(COLORS[1], 3, Qt.DashLine))
+            f = p.plot([], [], pen=pen(SERIES_COLORS[0], 4))
+            d = p.plot([], [], pen=pen(SERIES_COLORS[1], 3, Qt.DashLine))
             leg.addItem(f, "f(x)")
             leg.addItem(d, "f′(x)")
             self.legends[name] = leg

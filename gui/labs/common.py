@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
 import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
@@ -31,17 +30,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from .. import style
 from .. import style as _style
 
-BIG_FONT_PT = 13
-PEN_WIDTH = 3
-#: class / curve colours readable on a projector in both themes (mid-luminance: they keep their
-#: contrast on the dark and on the light background; colour-blind friendly-ish)
-COLORS = ["#2f8fdd", "#e5484d", "#30a46c", "#e8900c", "#9d6bd8", "#a0694f", "#e06bbd",
-          "#14b8c8", "#b5b82a", "#8a8f98"]
-
 # Sizes follow gui.style.SCALE (Ctrl+= / Ctrl+-) and colours the window's theme (View > Theme).
 # Plots made by make_plot (and legends by add_legend) restyle themselves when either changes:
 # style.apply() emits style.notifier().changed, connected to restyle_all().
 _plots: "weakref.WeakSet" = weakref.WeakSet()
+_made_at: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # plot -> the scale its sizes are for
 _tables: "weakref.WeakSet" = weakref.WeakSet()
 _connected = False
 
@@ -96,7 +89,7 @@ def big_font(delta: int = 0, bold: bool = False) -> QFont:
     """The labs' font, ``delta`` points larger, at the current scale.  (A widget's font set with it
     is overridden by the window's style sheet; for text use :func:`label`, which follows the scale.)"""
     f = QFont()
-    f.setPointSizeF((BIG_FONT_PT + delta) * style.SCALE)
+    f.setPointSizeF((style.LAB_FONT_PT + delta) * style.SCALE)
     f.setBold(bold)
     return f
 
@@ -112,7 +105,7 @@ def label(text: str = "", delta: int = 0, bold: bool = False, wrap: bool = True)
     return lab
 
 
-def pen(color: str, width: float = PEN_WIDTH, style=None) -> Any:
+def pen(color: str, width: float = _style.BASE_LINE_PX, style=None) -> Any:
     """A line ``width`` pixels wide at scale 1 (wider on a projector scale)."""
     kw = {"color": color, "width": width * _style.SCALE}
     if style is not None:
@@ -121,14 +114,14 @@ def pen(color: str, width: float = PEN_WIDTH, style=None) -> Any:
 
 
 def _axis_style(size_delta: int = 1) -> dict:
-    return {"color": style.FG, "font-size": f"{(BIG_FONT_PT + size_delta) * style.SCALE:.1f}pt"}
+    return {"color": style.FG, "font-size": f"{(style.LAB_FONT_PT + size_delta) * style.SCALE:.1f}pt"}
 
 
 def set_title(plot, title: str) -> None:
     """Set a plot's title in the theme's text colour and the scaled title size (a plot made by
     :func:`make_plot` does this for any ``setTitle`` call, whatever colour and size it asks for)."""
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
-    pg.PlotItem.setTitle(item, title or None, color=style.FG, size=f"{(BIG_FONT_PT + 2) * style.SCALE:.1f}pt")
+    pg.PlotItem.setTitle(item, title or None, color=style.FG, size=f"{(style.LAB_FONT_PT + 2) * style.SCALE:.1f}pt")
     if title:        # pyqtgraph's title row is 30 px high: room for the scaled text
         h = max(30, int(item.titleLabel.item.boundingRect().height()) + 2)
         item.titleLabel.setMaximumHeight(h)
@@ -147,7 +140,7 @@ def make_plot(title: str = "", xlabel: str = "", ylabel: str = "") -> pg.PlotWid
     """A plot in the window's theme with large axis text (readable from the back of a room); it
     follows later theme and scale changes (see :func:`restyle_plot`)."""
     w = pg.PlotWidget(background=style.BG, plotItem=_ThemedPlotItem())
-    w._bs_scale = style.SCALE     # the scale its sizes were made for
+    _made_at[w] = style.SCALE
     item = w.getPlotItem()
     if title:
         item.setTitle(title)
@@ -171,7 +164,7 @@ def _style_legend(leg: pg.LegendItem) -> None:
     bg.setAlpha(200)
     leg.setBrush(pg.mkBrush(bg))
     leg.setPen(pg.mkPen(style.MUTED, width=1))
-    leg.opts["labelTextSize"] = f"{(BIG_FONT_PT - 1) * style.SCALE:.1f}pt"
+    leg.opts["labelTextSize"] = f"{(style.LAB_FONT_PT - 1) * style.SCALE:.1f}pt"
     leg.opts["labelTextColor"] = pg.mkColor(style.FG)
     for _sample, lab in leg.items:
         lab.setAttr("size", leg.opts["labelTextSize"])
@@ -242,11 +235,11 @@ def restyle_plot(w: pg.PlotWidget) -> None:
         set_title(item, item.titleLabel.text)
     if item.legend is not None:
         _style_legend(item.legend)
-    ratio = style.SCALE / getattr(w, "_bs_scale", style.SCALE)
+    ratio = style.SCALE / _made_at.get(w, style.SCALE)
     if abs(ratio - 1.0) > 1e-9:
         for it in item.items:
             _rescale_item(it, ratio)
-    w._bs_scale = style.SCALE
+    _made_at[w] = style.SCALE
     grid = 0.35 if style.THEME == "dark" else 0.25
     item.showGrid(x=True, y=True, alpha=grid)
 
@@ -273,40 +266,13 @@ def _style_table(t: QTableWidget) -> None:
     follows the scale: a font set here would hold only until the sheet is next applied)."""
     t.verticalHeader().setDefaultSectionSize(int(round(QFontMetrics(big_font()).height() * 1.6)))
     if isinstance(t, MatrixEditor):
-        t._fit_height()
+        t.fit_height()
 
 
 def export_plot(plot: pg.PlotWidget, path: str) -> None:
-    """Write ``plot`` to ``path``: SVG when it ends in .svg, else PNG."""
-    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
-    if str(path).lower().endswith(".svg"):
-        try:
-            pg.exporters.SVGExporter(item).export(str(path))
-        except ValueError:
-            # pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.12 writes
-            # ("not enough values to unpack"); draw the widget through QSvgGenerator instead
-            _svg_via_qt(plot, str(path))
-    else:
-        ex = pg.exporters.ImageExporter(item)
-        ex.parameters()["width"] = max(800, int(item.sceneBoundingRect().width()))
-        ex.export(str(path))
-
-
-def _svg_via_qt(plot, path: str) -> None:
-    from PySide6.QtCore import QRect
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-    size = plot.size()
-    gen = QSvgGenerator()
-    gen.setFileName(path)
-    gen.setSize(size)
-    gen.setViewBox(QRect(0, 0, size.width(), size.height()))
-    gen.setTitle("Backprop Studio plot")
-    painter = QPainter(gen)
-    try:
-        plot.render(painter)
-    finally:
-        painter.end()
+    """Write ``plot`` to ``path``: SVG when it ends in .svg, else PNG (gui.export, the window's exporter)."""
+    from ..export import export_plots
+    export_plots(plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot, path, min_width=800)
 
 
 def export_button(plot: pg.PlotWidget, name: str, parent: QWidget | None = None) -> QPushButton:
@@ -367,7 +333,7 @@ class MatrixEditor(QTableWidget):
         _ensure_connected()
         _style_table(self)
 
-    def _fit_height(self) -> None:
+    def fit_height(self) -> None:
         h = self.horizontalHeader().sizeHint().height() + 4
         h += sum(self.rowHeight(i) for i in range(self.rowCount()))
         self.setMinimumHeight(min(h, 400))
@@ -387,7 +353,7 @@ class MatrixEditor(QTableWidget):
                     self.setItem(i, j, it)
         finally:
             self._loading = False
-        self._fit_height()
+        self.fit_height()
         self.edited.emit()
 
     def values(self) -> np.ndarray:

@@ -17,7 +17,8 @@ from engine import labs as L
 
 from ..jobs import JobRunner
 from .base import BackgroundLab
-from .common import COLORS, big_font, export_button, fg, label, make_plot, pen, px, row, set_title
+from ..style import SERIES_COLORS
+from .common import big_font, export_button, fg, label, make_plot, pen, px, row, set_title
 from .image_data import image_set_for, is_image_set
 
 N_CONTOURS = 8
@@ -60,8 +61,8 @@ class LandscapeLab(BackgroundLab):
 
         grid = QGridLayout()
         self.plot1 = make_plot("1-D slice", "a  (W + a·d₁)", "loss")
-        self.curve = self.plot1.plot([], [], pen=pen(COLORS[0], 4))
-        self.center_pt = pg.ScatterPlotItem(size=px(14), brush=pg.mkBrush(COLORS[1]))
+        self.curve = self.plot1.plot([], [], pen=pen(SERIES_COLORS[0], 4))
+        self.center_pt = pg.ScatterPlotItem(size=px(14), brush=pg.mkBrush(SERIES_COLORS[1]))
         self.plot1.addItem(self.center_pt)
         self.plot2 = make_plot("2-D slice (blue: low loss, red: high)", "a  (d₁)", "b  (d₂)")
         self.plot2.getViewBox().setAspectLocked(True)

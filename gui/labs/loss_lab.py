@@ -12,7 +12,8 @@ from engine import lecture_tables as T
 
 from .. import style
 from .base import Lab
-from .common import COLORS, MatrixEditor, big_font, export_button, label, make_plot, on_restyle, row
+from ..style import SERIES_COLORS
+from .common import MatrixEditor, big_font, export_button, label, make_plot, on_restyle, row
 
 
 def _n(v: float, d: int = 3) -> str:
@@ -70,7 +71,7 @@ class LossLab(Lab):
         self.mean_label = label("", 3)
         left.addWidget(self.mean_label)
         self.loss_plot = make_plot("Per-example loss Lᵢ", "example", "Lᵢ")
-        self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=COLORS[1])
+        self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=SERIES_COLORS[1])
         self.loss_plot.addItem(self.loss_bars)
         self.plots["losses"] = self.loss_plot
         left.addWidget(self.loss_plot, 1)

@@ -24,14 +24,15 @@ from engine import labs as L
 
 from ..jobs import JobRunner
 from .base import BackgroundLab
-from .common import (COLORS, big_font, fill_table, fg, label,
+from ..style import SERIES_COLORS
+from .common import (big_font, fill_table, fg, label,
                      make_plot, on_restyle, pen, px, readonly_table, row, set_title, slip_style)
 from .image_data import image_set_for, is_image_set
 
 NG_LECTURE, NG_REAL = 0, 1
 LR_NAMES = ("too low", "good", "too high")
 COST_DIMS = (1, 10, 100)
-LR_COLORS = (COLORS[0], COLORS[2], COLORS[1])
+LR_COLORS = (SERIES_COLORS[0], SERIES_COLORS[2], SERIES_COLORS[1])
 
 
 def _float_text(edit: QLineEdit, what: str) -> float:
@@ -111,16 +112,16 @@ class OptimLab(BackgroundLab):
         self.rs_best: list = []
         plots.addWidget(self.rs_plot, 3)
         self.acc_plot = make_plot("", "seed", "test accuracy (%)")
-        self.acc_points = pg.ScatterPlotItem(size=px(12), brush=pg.mkBrush(COLORS[2]), pen=pen(fg(), 1))
+        self.acc_points = pg.ScatterPlotItem(size=px(12), brush=pg.mkBrush(SERIES_COLORS[2]), pen=pen(fg(), 1))
         self.acc_plot.addItem(self.acc_points)
         self.acc_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
                                             brush=pg.mkBrush(48, 164, 108, 50), pen=pg.mkPen(None))
         self.acc_band.setZValue(-10)
         self.acc_plot.addItem(self.acc_band)
         self.acc_lines = {}
-        for key, y, col, style_ in (("chance", 10.0, COLORS[9], Qt.DashLine),
-                                    ("lecture", 100 * L.LECTURE_SEARCH_ACCURACY, COLORS[3], Qt.DashLine),
-                                    ("mean", float("nan"), COLORS[2], Qt.SolidLine)):
+        for key, y, col, style_ in (("chance", 10.0, SERIES_COLORS[9], Qt.DashLine),
+                                    ("lecture", 100 * L.LECTURE_SEARCH_ACCURACY, SERIES_COLORS[3], Qt.DashLine),
+                                    ("mean", float("nan"), SERIES_COLORS[2], Qt.SolidLine)):
             right = key == "mean"
             ln = pg.InfiniteLine(pos=0 if not math.isfinite(y) else y, angle=0, movable=False,
                                  pen=pen(col, 2, style_), label=" ",
@@ -192,9 +193,9 @@ class OptimLab(BackgroundLab):
         self.cost_plot = make_plot("Cost: numerical (red) vs analytic (green)", "dimensions nudged", "seconds")
         self.cost_plot.getPlotItem().setLogMode(True, True)
         self.cost_plot.getAxis("bottom").setTicks([[(float(np.log10(d)), f"{d:g}") for d in (1, 10, 100, 1000)]])
-        self.cost_num = self.cost_plot.plot([], [], pen=pen(COLORS[1]), symbol="o", symbolSize=px(10),
-                                            symbolBrush=COLORS[1], name="numerical")
-        self.cost_ana = self.cost_plot.plot([], [], pen=pen(COLORS[2], style=Qt.DashLine),
+        self.cost_num = self.cost_plot.plot([], [], pen=pen(SERIES_COLORS[1]), symbol="o", symbolSize=px(10),
+                                            symbolBrush=SERIES_COLORS[1], name="numerical")
+        self.cost_ana = self.cost_plot.plot([], [], pen=pen(SERIES_COLORS[2], style=Qt.DashLine),
                                             name="analytic (all parameters)")
         bl.addWidget(self.cost_plot, 1, 1)
         self.ng_label = label("", -2)
@@ -477,7 +478,7 @@ class OptimLab(BackgroundLab):
         # best-so-far curve of every finished seed, and the current one's tries
         while len(self.rs_best) < len(runs) + (1 if seed is not None else 0):
             k = len(self.rs_best)
-            c = self.rs_plot.plot([], [], pen=pen(COLORS[(1 + k) % len(COLORS)], 2))
+            c = self.rs_plot.plot([], [], pen=pen(SERIES_COLORS[(1 + k) % len(SERIES_COLORS)], 2))
             self.rs_best.append(c)
         for c, (_s, r) in zip(self.rs_best, runs):
             c.setData(np.arange(len(r.best)), r.best)
@@ -621,7 +622,7 @@ class OptimLab(BackgroundLab):
                 it = live[1]
                 it.setData(np.arange(len(arr))[ok], arr[ok])
             else:
-                it = self.gd_plot.plot(np.arange(len(arr))[ok], arr[ok], pen=pen(COLORS[9], 1))
+                it = self.gd_plot.plot(np.arange(len(arr))[ok], arr[ok], pen=pen(SERIES_COLORS[9], 1))
                 it.setZValue(-5)
                 self.gd_sweep_items.append(it)
             self._gd_live = (lr, it) if kind == "step" else None

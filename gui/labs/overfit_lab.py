@@ -4,8 +4,8 @@ over-fit (with and without L2); training vs validation curves beside the decisio
 Training runs on the labs' QThreadPool (never the GUI thread), publishing copies of the
 history and the decision grid about four times a second (the first after a few epochs), so the
 curves grow while it trains.  The default preset ("over-fitting") trains when the lab is first
-shown; choosing another preset trains it.  Presets: :mod:`engine.lecture_tables` (each about
-0.25 s of training on one core)."""
+shown; choosing another preset trains it.  Presets: :mod:`engine.lecture_tables` (each a
+fraction of a second of training on one core; ``benchmarks/bench_labs.py`` measures it)."""
 from __future__ import annotations
 
 import time
@@ -21,7 +21,8 @@ from engine.trainer import Trainer
 
 from ..jobs import JobRunner
 from .base import Lab
-from .common import (COLORS, big_font, export_button, fg, label, make_plot, on_restyle, pen, px,
+from ..style import SERIES_COLORS
+from .common import (big_font, export_button, fg, label, make_plot, on_restyle, pen, px,
                      row)
 
 GRID_N = 100
@@ -29,7 +30,7 @@ GRID_N = 100
 
 def _region_lut(k: int) -> np.ndarray:
     lut = []
-    for c in COLORS[:k]:
+    for c in SERIES_COLORS[:k]:
         q = pg.mkColor(c)
         # pale versions of the class colours
         lut.append([int(255 - 0.35 * (255 - v)) for v in (q.red(), q.green(), q.blue())] + [255])
@@ -68,16 +69,16 @@ class OverfitLab(Lab):
 
         grid = QGridLayout()
         # the curves' names in the titles, in their colours: a legend would sit on some preset's curves
-        tr, va = (f"<span style='color:{c}'>{t}</span>" for c, t in ((COLORS[0], "training"), (COLORS[1], "validation")))
+        tr, va = (f"<span style='color:{c}'>{t}</span>" for c, t in ((SERIES_COLORS[0], "training"), (SERIES_COLORS[1], "validation")))
         self.curves = make_plot(f"Loss: {tr} vs {va}", "epoch", "loss")
-        self.train_curve = self.curves.plot([], [], pen=pen(COLORS[0]), name="training loss")
-        self.val_curve = self.curves.plot([], [], pen=pen(COLORS[1]), name="validation loss")
-        self.val_min = pg.ScatterPlotItem(size=px(16), symbol="o", brush=pg.mkBrush(COLORS[1]),
+        self.train_curve = self.curves.plot([], [], pen=pen(SERIES_COLORS[0]), name="training loss")
+        self.val_curve = self.curves.plot([], [], pen=pen(SERIES_COLORS[1]), name="validation loss")
+        self.val_min = pg.ScatterPlotItem(size=px(16), symbol="o", brush=pg.mkBrush(SERIES_COLORS[1]),
                                           pen=pen(fg(), 1.5))
         self.curves.addItem(self.val_min)
         self.acc = make_plot(f"Accuracy: {tr} vs {va} (dashed)", "epoch", "accuracy")
-        self.train_acc = self.acc.plot([], [], pen=pen(COLORS[0]), name="training")
-        self.val_acc = self.acc.plot([], [], pen=pen(COLORS[1], style=pg.QtCore.Qt.DashLine), name="validation")
+        self.train_acc = self.acc.plot([], [], pen=pen(SERIES_COLORS[0]), name="training")
+        self.val_acc = self.acc.plot([], [], pen=pen(SERIES_COLORS[1], style=pg.QtCore.Qt.DashLine), name="validation")
         self.acc.setYRange(0, 1.02)
         self.regions = make_plot("Decision regions (● training, ○ validation)", "x₁", "x₂")
         self.regions.getViewBox().setAspectLocked(True)
@@ -201,9 +202,9 @@ class OverfitLab(Lab):
         lo, hi = p["lo"], p["hi"]
         self.region_img.setImage(p["grid"], levels=(0, p["classes"] - 1), lut=_region_lut(p["classes"]))
         self.region_img.setRect(pg.QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
-        brushes = [pg.mkBrush(COLORS[int(k)]) for k in p["ytr"]]
+        brushes = [pg.mkBrush(SERIES_COLORS[int(k)]) for k in p["ytr"]]
         self.train_pts.setData(pos=p["Xtr"], brush=brushes)
-        self.val_pts.setData(pos=p["Xva"], pen=[pg.mkPen(COLORS[int(k)], width=3) for k in p["yva"]])
+        self.val_pts.setData(pos=p["Xva"], pen=[pg.mkPen(SERIES_COLORS[int(k)], width=3) for k in p["yva"]])
         if ep:
             j = int(np.argmin(p["val_loss"]))
             self.val_min.setData([ep[j]], [p["val_loss"][j]])

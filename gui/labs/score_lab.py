@@ -11,7 +11,8 @@ from engine import labs as L
 from ..jobs import JobRunner
 from .. import style
 from .base import Lab
-from .common import (COLORS, MatrixEditor, big_font, export_button, fmt, label, make_plot,
+from ..style import SERIES_COLORS
+from .common import (MatrixEditor, big_font, export_button, fmt, label, make_plot,
                      on_restyle, px, row, slip_style)
 
 IMG_PX, REAL_PX = 200, 300      # the 2×2 image's and the real image's side at scale 1
@@ -107,7 +108,7 @@ class ScoreLab(Lab):
         self.real_img.addItem(self.real_item)
         bl.addWidget(self.real_img, 1, 0, 2, 1)
         self.real_scores = make_plot("The class scores W x + b", "", "score")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=COLORS[0])
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=SERIES_COLORS[0])
         self.real_scores.addItem(self.bars)
         self.plots["real_scores"] = self.real_scores
         bl.addWidget(self.real_scores, 1, 1)
@@ -311,7 +312,7 @@ class ScoreLab(Lab):
         self.real_item.setImage(np.ascontiguousarray(img), levels=(lo, hi if hi > lo else lo + 1))
         self.real_img.getViewBox().setRange(xRange=(0, img.shape[1]), yRange=(0, img.shape[0]), padding=0)
         k = int(np.argmax(s))
-        brushes = [pg.mkBrush(COLORS[2] if j == yi else (COLORS[1] if j == k else COLORS[0])) for j in range(C)]
+        brushes = [pg.mkBrush(SERIES_COLORS[2] if j == yi else (SERIES_COLORS[1] if j == k else SERIES_COLORS[0])) for j in range(C)]
         self.bars.setOpts(x=np.arange(C), height=s, brushes=brushes)
         ax = self.real_scores.getPlotItem().getAxis("bottom")
         ax.setTicks([[(j, names[j][:5] if j < len(names) else str(j)) for j in range(C)]])
