@@ -8,8 +8,9 @@ so on two cores the window redraws at full rate while training runs at headless 
 Protocol over one ``multiprocessing`` pipe (our own processes only; nothing from users is
 unpickled here):
 
-- parent → child: ``("data", token, Dataset, raw)`` once per dataset (see :func:`_send_arrays`
-  for ``raw``); ``("run", token, config, state,
+- parent → child: ``("data", token, Dataset, segment, layout)`` once per dataset: its large
+  arrays are not in the pickled Dataset but in the shared-memory ``segment`` (its name, or None),
+  one copy for both processes (see :func:`_share_arrays`); ``("run", token, config, state,
   run_id, publish_interval, hook)`` starts a run from a :meth:`Trainer.state_dict` (``hook``:
   :attr:`TrainingHost.between_steps`);
   during a run ``("set", name, value)`` and ``("stop",)``; ``("quit",)``.
@@ -25,11 +26,13 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import math
 import multiprocessing as mp
 import os
 import select
 import threading
 import traceback
+from multiprocessing import shared_memory
 
 import numpy as np
 
@@ -45,7 +48,7 @@ class HostError(RuntimeError):
 
 
 def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
-    datasets = {}
+    datasets, segments = {}, []        # (segments: mapped here, closed once no array views them)
     while True:
         try:
             msg = conn.recv()
@@ -56,55 +59,94 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
             return
         if kind == "data":
             datasets = {}                      # keep only the newest dataset
+            segments = [shm for shm in segments if not _release(shm, unlink=False)]  # (the window unlinks)
+            data, shm_name, layout = msg[2:]
             try:
-                datasets = {msg[1]: _receive_arrays(conn, msg[2], msg[3])}
-            except (EOFError, OSError, BrokenPipeError):
-                return
+                if shm_name is not None:
+                    data, shm = _attach_arrays(data, shm_name, layout)
+                    segments.append(shm)
+                datasets = {msg[1]: data}
+            except OSError as e:               # reported by the run that wanted it
+                datasets = {msg[1]: e}
         elif kind == "run":
             try:
-                _run(conn, datasets[msg[1]], *msg[2:])
+                data = datasets[msg[1]]
+                if isinstance(data, OSError):
+                    raise RuntimeError(f"the dataset did not reach the training process ({data})")
+                _run(conn, data, *msg[2:])
             except (EOFError, OSError, BrokenPipeError):
                 return
             except Exception as e:  # noqa: BLE001 - reported to the window
                 conn.send(("error", f"{type(e).__name__}: {e}\n\n{traceback.format_exc()}"))
 
 
-_BIG = 1 << 20     # arrays from this many bytes cross as raw bytes, not pickled
+_BIG = 1 << 20     # arrays from this many bytes are shared, not pickled
 _ARRAYS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+_ALIGN = 64
 
 
-def _send_arrays(conn, token: int, data) -> None:
-    """Send a Dataset; its large arrays (CIFAR-10's training images are 600 MB of float32) go
-    as raw bytes written straight from their memory and read straight into the child's arrays.
-    Pickled, they were copied four times and took ~4 s before the first step."""
-    raw, src = [], data
-    if os.name == "posix":
-        for name in _ARRAYS:
-            a = getattr(data, name)
-            if a.nbytes >= _BIG:
-                raw.append((name, a.dtype.str, a.shape))
-        data = dataclasses.replace(data, **{name: None for name, _, _ in raw})
-    conn.send(("data", token, data, raw))
-    for name, _, _ in raw:
-        a = np.ascontiguousarray(getattr(src, name))
-        view = memoryview(a).cast("B")
-        while len(view):
-            view = view[os.write(conn.fileno(), view):]
+class _Segment(shared_memory.SharedMemory):
+    """A shared-memory segment that, dropped while arrays still view it (at exit), leaves its
+    mapping to them instead of complaining."""
+
+    def __del__(self):
+        try:
+            self.close()
+        except BufferError:
+            pass
 
 
-def _receive_arrays(conn, data, raw):  # pragma: no cover - runs in the child process
-    """The child's side of :func:`_send_arrays`."""
-    arrays = {}
-    for name, dtype, shape in raw:
-        a = np.empty(shape, dtype=np.dtype(dtype))
-        view = memoryview(a).cast("B")
-        while len(view):
-            n = os.readv(conn.fileno(), [view])
-            if n == 0:
-                raise EOFError("the window process closed the pipe")
-            view = view[n:]
-        arrays[name] = a
-    return dataclasses.replace(data, **arrays) if arrays else data
+def _share_arrays(data) -> tuple[_Segment | None, list]:
+    """Move ``data``'s large arrays (CIFAR-10's training images are 600 MB of float32) into one
+    new shared-memory segment, which the training process maps (:func:`_attach_arrays`): one copy
+    of them for both processes.  ``data``'s arrays become views of the segment (their values
+    unchanged; its own copies are freed once nothing else holds them).  Returns the segment
+    (None if no array is large) and its layout ``[(name, dtype, shape, offset)]``."""
+    big = [(name, getattr(data, name)) for name in _ARRAYS if getattr(data, name).nbytes >= _BIG]
+    if not big:
+        return None, []
+    layout, end = [], 0
+    for name, a in big:
+        offset = -(-end // _ALIGN) * _ALIGN
+        layout.append((name, a.dtype.str, a.shape, offset))
+        end = offset + a.nbytes
+    shm = _Segment(create=True, size=end)
+    for (name, dtype, shape, offset), (_, a) in zip(layout, big):
+        view = _view(shm, dtype, shape, offset)
+        view[...] = a
+        setattr(data, name, view)
+    return shm, layout
+
+
+def _attach_arrays(data, shm_name: str, layout: list):  # pragma: no cover - runs in the child process
+    """The training process's side of :func:`_share_arrays`: ``(data with its large arrays
+    viewing the segment, the segment)``."""
+    shm = _Segment(name=shm_name)
+    arrays = {name: _view(shm, dtype, shape, offset) for name, dtype, shape, offset in layout}
+    return dataclasses.replace(data, **arrays), shm
+
+
+def _view(shm: shared_memory.SharedMemory, dtype: str, shape: tuple, offset: int) -> np.ndarray:
+    """An array in ``shm``.  (np.frombuffer, not np.ndarray(buffer=...): only the former keeps
+    the segment's buffer exported, so that closing the segment under it fails instead of
+    unmapping memory an array still points into.)"""
+    dt = np.dtype(dtype)
+    return np.frombuffer(shm.buf, dtype=dt, count=math.prod(shape), offset=offset).reshape(shape)
+
+
+def _release(shm: shared_memory.SharedMemory, unlink: bool) -> bool:
+    """Close (and with ``unlink`` remove the name of) a segment; False while arrays still view
+    it (the mapping stays until they are gone: try again later)."""
+    if unlink:
+        try:
+            shm.unlink()               # (the name only: processes that mapped it keep it)
+        except FileNotFoundError:
+            pass
+    try:
+        shm.close()
+    except BufferError:
+        return False
+    return True
 
 
 def _trainer(data, cfg_dict, state) -> Trainer:  # pragma: no cover
@@ -233,6 +275,8 @@ class TrainingHost:
         self._proc.start()
         child.close()
         self._data = None       # the Dataset object the child holds
+        self._segment = None    # the shared memory its large arrays are in (this process owns it)
+        self._retired: list = []   # earlier segments, closed once no array views them
         self._token = 0
         self._lock = threading.Lock()
         #: ``("module:factory", kwargs)`` or None: a hook the next runs call between steps in the
@@ -273,15 +317,33 @@ class TrainingHost:
         return sum(getattr(trainer.data, name).nbytes for name in _ARRAYS)
 
     def _send_data(self, trainer: Trainer) -> None:
-        if self._data is not trainer.data:
-            self._token += 1
-            lean = dataclasses.replace(trainer.data, raw_train=None, raw_val=None)  # display-only
-            self._data = None
-            try:
-                _send_arrays(self._conn, self._token, lean)
-            except (OSError, BrokenPipeError, EOFError) as e:
-                raise HostError(f"the training process has ended unexpectedly ({e})") from None
-            self._data = trainer.data
+        self._retired = [shm for shm in self._retired if not _release(shm, unlink=False)]
+        if self._data is trainer.data:
+            return
+        self._token += 1
+        self._data = None
+        self._retire()
+        data = trainer.data
+        try:
+            self._segment, layout = _share_arrays(data)
+        except OSError as e:     # no shared memory (e.g. /dev/shm full): say why
+            raise HostError(f"could not share the dataset with the training process ({e})") from None
+        if layout:
+            # the model's graph keeps its last input, a view of the old training array (the
+            # initial loss's examples): a row of the new one instead lets the old copy go
+            with np.errstate(all="ignore"):
+                trainer.model.scores(data.X_train[:1])
+        lean = dataclasses.replace(data, raw_train=None, raw_val=None,     # (display-only)
+                                   **{name: None for name, _, _, _ in layout})
+        self.send(("data", self._token, lean, self._segment.name if self._segment else None, layout))
+        self._data = data
+
+    def _retire(self) -> None:
+        """Unlink the current segment, then close the old ones no array views any more."""
+        if self._segment is not None:
+            self._retired.append(self._segment)
+            self._segment = None
+        self._retired = [shm for shm in self._retired if not _release(shm, unlink=True)]
 
     def start_run(self, trainer: Trainer, run_id: int, publish_interval: float) -> None:
         with self._lock:
@@ -294,6 +356,9 @@ class TrainingHost:
             self._conn.send(("quit",))
         except (OSError, BrokenPipeError):
             pass
+        with self._lock:
+            self._data = None
+            self._retire()
         self._proc.join(timeout)
         if self._proc.is_alive():
             self._proc.kill()
@@ -320,6 +385,8 @@ def get_host() -> TrainingHost | None:
     if not use_process():
         return None
     if _host is None or not _host.alive:
+        if _host is not None:
+            _host.close()       # (its shared memory)
         try:
             _host = TrainingHost()
             start_error = ""

@@ -121,8 +121,10 @@ def test_a_snapshot_crosses_the_pipe_exactly(trainer):
 
 
 def test_a_large_dataset_reaches_the_training_process_exactly():
-    """Arrays from 1 MB cross as raw bytes: the training process, trained on what it received,
-    ends with exactly the weights of the same steps taken here on the original."""
+    """Arrays from 1 MB are shared, not copied: the window's dataset then views the shared
+    segment (same values), and the training process, trained on what it mapped, ends with exactly
+    the weights of the same steps taken here; the next dataset's handover unlinks the segment."""
+    import os
     from engine.datasets.base import Dataset
     from gui import training_host
     host = training_host.get_host()
@@ -137,7 +139,12 @@ def test_a_large_dataset_reaches_the_training_process_exactly():
     cfg.model.hidden, cfg.model.activations = [8], ["tanh"]
     cfg.optim.batch_size, cfg.optim.epochs = 500, 1                  # the run ends after 10 steps
     there, here = Trainer.from_config(cfg, d), Trainer.from_config(cfg, d)
+    kept = X.copy()
     host.start_run(there, 1, 10.0)
+    segment = host._segment
+    assert segment is not None and d.X_train is not X and not d.X_train.flags.owndata
+    np.testing.assert_array_equal(d.X_train, kept)
+    assert d.X_val.flags.owndata                                    # small: pickled
     while True:
         m = host.receive(10.0)
         assert m is not None and m[0] != "error", m
@@ -150,6 +157,16 @@ def test_a_large_dataset_reaches_the_training_process_exactly():
     there.load_state_dict(state)
     for k, v in here.model.params.items():
         np.testing.assert_array_equal(there.model.params[k], v)
+    small = Trainer.from_config(cfg, Dataset("small", X[:100].copy(), y[:100].copy(), X[:50].copy(), y[:50].copy(),
+                                             X[50:100].copy(), y[50:100].copy(), ["a", "b", "c", "d"], (64,)))
+    small.cfg.optim.epochs = 1
+    host.start_run(small, 2, 10.0)
+    while host.receive(10.0)[0] != "stopped":
+        pass
+    assert host._segment is None
+    if os.name == "posix":
+        assert not os.path.exists(f"/dev/shm/{segment.name.lstrip('/')}")
+    np.testing.assert_array_equal(d.X_train, kept)                   # still mapped while it is used
 
 
 def test_live_predictions_are_the_models_own_and_refresh_in_turns():
