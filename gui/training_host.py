@@ -30,6 +30,8 @@ import math
 import multiprocessing as mp
 import os
 import select
+import shutil
+import sys
 import threading
 import traceback
 from multiprocessing import shared_memory
@@ -100,22 +102,32 @@ def _share_arrays(data) -> tuple[_Segment | None, list]:
     """Move ``data``'s large arrays (CIFAR-10's training images are 600 MB of float32) into one
     new shared-memory segment, which the training process maps (:func:`_attach_arrays`): one copy
     of them for both processes.  ``data``'s arrays become views of the segment (their values
-    unchanged; its own copies are freed once nothing else holds them).  Returns the segment
-    (None if no array is large) and its layout ``[(name, dtype, shape, offset)]``."""
+    unchanged; its own copies are freed once nothing else holds them).  Returns the segment and
+    its layout ``[(name, dtype, shape, offset)]``; ``(None, [])`` if no array is large or shared
+    memory has no room for them."""
     big = [(name, getattr(data, name)) for name in _ARRAYS if getattr(data, name).nbytes >= _BIG]
-    if not big:
-        return None, []
     layout, end = [], 0
     for name, a in big:
         offset = -(-end // _ALIGN) * _ALIGN
         layout.append((name, a.dtype.str, a.shape, offset))
         end = offset + a.nbytes
+    if not big or end > _shm_free():
+        return None, []          # (then the arrays are pickled with the Dataset)
     shm = _Segment(create=True, size=end)
     for (name, dtype, shape, offset), (_, a) in zip(layout, big):
         view = _view(shm, dtype, shape, offset)
         view[...] = a
         setattr(data, name, view)
     return shm, layout
+
+
+def _shm_free() -> float:
+    """Bytes free for shared memory: on Linux /dev/shm, often small in containers, where writing
+    past its end would kill the process (SIGBUS) instead of raising."""
+    try:
+        return shutil.disk_usage("/dev/shm").free if sys.platform.startswith("linux") else math.inf
+    except OSError:
+        return math.inf
 
 
 def _attach_arrays(data, shm_name: str, layout: list):  # pragma: no cover - runs in the child process

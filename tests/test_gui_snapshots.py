@@ -169,6 +169,26 @@ def test_a_large_dataset_reaches_the_training_process_exactly():
     np.testing.assert_array_equal(d.X_train, kept)                   # still mapped while it is used
 
 
+def test_without_room_in_shared_memory_the_dataset_is_pickled(monkeypatch):
+    """(A container's /dev/shm is often 64 MB: writing past it would kill the window.)"""
+    from engine.datasets.base import Dataset
+    from gui import training_host
+    host = training_host.get_host()
+    monkeypatch.setattr(training_host, "_shm_free", lambda: 0)
+    X = np.random.default_rng(6).standard_normal((5000, 64)).astype(np.float32)
+    y = np.arange(5000) % 3
+    d = Dataset("big", X, y, X[:30].copy(), y[:30].copy(), X[30:60].copy(), y[30:60].copy(), ["a", "b", "c"], (64,))
+    cfg = ExperimentConfig()
+    cfg.model.hidden, cfg.model.activations = [4], ["relu"]
+    cfg.optim.batch_size, cfg.optim.epochs = 2500, 1
+    t = Trainer.from_config(cfg, d)
+    host.start_run(t, 1, 10.0)
+    assert host._segment is None and d.X_train is X
+    while (m := host.receive(10.0))[0] != "stopped":
+        assert m[0] != "error", m
+    assert m[2]["steps"] == 2
+
+
 def test_live_predictions_are_the_models_own_and_refresh_in_turns():
     """The Predictions view's live probabilities: after one full pass they are the model's own
     (to float32 rounding); later calls re-predict one chunk each, so after as many calls as there
