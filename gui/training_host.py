@@ -61,8 +61,8 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the child process
             return
         if kind == "data":
             datasets = {}                      # keep only the newest dataset
-            segments = [shm for shm in segments if not _release(shm, unlink=False)]  # (the window unlinks)
             data, shm_name, layout = msg[2:]
+            segments = [shm for shm in segments if not _release(shm, unlink=False)]  # (the window unlinks)
             try:
                 if shm_name is not None:
                     data, shm = _attach_arrays(data, shm_name, layout)
