@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Time one training step (forward, backward, SGD update) of the engine against PyTorch.
 
-Same data, float32, same thread count, both warmed up, median of repeats; softmax loss
-plus the lecture's L2 penalty on the weights.  Two networks: a 3072-100-10 MLP at batch 200
+Same data, float32, same thread count, both warmed up; softmax loss plus the lecture's L2
+penalty on the weights.  The two are timed in alternation (engine, torch, engine, torch, ...)
+so that each pair of measurements sees the same load on the machine; the ratio is the median
+of the pairs' ratios, the times are the medians of each side.  Two networks: a 3072-100-10 MLP at batch 200
 (CIFAR-10 sized, BLAS-bound) and a 2-8-8-3 MLP at batch 32 (a toy demo, overhead-bound).
 
     python benchmarks/bench_engine.py [--threads N] [--repeats R]
@@ -35,16 +37,26 @@ REG = 1e-3
 LR = 1e-3
 
 
-def timeit(step, inner):
-    for _ in range(max(3, inner // 5)):
+def time_loop(step, inner):
+    """Seconds per call of ``step``, over ``inner`` calls."""
+    t = time.perf_counter()
+    for _ in range(inner):
         step()
-    times = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        for _ in range(inner):
+    return (time.perf_counter() - t) / inner
+
+
+def time_pair(steps, inner):
+    """Median seconds per step of each of ``steps`` and the median ratio ``steps[0] / steps[1]``
+    of measurements taken back to back (without a second step: ratio None)."""
+    for step in steps:
+        for _ in range(max(3, inner // 5)):
             step()
-        times.append((time.perf_counter() - t) / inner)
-    return statistics.median(times)
+    times = [[] for _ in steps]
+    for _ in range(args.repeats):
+        for t, step in zip(times, steps):
+            t.append(time_loop(step, inner))
+    ratio = statistics.median(a / b for a, b in zip(*times)) if len(steps) == 2 else None
+    return [statistics.median(t) for t in times], ratio
 
 
 def engine_step_fn(sizes, X, y):
@@ -96,12 +108,12 @@ def main():
         X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
         y = rng.integers(0, sizes[-1], batch)
         e_step, net = engine_step_fn(sizes, X, y)
-        te = timeit(e_step, inner)
+        steps = [e_step] if torch is None else [e_step, torch_step_fn(torch, sizes, X, y, net)]
+        (te, *tt), ratio = time_pair(steps, inner)
         line = f"{name:5s} {'-'.join(map(str, sizes))} batch {batch}: engine {te * 1e6:9.1f} us/step"
         if torch is not None:
-            tt = timeit(torch_step_fn(torch, sizes, X, y, net), inner)
-            ratios[name] = te / tt
-            line += f", torch {tt * 1e6:9.1f} us/step, ratio {te / tt:.2f}"
+            ratios[name] = ratio
+            line += f", torch {tt[0] * 1e6:9.1f} us/step, ratio {ratio:.2f}"
         print(line, flush=True)
     if torch is not None:
         print(f"engine/torch step time ratio: large {ratios['large']:.2f}, small {ratios['small']:.2f}")

@@ -193,7 +193,7 @@ class Graph:
     def __init__(self, dtype=np.float64):
         self.dtype = np.dtype(dtype)
         self.nodes: list[Node] = []
-        self._order_cache: dict[int, list[Node]] = {}
+        self._order_cache: dict[int, _Plan] = {}     # by output id (-1: all nodes)
         self.trace: Trace | None = None
 
     # leaves -----------------------------------------------------------------
@@ -250,55 +250,67 @@ class Graph:
         raise KeyError(name)
 
     # passes ---------------------------------------------------------------------
+    def _plan(self, output: Node | None) -> "_Plan":
+        """The passes for ``output`` (None: every node), worked out once per graph shape."""
+        key = -1 if output is None else output.id
+        plan = self._order_cache.get(key)
+        if plan is None:
+            if output is None:
+                order = list(self.nodes)
+            else:
+                seen = set()
+                stack = [output]
+                while stack:
+                    n = stack.pop()
+                    if n.id in seen:
+                        continue
+                    seen.add(n.id)
+                    stack.extend(n.parents)
+                order = [n for n in self.nodes if n.id in seen]  # creation order is topological
+            plan = self._order_cache[key] = _Plan(order)
+        return plan
+
     def ancestors(self, output: Node) -> list[Node]:
         """The nodes ``output`` depends on, in topological order (output last)."""
-        order = self._order_cache.get(output.id)
-        if order is None:
-            seen = set()
-            stack = [output]
-            while stack:
-                n = stack.pop()
-                if n.id in seen:
-                    continue
-                seen.add(n.id)
-                stack.extend(n.parents)
-            order = [n for n in self.nodes if n.id in seen]  # creation order is topological
-            self._order_cache[output.id] = order
-        return order
+        return self._plan(output).order
 
     def forward(self, output: Node | None = None, trace: bool = False) -> np.ndarray:
         """Re-evaluate the operations (all, or those ``output`` depends on) in topological order."""
-        nodes = self.nodes if output is None else self.ancestors(output)
+        plan = self._plan(output)
+        nodes = plan.order
         out = output if output is not None else nodes[-1]
-        if trace:
-            self.trace = Trace(nodes=[], output=out.id)
+        if not trace:
+            for n, fw, parents, attrs in plan.forward:
+                n.value, n.cache = fw([p.value for p in parents], attrs)
+            return out.value
+        self.trace = Trace(nodes=[], output=out.id)
         for n in nodes:
             if n.op is not None:
                 n.value, n.cache = n.op.forward([p.value for p in n.parents], n.attrs)
-                if trace:
-                    self.trace.steps.append(ForwardStep(
-                        n.id, n.op.name, tuple(p.id for p in n.parents),
-                        tuple(_copy(p.value) for p in n.parents), _copy(n.value)))
-            if trace:
-                self.trace._values[n.id] = _copy(n.value)
-        if trace:
-            self.trace.nodes = [self._info(n) for n in nodes]  # after the pass: shapes are current
+                self.trace.steps.append(ForwardStep(
+                    n.id, n.op.name, tuple(p.id for p in n.parents),
+                    tuple(_copy(p.value) for p in n.parents), _copy(n.value)))
+            self.trace._values[n.id] = _copy(n.value)
+        self.trace.nodes = [self._info(n) for n in nodes]  # after the pass: shapes are current
         return out.value
 
     def backward(self, output: Node, seed: np.ndarray | None = None, trace: bool = False) -> None:
         """Fill ``grad`` of every node ``output`` depends on with d(output)/d(node)."""
-        nodes = self.ancestors(output)
-        for n in nodes:
+        plan = self._plan(output)
+        for n in plan.order:
             n.grad = None
-        output.grad = np.ones_like(output.value) if seed is None else np.asarray(seed, dtype=output.value.dtype)
+        v = output.value
+        if seed is None:
+            seed = np.array(1, v.dtype) if v.ndim == 0 else np.ones(v.shape, v.dtype)
+        output.grad = np.asarray(seed, dtype=v.dtype)
         if trace:
-            self._backward_traced(output, nodes)
+            self._backward_traced(output, plan.order)
             return
-        for n in reversed(nodes):
+        for n, vjp, parents in plan.backward:
             up = n.grad
-            if up is None or n.op is None or not n.requires_grad:
+            if up is None:
                 continue
-            for p, g in zip(n.parents, n.op.vjp(up, n)):
+            for p, g in zip(parents, vjp(up, n)):
                 if g is not None and p.requires_grad:
                     p.grad = g if p.grad is None else p.grad + g
 
@@ -333,3 +345,17 @@ class Graph:
         return NodeInfo(n.id, n.label, n.kind, n.op_name, n.op.symbol if n.op else "",
                         tuple(p.id for p in n.parents), tuple(np.shape(n.value)),
                         {k: v for k, v in n.attrs.items() if isinstance(v, (int, float, str, bool))})
+
+
+class _Plan:
+    """One output's passes, unrolled: the ancestors in topological order, what the forward
+    pass evaluates (``(node, forward, parents, attrs)`` per operation) and what the backward
+    pass visits (``(node, vjp, parents)`` per operation a gradient flows through, output first).
+    Worked out once; a network's step then spends its time in NumPy, not in this bookkeeping."""
+    __slots__ = ("order", "forward", "backward")
+
+    def __init__(self, order: list[Node]):
+        self.order = order
+        ops = [n for n in order if n.op is not None]
+        self.forward = [(n, n.op.forward, n.parents, n.attrs) for n in ops]
+        self.backward = [(n, n.op.backward or n.op.vjp, n.parents) for n in reversed(ops) if n.requires_grad]
