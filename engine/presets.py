@@ -54,10 +54,6 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def preset_names() -> list[str]:
-    return list(PRESETS)
-
-
 def apply_preset(name: str) -> ExperimentConfig:
     """The configuration of preset ``name`` (a key of :data:`PRESETS`), new and validated.
     An unknown name raises :class:`ConfigError` listing the known ones."""

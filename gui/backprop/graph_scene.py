@@ -135,7 +135,6 @@ class LabelItem(QGraphicsItem):
         self.font = _font(px, bold)
         self.text = ""
         self._rect = QRectF()
-        self.anchor = QPointF()
         self.align = "center"   # "center" | "above" | "below"
         self.min_left = None    # a scene x the pill's left edge stays right of (the wire's start)
         self.setZValue(5)

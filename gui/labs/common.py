@@ -367,9 +367,6 @@ class MatrixEditor(QTableWidget):
                     pass
         return out
 
-    def set_cell(self, i: int, j: int, v: float) -> None:
-        self.item(i, j).setText(f"{v:.{self._digits}g}")
-
     def _changed(self, item: QTableWidgetItem) -> None:
         if self._loading:
             return

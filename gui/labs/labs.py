@@ -92,7 +92,6 @@ class LabsWidget(View):
         self.tabs.currentChanged.connect(self._build_shown)
         self.dataset = None
         self.model = None
-        self._user_dataset = False
         if dataset is not None:
             self.set_dataset(dataset)
         elif load_default:

@@ -238,9 +238,7 @@ class OptimLab(BackgroundLab):
         self.cost_runner.partial.connect(self._cost_show)
         self.cost_runner.finished.connect(self._cost_show)
         self.cost_runner.failed.connect(lambda m: self.cost_label.setText(f"Timing: {m}"))
-        self.search_result = None       # the last seed's SearchResult
         self.search_runs: list = []     # [(seed, SearchResult)] of the last search
-        self.search_accuracies: list[float] = []
         self.pick = None                # the last RatePick
         self.gd_result = None           # {lr: losses} of the three curves
         self.ng_result = None
@@ -410,7 +408,6 @@ class OptimLab(BackgroundLab):
         self.acc_band.setRegion((0, 0))
         self.acc_band.setVisible(False)
         self.search_runs = []
-        self.search_accuracies = []
 
     def run_search(self, local: bool = False, with_cost: bool = False) -> None:
         """Random search over the seeds (or one random local search) on the image set, drawn every
@@ -490,7 +487,6 @@ class OptimLab(BackgroundLab):
             r = runs[-1][1]
             self.rs_points.setData(np.arange(len(r.losses)), r.losses)
         accs = [100 * r.accuracy for _s, r in runs]
-        self.search_accuracies = [a / 100 for a in accs]
         self.acc_points.setData([s for s, _r in runs], accs)
         if accs:
             mean, sd = L.mean_sd(accs)
@@ -536,7 +532,6 @@ class OptimLab(BackgroundLab):
     def _rs_done(self, res) -> None:
         info, runs = res
         self.search_runs = runs
-        self.search_result = runs[-1][1] if runs else None
         self._show_runs(info, runs, None, [], [])
         self.rs_progress.setValue(100)
         self.rs_label.setText(self._rs_caption(info, runs, True))
@@ -698,9 +693,6 @@ class OptimLab(BackgroundLab):
         hh = self.ng_table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeToContents)
         hh.setStretchLastSection(True)
-
-    def _model(self, X, C):
-        return L.linear_model_for(X, C, self.loss.currentText(), self.seed.value(), scale=1e-4)
 
     def _image_data(self, dataset, n):
         d, note = image_set_for(dataset)

@@ -135,7 +135,6 @@ class DecisionRegionsView(View):
             self.legend.addItem(s, name)
         s = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen(style.FG, width=1.5))
         self.legend.addItem(s, "test point")
-        self.test_marker = s
         fit_legend(self.legend, self.pw.width() - 20)
         style.cache_static(self.legend)
         self._points_for = d
