@@ -307,3 +307,48 @@ def test_band_paints_every_block_between_its_minimum_and_maximum(qtbot):
         assert len(painted), i
         top, bottom = (10 - hi[i]) * 10, (10 - lo[i]) * 10
         assert abs(painted.min() - top) <= 1 and abs(painted.max() + 1 - bottom) <= 1, i
+
+
+@pytest.mark.parametrize("kind", ["thick", "thin", "band"])
+def test_an_item_paints_what_a_fresh_one_does_after_any_change(qtbot, kind):
+    """What an item keeps from one paint to the next (the device-pixel segments or bars) never
+    shows stale data: after growth, a change in the middle, a gap, shrinking, a zoom, the log
+    axis, a new pen, it paints exactly what a new item given the same data paints."""
+    def make():
+        if kind == "band":
+            return BandItem(pg.mkPen(RED), RED, "b")
+        return FastCurve(pg.mkPen(RED, width=1 if kind == "thin" else 3), "c")
+
+    def put(item, x, y):
+        if kind == "band":
+            item.setData(x, y - 0.4, y + 0.4)
+        else:
+            item.setData(x, y)
+
+    rng = np.random.default_rng(1)
+    x = np.linspace(0.5, 9.5, 60)
+    y = 5 + rng.normal(0, 1.5, 60)
+    item, view = make(), (0.0, 10.0, 0.0, 10.0)
+    steps = [("grow", 30), ("grow", 45), ("middle", 45), ("gap", 45), ("grow", 60), ("zoom", 60),
+             ("middle", 60), ("shrink", 20), ("log", 20), ("grow", 50), ("pen", 50), ("middle", 50)]
+    for step, (what, n) in enumerate(steps):
+        if what == "middle":
+            y[10 + step:14 + step] += 2
+        elif what == "gap":
+            y[25] = np.nan
+        elif what == "zoom":
+            view = (2.0, 8.0, 1.0, 9.0)
+        put(item, x[:n], y[:n])
+        if what == "log":
+            item.setLogMode(False, True)
+        if what == "pen":
+            item.setPen(pg.mkPen(RED, width=2))
+        if what == "log":
+            view = (view[0], view[1], -1.0, 1.2)
+        fresh = make()
+        fresh.setLogMode(False, item._log)
+        fresh.setPen(item.opts["pen"])
+        put(fresh, x[:n], y[:n])
+        a, b = _painted(item, view=view), _painted(fresh, view=view)
+        assert _red(a).sum() > 20, what
+        assert (a == b).all(), f"step {step} ({what}): {(a != b).any(axis=2).sum()} pixels differ"

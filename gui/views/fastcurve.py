@@ -8,9 +8,10 @@ run of points) or, for the noisy per-step loss, a min–max bar per block painte
 rectangles, the cheapest primitive Qt's raster engine has.  They map their points to device
 pixels with NumPy and draw with an identity transform (Qt strokes a 3-pixel line through a
 scaling transform several times slower), through public API only: ``QPainter.drawLines`` and
-``drawRects`` on lists of ``QLineF`` / ``QRectF`` made from the NumPy rows, ``drawPolyline`` on
-``pyqtgraph.functions.arrayToQPolygonF``.  Both keep the ``opts`` a ``LegendItem`` reads, and
-follow the plot's logarithmic y axis.
+``drawRects`` on lists of ``QLineF`` / ``QRectF`` made from the NumPy rows (kept from one paint
+to the next while the view stays, so a frame makes only those of the changed tail), and
+``drawPolyline`` on ``pyqtgraph.functions.arrayToQPolygonF``.  Both keep the ``opts`` a
+``LegendItem`` reads, and follow the plot's logarithmic y axis.
 
 A live curve changes only at its right end from one frame to the next (new points, the mean of
 the unfinished block).  ``setData`` compares the new data with what is drawn and asks Qt to
@@ -80,6 +81,30 @@ def _log_y(y: np.ndarray, on: bool) -> np.ndarray:
         return y
     with np.errstate(all="ignore"):
         return np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
+
+
+class _DeviceRows:
+    """The Qt objects (``QLineF`` or ``QRectF``) a paint draws for the rows of an (n, 4) array,
+    in device pixels, kept from one paint to the next: new data makes only the rows after its
+    first change again, a new transform (a zoom, a new range) all of them."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.key = None
+        self.objs: list = []
+
+    def keep(self, n: int) -> None:
+        """The data changed from row ``n`` on."""
+        del self.objs[n:]
+
+    def get(self, key, rows: np.ndarray, to_device) -> list:
+        """One object per row of ``rows`` through ``to_device`` (rows -> device rows), which
+        ``key`` identifies."""
+        if key != self.key:
+            self.key, self.objs = key, []
+        if len(self.objs) < len(rows):
+            self.objs.extend(starmap(self.kind, to_device(rows[len(self.objs):]).tolist()))
+        return self.objs
 
 
 class _LiveItem(pg.GraphicsObject):
@@ -196,17 +221,19 @@ class FastCurve(_LiveItem):
         self._seg = np.empty((0, 4))          # thick pen: segments (x0, y0, x1, y1), data units
         self._runs: list = []                 # thin pen: (xs, ys) per finite run of 2+ points
         self._dots = (np.empty(0), np.empty(0))
+        self._lines = _DeviceRows(QLineF)     # thick pen: the segments as drawn
         self._y = np.empty(0)
 
     def setData(self, x, y) -> None:
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        # (copies: the next data is compared with these, and a caller may change its buffer in place)
+        x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
         i = _first_change((self._x, self._y), (x, y))
         if i is None:
             return                          # the same curve: nothing to repaint
         j = max(0, i - 1)                   # (the segment into the first changed point changes too)
         dirty = _span(self._x[j:], x[j:])
         self._x, self._y = x, y
-        self._rebuild(dirty)
+        self._rebuild(dirty, i)
 
     def getData(self) -> tuple[np.ndarray, np.ndarray]:
         return self._x, self._y
@@ -214,7 +241,8 @@ class FastCurve(_LiveItem):
     def _thick(self) -> bool:
         return self.opts["pen"].widthF() > 1.0
 
-    def _rebuild(self, dirty: tuple[float, float] | None = None) -> None:
+    def _rebuild(self, dirty: tuple[float, float] | None = None, first: int = 0) -> None:
+        """(``first``: the first point that changed; the segments before it stay as drawn.)"""
         x, y = self._x, _log_y(self._y, self._log)
         n = len(x)
         if n and np.isfinite(x).all() and np.isfinite(y).all():   # the usual case, in fewer steps
@@ -222,6 +250,7 @@ class FastCurve(_LiveItem):
             if self._thick():
                 seg = self._seg = np.empty((n - 1, 4))
                 seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = x[:-1], y[:-1], x[1:], y[1:]
+                self._lines.keep(max(0, first - 1))
                 self._runs = []
             else:
                 self._runs = [(x, y)] if n > 1 else []
@@ -236,6 +265,7 @@ class FastCurve(_LiveItem):
         if self._thick():
             a = np.flatnonzero(both)
             self._seg = np.stack([x[a], y[a], x[a + 1], y[a + 1]], axis=1)
+            self._lines.keep(int(np.searchsorted(a, first - 1)))   # (segment k ends at point a[k] + 1)
             self._runs = []
         else:
             edges = np.flatnonzero(np.diff(np.concatenate([[False], ok, [False]]).astype(np.int8)))
@@ -247,10 +277,16 @@ class FastCurve(_LiveItem):
         m = _axis_map(p)
         sx, dx, sy, dy = m if m is not None else (1.0, 0.0, 1.0, 0.0)
         seg, runs, (dots_x, dots_y) = self._seg, self._runs, self._dots
+        lines = []
+        if len(seg):
+            scale, shift = np.array([sx, sy, sx, sy]), np.array([dx, dy, dx, dy])
+            lines = self._lines.get((sx, dx, sy, dy), seg, lambda rows: rows * scale + shift)
         cut = self._exposed_x(opt)
         if cut is not None:                  # only a strip is repainted: draw what crosses it
             lo, hi = cut
-            seg = seg[(np.maximum(seg[:, 0], seg[:, 2]) >= lo) & (np.minimum(seg[:, 0], seg[:, 2]) <= hi)]
+            crossing = np.flatnonzero((np.maximum(seg[:, 0], seg[:, 2]) >= lo)
+                                      & (np.minimum(seg[:, 0], seg[:, 2]) <= hi))
+            lines = [lines[k] for k in crossing.tolist()]
             keep = (dots_x >= lo) & (dots_x <= hi)
             dots_x, dots_y = dots_x[keep], dots_y[keep]
             runs = [_clip_run(xs, ys, lo, hi) for xs, ys in runs]
@@ -260,14 +296,11 @@ class FastCurve(_LiveItem):
         p.setRenderHint(QPainter.Antialiasing, False)
         p.setPen(self.opts["pen"])
         if self._thick():
-            n = len(seg)
-            dev = np.empty((n + len(dots_x), 4))
-            dev[:n, 0::2] = seg[:, 0::2] * sx + dx
-            dev[:n, 1::2] = seg[:, 1::2] * sy + dy
-            dev[n:, 0::2] = (dots_x * sx + dx)[:, None]   # a zero-length segment: the pen's square
-            dev[n:, 1::2] = (dots_y * sy + dy)[:, None]
-            if len(dev):
-                p.drawLines(list(starmap(QLineF, dev.tolist())))
+            if len(dots_x):                  # a zero-length segment: the pen's square
+                dev_x, dev_y = (dots_x * sx + dx).tolist(), (dots_y * sy + dy).tolist()
+                lines = lines + [QLineF(a, b, a, b) for a, b in zip(dev_x, dev_y)]
+            if lines:
+                p.drawLines(lines)
         else:
             for xs, ys in runs:
                 if len(xs) >= 2:
@@ -290,6 +323,7 @@ class BandItem(_LiveItem):
         self.brush = pg.mkBrush(brush)
         self._lo = self._hi = np.empty(0)
         self._geom = np.empty((0, 4))
+        self._rects = _DeviceRows(QRectF)     # the bars as drawn
 
     def setData(self, x, lo, hi) -> None:
         self._x = np.asarray(x, dtype=np.float64)
@@ -316,47 +350,56 @@ class BandItem(_LiveItem):
             g = np.stack([x, np.minimum(lo, hi), right - x, np.abs(hi - lo)], axis=1)
         else:
             g = np.empty((0, 4))
-        dirty = None
+        dirty, i = None, 0
         if partial:                         # repaint from the first bar that changed to the end
             old = self._geom
             i = _first_change(tuple(old.T), tuple(g.T))
             if i is None:
                 return
             dirty = _span(old[i:, 0], old[i:, 0] + old[i:, 2], g[i:, 0], g[i:, 0] + g[i:, 2])
+        self._rects.keep(i)
         self._geom = g
         self._set_bounds(np.concatenate([g[:, 0], g[:, 0] + g[:, 2]]), np.concatenate([g[:, 1], g[:, 1] + g[:, 3]]),
                          dirty)
 
     def paint(self, p: QPainter, opt=None, _widget=None) -> None:
         g = self._geom
-        cut = self._exposed_x(opt)
-        if cut is not None:                  # only a strip is repainted: draw the bars in it
-            g = g[(g[:, 0] + g[:, 2] >= cut[0]) & (g[:, 0] <= cut[1])]
         if not len(g):
             return
         m = _axis_map(p)
         sx, dx, sy, dy = m if m is not None else (1.0, 0.0, 1.0, 0.0)
-        r = np.empty((len(g), 4))
-        r[:, 0] = g[:, 0] * sx + dx
-        r[:, 2] = g[:, 2] * sx
-        r[:, 1] = g[:, 1] * sy + dy
-        r[:, 3] = g[:, 3] * sy
-        for pos, size in ((0, 2), (1, 3)):     # a flipped axis (y grows upwards): normal rects
-            flip = r[:, size] < 0
-            r[flip, pos] += r[flip, size]
-            np.abs(r[:, size], out=r[:, size])
         # at least two device pixels high (in data units when the transform is not a plain scale)
         min_h = 2.0 if m is not None else 2.0 / max(1e-300, abs(p.transform().m22()))
-        short = np.maximum(0.0, min_h - r[:, 3])
-        r[:, 1] -= short / 2
-        r[:, 3] += short
+
+        def to_device(g: np.ndarray) -> np.ndarray:
+            r = np.empty((len(g), 4))
+            r[:, 0] = g[:, 0] * sx + dx
+            r[:, 2] = g[:, 2] * sx
+            r[:, 1] = g[:, 1] * sy + dy
+            r[:, 3] = g[:, 3] * sy
+            for pos, size in ((0, 2), (1, 3)):     # a flipped axis (y grows upwards): normal rects
+                flip = r[:, size] < 0
+                r[flip, pos] += r[flip, size]
+                np.abs(r[:, size], out=r[:, size])
+            short = np.maximum(0.0, min_h - r[:, 3])
+            r[:, 1] -= short / 2
+            r[:, 3] += short
+            return r
+
+        rects = self._rects.get((sx, dx, sy, dy, min_h), g, to_device)
+        cut = self._exposed_x(opt)
+        if cut is not None:                  # only a strip is repainted: draw the bars in it
+            crossing = np.flatnonzero((g[:, 0] + g[:, 2] >= cut[0]) & (g[:, 0] <= cut[1]))
+            rects = [rects[k] for k in crossing.tolist()]
+        if not rects:
+            return
         p.save()
         if m is not None:
             p.resetTransform()
         p.setRenderHint(QPainter.Antialiasing, False)
         p.setPen(Qt.NoPen)
         p.setBrush(self.brush)
-        p.drawRects(list(starmap(QRectF, r.tolist())))
+        p.drawRects(rects)
         p.restore()
 
 
