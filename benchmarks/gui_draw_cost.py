@@ -69,7 +69,8 @@ def window_cost(view_name: str) -> None:
     app.exec()
     rates = {True: [], False: []}
     for (d, t0, n0), (_, t1, n1) in zip(marks[0::2], marks[1::2]):
-        rates[d].append((n1 - n0) / (t1 - t0))
+        if t1 > t0:                     # (no new snapshot within the phase: a stalled machine)
+            rates[d].append((n1 - n0) / (t1 - t0))
     _report(f"{view_name} view drawn / nothing drawn", rates[True], rates[False])
 
 
