@@ -86,6 +86,7 @@ class TrainingController(QObject):
         self._settings: queue.Queue = queue.Queue()
         self._handover_notice = False
         self._maker: SnapshotMaker | None = None
+        self._wishes: tuple[bool, bool] | None = None   # (grid, predictions): see want()
         # start the training process now, so it is ready by the time Space is pressed
         self._host = training_host.get_host()
 
@@ -123,11 +124,28 @@ class TrainingController(QObject):
         first snapshot carries the trainer's whole history (a saved run being shown)."""
         self.run_id += 1
         self._maker = SnapshotMaker(self.trainer, self.run_id)
+        self._apply_wishes()
         if replay:
             self._maker.sent_steps = self._maker.sent_evals = 0
         self._last_params = None
         self.reset_done.emit()
         self.publish_now()
+
+    def want(self, *, grid: bool, predictions: bool) -> None:
+        """Which extras the snapshots carry: the decision-region grid and the live predictions cost
+        time on the relay thread, so they are made only while a view that shows them is shown."""
+        self._wishes = (grid, predictions)
+        self._apply_wishes()
+
+    def _apply_wishes(self) -> None:
+        m, wishes = self._maker, self._wishes
+        if m is None or wishes is None:
+            return
+        for event, on in zip((m.want_grid, m.want_preds), wishes):
+            if on:
+                event.set()
+            else:
+                event.clear()
 
     def restore_run(self, history: History, samples_seen: int) -> None:
         """Show a saved run (an opened experiment): its history, step count and epochs, with the

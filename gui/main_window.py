@@ -523,13 +523,8 @@ class MainWindow(QMainWindow):
         self._redraw(force=True)
 
     def _sync_grid_wish(self) -> None:
-        m = self.controller._maker
-        if m is not None:
-            for wish, view in ((m.want_grid, self.regions_view), (m.want_preds, self.predictions_view)):
-                if self.tabs.currentWidget() is view:
-                    wish.set()
-                else:
-                    wish.clear()
+        shown = self.tabs.currentWidget()
+        self.controller.want(grid=shown.shows_regions, predictions=shown.shows_predictions)
 
     def _redraw(self, force: bool = False) -> None:
         # While the GUI thread redraws and paints, the worker waits between two steps (it holds

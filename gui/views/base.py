@@ -14,6 +14,8 @@ class View(QWidget):
     uses_dataset = False      # set_dataset is called with each newly loaded dataset
     uses_model = False        # set_model is called with a copy of the network (when paused; while
     live_model = False        # training only if live_model: a copy per second costs the run time)
+    shows_regions = False     # snapshots carry the decision-region grid while this view is shown
+    shows_predictions = False  # ... and the validation predictions
 
     def refresh(self) -> bool:
         """Draw the window's newest state (called every frame while the tab is shown); True when

@@ -106,6 +106,7 @@ def _set_text(item, text: str) -> bool:
 class PredictionsView(View):
     title = "Predictions"
     uses_dataset = uses_model = live_model = True
+    shows_predictions = True
 
     def __init__(self, state, window=None, parent=None):
         super().__init__(parent)

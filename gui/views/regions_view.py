@@ -86,6 +86,7 @@ def regions_unavailable(d) -> str:
 
 class DecisionRegionsView(View):
     title = "Decision regions"
+    shows_regions = True
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
