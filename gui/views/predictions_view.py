@@ -1,6 +1,6 @@
 """Predictions on the validation set: confusion matrix, accuracy per class, and a gallery of
 validation samples with their top class probabilities.  While training runs and this tab is shown,
-every snapshot carries the predictions (computed off the GUI thread: gui.snapshots.LivePredictions)
+every snapshot carries the predictions (computed off the GUI thread: gui.scorers.LivePredictions)
 and the view follows them frame by frame; otherwise they are computed here from a model snapshot
 (set_model)."""
 from __future__ import annotations
@@ -300,7 +300,7 @@ class PredictionsView(View):
 
     def _live_predictions(self, n: int, c: int):
         """The training run's newest predictions of these ``n`` examples (computed off the GUI
-        thread while this tab is shown, see gui.snapshots.LivePredictions), if there are new ones."""
+        thread while this tab is shown, see gui.scorers.LivePredictions), if there are new ones."""
         st = self.state
         P = st.preds
         if P is None or st.preds_version == self._preds_drawn or st.dataset is not self.dataset \
