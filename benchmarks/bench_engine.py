@@ -2,9 +2,9 @@
 """Time one training step (forward, backward, SGD update) of the engine against PyTorch.
 
 Same data, float32, same thread count, both warmed up; softmax loss plus the lecture's L2
-penalty on the weights.  The two are timed in alternation (engine, torch, engine, torch, ...)
-so that each pair of measurements sees the same load on the machine; the ratio is the median
-of the pairs' ratios, the times are the medians of each side.  Two networks: a 3072-100-10 MLP at batch 200
+penalty on the weights.  The two are timed in alternation (a few steps of the engine, a few of
+torch, ...) so that both see the same load on the machine; the ratio is the median over the
+repeats of the ratio within a repeat, the times are the medians of each side.  Two networks: a 3072-100-10 MLP at batch 200
 (CIFAR-10 sized, BLAS-bound) and a 2-8-8-3 MLP at batch 32 (a toy demo, overhead-bound).
 
     python benchmarks/bench_engine.py [--threads N] [--repeats R]
@@ -37,24 +37,29 @@ REG = 1e-3
 LR = 1e-3
 
 
-def time_loop(step, inner):
-    """Seconds per call of ``step``, over ``inner`` calls."""
-    t = time.perf_counter()
-    for _ in range(inner):
-        step()
-    return (time.perf_counter() - t) / inner
-
-
 def time_pair(steps, inner):
-    """Median seconds per step of each of ``steps`` and the median ratio ``steps[0] / steps[1]``
-    of measurements taken back to back (without a second step: ratio None)."""
+    """Median seconds per step of each of ``steps`` and the median ratio ``steps[0] / steps[1]``.
+
+    Each repeat runs ``inner`` calls of every step in chunks of ``inner // 10`` (at least 1),
+    one step's chunk then the other's, so that both see the same load on the machine; the
+    ratio is taken per repeat.
+    """
+    chunk = max(1, inner // 10)
     for step in steps:
         for _ in range(max(3, inner // 5)):
             step()
     times = [[] for _ in steps]
+    clock = time.perf_counter
     for _ in range(args.repeats):
-        for t, step in zip(times, steps):
-            t.append(time_loop(step, inner))
+        spent = [0.0] * len(steps)
+        for _ in range(inner // chunk):
+            for i, step in enumerate(steps):
+                t = clock()
+                for _ in range(chunk):
+                    step()
+                spent[i] += clock() - t
+        for t, s in zip(times, spent):
+            t.append(s / (inner // chunk * chunk))
     ratio = statistics.median(a / b for a, b in zip(*times)) if len(steps) == 2 else None
     return [statistics.median(t) for t in times], ratio
 
@@ -100,7 +105,7 @@ def main():
         torch = None
         print(f"torch is not importable ({type(e).__name__}: {e}); printing the engine's own times only")
     rng = np.random.default_rng(0)
-    cases = {"large": ((3072, 100, 10), 200, 20), "small": ((2, 8, 8, 3), 32, 2000)}
+    cases = {"large": ((3072, 100, 10), 200, 20), "small": ((2, 8, 8, 3), 32, 2000)}   # inner: steps per repeat
     ratios = {}
     print(f"threads: {args.threads}, repeats: {args.repeats}, numpy {np.__version__}"
           + (f", torch {torch.__version__}" if torch else ""))

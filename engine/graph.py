@@ -300,19 +300,22 @@ class Graph:
         for n in plan.order:
             n.grad = None
         v = output.value
-        if seed is None:
-            seed = np.array(1, v.dtype) if v.ndim == 0 else np.ones(v.shape, v.dtype)
-        output.grad = np.asarray(seed, dtype=v.dtype)
+        if seed is not None:
+            output.grad = np.asarray(seed, dtype=v.dtype)
+        else:
+            output.grad = np.array(1, v.dtype) if v.ndim == 0 else np.ones(v.shape, v.dtype)
         if trace:
             self._backward_traced(output, plan.order)
             return
-        for n, vjp, parents in plan.backward:
+        for n, vjp, targets in plan.backward:
             up = n.grad
             if up is None:
                 continue
-            for p, g in zip(parents, vjp(up, n)):
-                if g is not None and p.requires_grad:
-                    p.grad = g if p.grad is None else p.grad + g
+            downs = vjp(up, n)
+            for i, p in targets:
+                g = downs[i]
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad + g     # a value used twice: add
 
     def _backward_traced(self, output: Node, nodes: list[Node]) -> None:
         tr = self.trace
@@ -350,12 +353,14 @@ class Graph:
 class _Plan:
     """One output's passes, unrolled: the ancestors in topological order, what the forward
     pass evaluates (``(node, forward, parents, attrs)`` per operation) and what the backward
-    pass visits (``(node, vjp, parents)`` per operation a gradient flows through, output first).
-    Worked out once; a network's step then spends its time in NumPy, not in this bookkeeping."""
+    pass visits (``(node, vjp, [(input index, input) that takes a gradient])`` per operation a
+    gradient flows through, output first).  Worked out once; a network's step then spends its
+    time in NumPy, not in this bookkeeping."""
     __slots__ = ("order", "forward", "backward")
 
     def __init__(self, order: list[Node]):
         self.order = order
         ops = [n for n in order if n.op is not None]
         self.forward = [(n, n.op.forward, n.parents, n.attrs) for n in ops]
-        self.backward = [(n, n.op.backward or n.op.vjp, n.parents) for n in reversed(ops) if n.requires_grad]
+        self.backward = [(n, n.op.backward or n.op.vjp, [(i, p) for i, p in enumerate(n.parents) if p.requires_grad])
+                         for n in reversed(ops) if n.requires_grad]
