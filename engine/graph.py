@@ -3,10 +3,11 @@
 A :class:`Node` holds a NumPy value (a 0-d array for scalars), its gradient, its parents
 and its operation.  Each operation (:class:`Op`, registered by name in :data:`engine.ops.OPS`)
 defines its forward value and its backward rule; a graph applies one by name:
-``g.apply("affine", x, W, b)``, ``g.apply("mul", a, b)`` (``a * b`` on nodes does the same).  Scalar primitives (add, mul, exp, ...) define a *local gradient* per input,
-so the backward rule is the lecture's ``downstream = local × upstream``; layer-sized
-operations (affine, the losses, the regularizers) define a hand-derived vectorised
-backward instead.
+``g.apply("affine", x, W, b)``, ``g.apply("mul", a, b)`` (``a * b`` on nodes does the same).
+Scalar primitives (add, mul, exp, ...; :mod:`engine.scalar_ops`) define a *local gradient* per
+input, so the backward rule is the lecture's ``downstream = local × upstream``; layer-sized
+operations (affine, the losses, the regularizers; :mod:`engine.layers`) define a hand-derived
+vectorised backward instead.
 
 Nodes are created eagerly (the value is computed when the node is made), so creation
 order is a topological order.  ``Graph.forward()`` re-evaluates every operation node in
@@ -193,7 +194,7 @@ class Graph:
     def __init__(self, dtype=np.float64):
         self.dtype = np.dtype(dtype)
         self.nodes: list[Node] = []
-        self._order_cache: dict[int, _Plan] = {}     # by output id (-1: all nodes)
+        self._plans: dict[int, _Plan] = {}     # by output id (-1: all nodes)
         self.trace: Trace | None = None
 
     # leaves -----------------------------------------------------------------
@@ -201,7 +202,7 @@ class Graph:
         v = np.asarray(value, dtype=dtype if dtype is not None else self.dtype)
         node = Node(self, len(self.nodes), name, kind, None, (), v, {}, requires_grad)
         self.nodes.append(node)
-        self._order_cache.clear()
+        self._plans.clear()
         return node
 
     def input(self, name: str, value, requires_grad: bool = True, dtype=None) -> Node:
@@ -214,7 +215,7 @@ class Graph:
         v = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=self.dtype)
         node = Node(self, len(self.nodes), name, "param", None, (), v, {}, True)
         self.nodes.append(node)
-        self._order_cache.clear()
+        self._plans.clear()
         return node
 
     def const(self, value, name: str = "", dtype=None) -> Node:
@@ -240,7 +241,7 @@ class Graph:
                     any(p.requires_grad for p in parents))
         node.cache = cache
         self.nodes.append(node)
-        self._order_cache.clear()
+        self._plans.clear()
         return node
 
     def node(self, name: str) -> Node:
@@ -253,7 +254,7 @@ class Graph:
     def _plan(self, output: Node | None) -> "_Plan":
         """The passes for ``output`` (None: every node), worked out once per graph shape."""
         key = -1 if output is None else output.id
-        plan = self._order_cache.get(key)
+        plan = self._plans.get(key)
         if plan is None:
             if output is None:
                 order = list(self.nodes)
@@ -267,7 +268,7 @@ class Graph:
                     seen.add(n.id)
                     stack.extend(n.parents)
                 order = [n for n in self.nodes if n.id in seen]  # creation order is topological
-            plan = self._order_cache[key] = _Plan(order)
+            plan = self._plans[key] = _Plan(order)
         return plan
 
     def ancestors(self, output: Node) -> list[Node]:

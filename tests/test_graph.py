@@ -100,3 +100,24 @@ def test_expression_builds_input_nodes_once():
     assert list(p.inputs) == ["x"]
     with pytest.raises(ExpressionError, match="does not use"):
         parse_expression("x", {"x": 1.0, "y": 2.0})
+
+
+def test_ops_are_registered_once_and_applied_by_name():
+    from engine.ops import OPS, Op, register
+    g = Graph()
+    assert not hasattr(g, "affine")                      # no dynamic dispatch: g.apply("affine", ...)
+    assert {"add", "mul", "relu", "affine", "softmax_loss", "hinge_loss", "regularization"} <= set(OPS)
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Op("add", 2, lambda v, a: (v[0] + v[1], None), backward=lambda up, n: (up, up)))
+    assert all(op.describe and (op.local or op.backward) for op in OPS.values())
+
+
+def test_layers_import_first_without_a_circle():
+    import pathlib
+    import subprocess
+    import sys
+    code = "import engine.layers, engine.graph; g = engine.graph.Graph(); print(g.apply('relu', g.input('x', -1.0)).value)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0.0"
