@@ -135,7 +135,7 @@ class Trace:
     output: int
     steps: list[ForwardStep | BackwardStep] = field(default_factory=list)
     _values: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # every node's forward value
-    _seed: np.ndarray | None = field(default=None, repr=False)                # d(output)/d(output)
+    seed: np.ndarray | None = field(default=None, repr=False)    # d(output)/d(output), where the backward pass starts
 
     @property
     def forward_steps(self) -> list[ForwardStep]:
@@ -157,7 +157,7 @@ class Trace:
 
     def grads(self) -> dict[int, np.ndarray]:
         """Each node's final gradient of the output as recorded."""
-        out = {self.output: self._seed}
+        out = {self.output: self.seed}
         for s in self.backward_steps:
             out[s.parent] = s.accumulated
         return out
@@ -322,7 +322,7 @@ class Graph:
         tr = self.trace
         if tr is None or tr.output != output.id:
             raise GraphError("run forward(output, trace=True) before backward(..., trace=True)")
-        tr._seed = _copy(output.grad)
+        tr.seed = _copy(output.grad)
         counts: dict[int, int] = {}
         for n in reversed(nodes):
             if n.op is None or n.grad is None or not n.requires_grad:

@@ -781,7 +781,7 @@ def build_frames(trace: Trace) -> list[Frame]:
             frames.append(Frame(len(frames), "seed", -1))
             seeded = True
         frames.append(Frame(len(frames), "forward" if isinstance(s, ForwardStep) else "backward", i))
-    if not seeded and trace._seed is not None:
+    if not seeded and trace.seed is not None:
         frames.append(Frame(len(frames), "seed", -1))
     return frames
 

@@ -1,5 +1,6 @@
 """The configuration model (gui/config_model.py): per-field change signals that panels bind to,
 undo commands that change it, and views that declare what they are (gui/views/base.py)."""
+import ast
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,19 @@ def test_every_tab_is_a_view(qtbot, window):
     tabs = window.views
     assert len(tabs) >= 6 and all(isinstance(v, View) for v in tabs)
     assert [v for v in tabs if v.live_model] == [window.predictions_view]
+
+
+def _private_reaches(folder: Path):
+    """``x._name`` where x is not self / cls: reaching into another object's private state."""
+    for f in sorted(folder.rglob("*.py")):
+        for n in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__"):
+                base = n.value
+                if not (isinstance(base, ast.Name) and base.id in ("self", "cls")) \
+                        and not (isinstance(base, ast.Call) and ast.unparse(base.func) == "super"):
+                    yield f"{f.relative_to(ROOT)}:{n.lineno}: {ast.unparse(n)}"
+
+
+def test_the_gui_does_not_reach_into_private_attributes():
+    found = list(_private_reaches(ROOT / "gui"))
+    assert not found, "\n".join(found)

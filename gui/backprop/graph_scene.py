@@ -107,7 +107,7 @@ def frame_state(spec: GraphSpec, k: int) -> dict:
                 edge_val[(p, n.id)] = fmt(spec.values[p])
     out = tr.output
     out_val = fmt(spec.values[out]) if out in known else ""
-    out_grad = fmt(tr._seed) if seeded and tr._seed is not None else ""
+    out_grad = fmt(tr.seed) if seeded and tr.seed is not None else ""
     if frame.kind == "forward":
         s = tr.steps[frame.step]
         active_node = s.node
