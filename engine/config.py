@@ -12,9 +12,13 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
+from . import scalar_ops  # noqa: F401  (registers the activations)
 from .datasets.registry import dataset_info, dataset_names
+from .ops import OPS, op_names
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
+#: the hidden layers' activations, in the order they are registered in engine.scalar_ops
+#: (the Architecture panel's and the command line's order)
+ACTIVATIONS = op_names("activation")
 LOSSES = ("softmax", "svm")
 REGULARIZERS = ("none", "l1", "l2", "elastic")
 OPTIMIZERS = ("sgd", "momentum", "adam", "random-search", "random-local-search")
@@ -96,6 +100,15 @@ class ModelConfig:
     init: str = "he"              # small (0.0001 * randn, the lecture's) | xavier | he
     init_scale: float = 1e-4      # only for init="small"
     dtype: str = "float32"
+
+    def activation_attrs(self, activation: str) -> dict[str, float]:
+        """The attributes this configuration gives ``activation``'s op (Op.config_attrs:
+        leaky ReLU's slope is ``leaky_slope``); ``{}`` for one without parameters."""
+        return {attr: getattr(self, name) for attr, name in OPS[activation].config_attrs.items()}
+
+    def fields_in_use(self) -> set[str]:
+        """The parameter fields (``leaky_slope``, ``elu_alpha``) some hidden layer's activation reads."""
+        return {name for a in self.activations if a in OPS for name in OPS[a].config_attrs.values()}
 
     def validate(self) -> None:
         _choice("model.init", self.init, INITS)

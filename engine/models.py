@@ -128,12 +128,7 @@ class Network:
             z = g.apply("affine", h, self.param_nodes[f"W{l.index}"], self.param_nodes[f"b{l.index}"],
                         name="s" if not l.activation else f"z{l.index}")
             if l.activation:
-                attrs = {}
-                if l.activation == "leaky_relu":
-                    attrs["slope"] = cfg.leaky_slope
-                elif l.activation == "elu":
-                    attrs["alpha"] = cfg.elu_alpha
-                h = g.apply(l.activation, z, name=f"h{l.index}", **attrs)
+                h = g.apply(l.activation, z, name=f"h{l.index}", **cfg.activation_attrs(l.activation))
                 self.hidden_nodes.append(h)
             else:
                 h = z

@@ -8,12 +8,15 @@ else from the engine, so both register into it without an import circle.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Op", "OPS", "register", "unbroadcast"]
+__all__ = ["Op", "OPS", "register", "op_names", "unbroadcast", "KINDS"]
+
+#: what an op is: a scalar gate, an activation (both elementwise), or a layer-sized operation
+KINDS = ("gate", "activation", "layer")
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -36,6 +39,13 @@ class Op:
     downstream gradient is ``local * upstream``), or ``backward(upstream, node) -> tuple of
     downstream gradients`` (layer-sized operations with a vectorised backward).  A
     ``None`` entry means "no gradient flows to that input" (labels, constants).
+
+    What the rest of the program needs to know about an op lives here too, so adding one is a
+    single :func:`register`: its ``kind`` (gates and activations may appear in walkthrough files;
+    the activations are what a hidden layer, the command line and the labs offer), the ``attrs``
+    a walkthrough file may give it (name -> required?), for an activation its ``title`` and the
+    ``formula`` the activation lab shows, and ``config_attrs``: which
+    :class:`~engine.config.ModelConfig` field sets each attribute in a network.
     """
     name: str
     arity: int                      # -1: any number of inputs
@@ -44,6 +54,11 @@ class Op:
     backward: Callable[[np.ndarray, Any], tuple] | None = None
     symbol: str = ""                # how the gate is drawn: "+", "×", "exp", "1/x" ...
     describe: str = ""              # one line for narration: what the gate computes
+    kind: str = "layer"             # one of KINDS
+    attrs: dict[str, bool] = field(default_factory=dict)         # attr -> required in a walkthrough file?
+    config_attrs: dict[str, str] = field(default_factory=dict)  # attr -> the ModelConfig field that sets it
+    title: str = ""                 # activations: their name in the labs ("Leaky ReLU")
+    formula: str = ""               # activations: the activation lab's formula ("" = not plotted)
 
     def vjp(self, upstream: np.ndarray, node) -> tuple:
         """The downstream gradients for ``node``'s inputs, given the ``upstream`` gradient."""
@@ -65,5 +80,14 @@ def register(op: Op) -> Op:
         raise ValueError(f"operation {op.name!r} is registered twice")
     if op.local is None and op.backward is None:
         raise ValueError(f"operation {op.name!r} needs a local gradient or a backward rule")
+    if op.kind not in KINDS:
+        raise ValueError(f"operation {op.name!r}: kind {op.kind!r} is not one of {', '.join(KINDS)}")
+    if not set(op.config_attrs) <= set(op.attrs):
+        raise ValueError(f"operation {op.name!r}: config_attrs names attributes it does not take")
     OPS[op.name] = op
     return op
+
+
+def op_names(*kinds: str) -> tuple[str, ...]:
+    """The names of the registered ops of these kinds, in the order they were registered."""
+    return tuple(name for name, op in OPS.items() if op.kind in kinds)

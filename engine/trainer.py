@@ -80,7 +80,7 @@ def divergence_reason(loss: float, step: int, lr: float, *, data_loss: float = m
                             f"(λR(W) = {reg_loss:g}); try 1e-3 … 1")
         if cfg.loss.loss == "svm" and cfg.loss.margin > 1e6:
             suspects.append(f"the SVM margin Δ = {cfg.loss.margin:g} is absurd (the lecture uses Δ = 1)")
-        if "elu" in cfg.model.activations and cfg.model.elu_alpha > 1e6:
+        if "elu_alpha" in cfg.model.fields_in_use() and cfg.model.elu_alpha > 1e6:
             suspects.append(f"the ELU α = {cfg.model.elu_alpha:g} is absurd (1 is usual)")
     if input_max > 1e6:
         suspects.append(f"the inputs reach |x| = {input_max:.3g}: preprocess them (mean, scale or standardize)")

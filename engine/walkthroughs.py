@@ -26,6 +26,7 @@ import numpy as np
 from .expr import ExpressionError, not_finite_problem, parse_expression, parse_values
 from .gradcheck import numerical_gradient, relative_error
 from .graph import OPS, BackwardStep, ForwardStep, Graph, GraphError, Node, Trace
+from .ops import op_names
 from .resources import resource_path
 from .safeio import parse_json, read_capped
 
@@ -52,14 +53,14 @@ NODE_KEYS = {"id", "op", "inputs", "attrs", "name", "value"}
 LEAF_OPS = {"input", "param", "const"}
 PHASES = {"forward", "backward"}
 SPECIAL_NARRATION = {"intro", "forward_done", "seed", "outro"}
-# The gates a file may use, by how their output shape follows from their inputs' shapes.
-ELEMENTWISE_OPS = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "max", "min", "abs", "recip",
-                   "addc", "mulc", "copy", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity"}
+# The gates a file may use, by how their output shape follows from their inputs' shapes: every
+# scalar gate and activation (engine.scalar_ops: all elementwise), and four layer-sized ones.
+ELEMENTWISE_OPS = set(op_names("gate", "activation"))
 LOSS_OPS = {"softmax_loss", "hinge_loss"}
 GATE_OPS = ELEMENTWISE_OPS | LOSS_OPS | {"affine", "regularization"}
 # Each gate's attributes: name -> required?  All are finite numbers except regularization's kind.
 GATE_ATTRS: dict[str, dict[str, bool]] = {
-    "addc": {"c": True}, "mulc": {"c": True}, "leaky_relu": {"slope": False}, "elu": {"alpha": False},
+    **{name: dict(OPS[name].attrs) for name in ELEMENTWISE_OPS if OPS[name].attrs},
     "hinge_loss": {"margin": False}, "regularization": {"kind": True, "strength": False, "l1_ratio": False},
 }
 REG_KINDS = ("none", "l1", "l2", "elastic")
