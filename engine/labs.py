@@ -32,6 +32,7 @@ from .gradcheck import gradient_check_entries, numerical_gradient, numerical_gra
 from .graph import Graph
 from .layers import hinge_loss_forward, softmax_loss_forward
 from .models import LinearClassifier, Network
+from .ops import OPS, op_names
 from .optim import SGD, random_local_search, random_search
 
 ProgressFn = Callable[[float], None]
@@ -684,7 +685,19 @@ def loss_landscape(model: Network, X, y, dims: int = 1, span: float = 1.0, steps
 
 # =========================================================================== activations
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
+#: the activations the lab plots: every registered one with a formula to show (identity has
+#: none: the lab shows it in the collapse demonstration instead), in engine.scalar_ops's order
+ACTIVATION_NAMES = tuple(name for name in op_names("activation") if OPS[name].formula)
+
+
+def activation_formula(name: str) -> tuple[str, str]:
+    """The activation's title and formula as the lab shows them: ``("Leaky ReLU", "max(αx, x)")``."""
+    return OPS[name].title, OPS[name].formula
+
+
+def activation_params(name: str) -> tuple[str, ...]:
+    """The attributes (parameters) the activation takes: ``("slope",)`` for leaky ReLU."""
+    return tuple(OPS[name].attrs)
 
 
 def activation_curve(name: str, x: np.ndarray, **attrs) -> tuple[np.ndarray, np.ndarray]:

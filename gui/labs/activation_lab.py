@@ -16,13 +16,6 @@ from ..style import SERIES_COLORS
 from .common import (big_font, export_button, label, make_plot, on_restyle, pen,
                      px, restyle_plot, row, set_title)
 
-FORMULAS = {
-    "sigmoid": ("Sigmoid", "σ(x) = 1 / (1 + e⁻ˣ)"),
-    "tanh": ("tanh", "tanh(x) = (e²ˣ − 1) / (e²ˣ + 1)"),
-    "relu": ("ReLU", "max(0, x)"),
-    "leaky_relu": ("Leaky ReLU", "max(αx, x)"),
-    "elu": ("ELU", "x if x > 0, α(eˣ − 1) otherwise"),
-}
 X_RANGE = (-5.0, 5.0)
 MAX_ROWS = 5000          # the collapse is compared on at most this many training examples
 N_POINTS = 401
@@ -57,7 +50,7 @@ class ActivationLab(Lab):
         self.curves = {}
         self.legends = {}
         for k, name in enumerate(L.ACTIVATION_NAMES):
-            title, formula = FORMULAS[name]
+            title, formula = L.activation_formula(name)
             p = make_plot(f"{title}: {formula}", "x", "")
             leg = legend_above(p)
             f = p.plot([], [], pen=pen(SERIES_COLORS[0], 4))
@@ -89,9 +82,13 @@ class ActivationLab(Lab):
         sl.addWidget(label("Solid: the activation; dashed: its derivative, from the engine's backward pass "
                            "(upstream gradient 1). Where f′ is 0 no gradient flows back.", -1))
         sl.addStretch(1)
-        grid.addLayout(sl, 1, 2)
+        k = len(L.ACTIVATION_NAMES)       # the cell after the last plot
+        grid.addLayout(sl, k // 3, k % 3)
         self.slope.valueChanged.connect(self.update_curves)
         self.alpha.valueChanged.connect(self.update_curves)
+        #: the slider that sets each activation attribute (an activation whose parameter has
+        #: no slider here is drawn with its default)
+        self.sliders = {"slope": self.slope, "alpha": self.alpha}
 
         # collapse demonstration
         box = QGroupBox("Without a nonlinearity two layers collapse into one: "
@@ -142,11 +139,7 @@ class ActivationLab(Lab):
         QTimer.singleShot(0, self, self.run_collapse)
 
     def attrs(self, name: str) -> dict:
-        if name == "leaky_relu":
-            return {"slope": self.slope.value() / 100}
-        if name == "elu":
-            return {"alpha": self.alpha.value() / 100}
-        return {}
+        return {a: self.sliders[a].value() / 100 for a in L.activation_params(name) if a in self.sliders}
 
     def update_curves(self) -> None:
         self.slope_label.setText(f"Leaky ReLU slope α = <b>{self.slope.value() / 100:.2f}</b> (lecture: 0.2)")
@@ -158,10 +151,12 @@ class ActivationLab(Lab):
             f, d = self.curves[name]
             f.setData(self.x, y)
             d.setData(self.x, dy)
-        for name in ("leaky_relu", "elu"):
-            title, formula = FORMULAS[name]
-            a = list(self.attrs(name).values())[0]
-            set_title(self.plots[name], f"{title}: {formula.replace('α', f'{a:g}')}")
+        for name in L.ACTIVATION_NAMES:
+            attrs = self.attrs(name)
+            if attrs:               # (the formulas call their one parameter α)
+                title, formula = L.activation_formula(name)
+                a = list(attrs.values())[0]
+                set_title(self.plots[name], f"{title}: {formula.replace('α', f'{a:g}')}")
 
     def run_collapse(self) -> None:
         """Build the two identity-activation layers and their collapse in the background, on the
