@@ -120,9 +120,7 @@ def _elu_fw(v, a):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), None
 
 
-register(Op("relu", 1, _relu_fw, local=lambda n: ((n.parents[0].value > 0).astype(n.value.dtype),),
-            backward=_relu_bw, symbol="ReLU", describe="ReLU gate max(0, x): passes the gradient where x > 0",
-            kind="activation", title="ReLU", formula="max(0, x)"))
+# the activations in the lecture's order (the Activations lab, the CLI's and the panel's lists follow it)
 register(Op("sigmoid", 1, lambda v, a: (_sigmoid(v[0]), None),
             local=lambda n: ((1.0 - n.value) * n.value,),
             symbol="σ", describe="sigmoid gate: local gradient (1 − σ(x)) σ(x)",
@@ -130,6 +128,9 @@ register(Op("sigmoid", 1, lambda v, a: (_sigmoid(v[0]), None),
 register(Op("tanh", 1, lambda v, a: (np.tanh(v[0]), None), local=lambda n: (1.0 - n.value ** 2,),
             symbol="tanh", describe="tanh gate: local gradient 1 − tanh²(x)",
             kind="activation", title="tanh", formula="tanh(x) = (e²ˣ − 1) / (e²ˣ + 1)"))
+register(Op("relu", 1, _relu_fw, local=lambda n: ((n.parents[0].value > 0).astype(n.value.dtype),),
+            backward=_relu_bw, symbol="ReLU", describe="ReLU gate max(0, x): passes the gradient where x > 0",
+            kind="activation", title="ReLU", formula="max(0, x)"))
 register(Op("leaky_relu", 1, _leaky_fw,
             local=lambda n: (np.where(n.parents[0].value > 0, 1.0, n.attrs.get("slope", 0.2)).astype(n.value.dtype),),
             symbol="LReLU", describe="leaky ReLU gate max(αx, x): gradient 1 for x > 0, α otherwise",

@@ -309,6 +309,7 @@ def test_network_mode(view, qtbot):
     view._heatmaps[-1].close()
 
 
+@pytest.mark.slow
 def test_render_each_builtin_last_frame(view, tmp_path):
     for name in view.walkthrough_names():
         view.select_walkthrough(name)

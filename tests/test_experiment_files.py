@@ -213,6 +213,7 @@ def _restore_old(path: Path, old: Experiment) -> None:
     save_experiment(path, Experiment(old.config, old.weights, old.stats, old.results, old.history))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_killed_save_leaves_the_old_or_the_new_experiment_whole(tmp_path):
     old, new, new_args = _expected_runs(tmp_path)

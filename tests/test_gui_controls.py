@@ -91,6 +91,7 @@ def test_architecture_panel_controls(qtbot, window):
     assert not w.controller.trainer.model.is_linear
 
 
+@pytest.mark.slow
 def test_dataset_panel_controls(qtbot, window):
     w = window
     p = w.dataset_panel

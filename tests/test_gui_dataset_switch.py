@@ -56,6 +56,7 @@ def test_back_to_a_toy_set_restores_the_demo_learning_rate(qtbot, window):
     assert cfg.optim.lr == pytest.approx(demo.optim.lr) and cfg.dataset.preprocess == demo.dataset.preprocess
 
 
+@pytest.mark.slow
 def test_the_lecture_preset_in_one_click_trains_the_slides_classifier(qtbot, window):
     """Presets ▸ Lecture: linear classifier on CIFAR-10 — every setting of the preset, its dataset
     loaded, the Weight templates tab in front; trained through the window it beats chance by far

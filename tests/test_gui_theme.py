@@ -124,6 +124,7 @@ def _pixel(widget, x, y):
     return widget.grab().toImage().pixelColor(x, y).name()
 
 
+@pytest.mark.slow
 def test_theme_switches_every_tab_at_once_and_is_remembered(qtbot, window, settings_env):
     from gui import style
     from gui.app import create_window

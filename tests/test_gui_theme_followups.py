@@ -83,6 +83,7 @@ def _regions_state(v):
             sorted({b.color().name() for b in v.train_pts.data["brush"]}))
 
 
+@pytest.mark.slow
 def test_views_and_panels_take_the_light_palette_and_back(qtbot, window):
     from gui import style
     w = window
@@ -176,6 +177,7 @@ def _slip_colors(lab_slip) -> tuple[str, str]:
     return text.lower(), _pixel(lab_slip, 2, 2)
 
 
+@pytest.mark.slow
 def test_slip_boxes_and_score_lab_plots_follow_the_theme(qtbot, labs):
     from gui import style
     score = labs.lab("ScoreLab")

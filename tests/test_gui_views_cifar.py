@@ -43,6 +43,7 @@ def _show(qtbot, w, view):
     w.grab()          # paints every item (the axes draw, and measure, their names when painted)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [1.0, 2.0])
 def test_cifar_templates_one_size_and_labels_apart_at_scale(qtbot, window, scale):
     from gui import style
@@ -80,6 +81,7 @@ def test_cifar_templates_one_size_and_labels_apart_at_scale(qtbot, window, scale
     assert style.SCALE == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [1.0, 2.0])
 def test_cifar_confusion_matrix_and_accuracy_labels_do_not_overprint(qtbot, window, scale):
     w = window
@@ -196,6 +198,7 @@ def test_step_0_shows_the_initial_loss_and_the_sanity_check(qtbot, window, loss,
     assert math.isfinite(w.state.history["loss"][0]) and v.c_initial.getData()[1][0] == pytest.approx(t.initial[0])
 
 
+@pytest.mark.slow
 def test_cifar_predictions_fit_a_projector_at_scale_2_without_scrolling(qtbot, window):
     """At font scale 2 with the panels hidden (a projector), the whole Predictions view fits the
     1600×1000 window: the gallery moves beside the matrix, no scroll bar, nothing overprinted."""

@@ -277,6 +277,7 @@ def test_settings_are_versioned_and_isolated(qtbot, settings_env):
     w2.close()
 
 
+@pytest.mark.slow
 def test_font_scaling(qtbot, window):
     from gui import style
     s0 = style.SCALE

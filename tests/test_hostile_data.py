@@ -453,6 +453,7 @@ def test_cifar_archive_bombs_are_refused_early(tmp_path):
     assert np.array_equal(Xp, X)
 
 
+@pytest.mark.slow
 def test_cifar_cli(as_limit, tmp_path):
     d, *_ = H.write_cifar_python(tmp_path / "p", n_per_batch=3)
     (d / "data_batch_2").write_bytes(py_batch(GOOD, nested_labels(19, 3)))       # 3^19 = 10^9 labels in np.asarray
@@ -555,6 +556,7 @@ def test_csv_memory_is_bounded_by_the_file(tmp_path):
     assert peak_mb(lambda: userdata.read_csv(p)) < 3 * size + 4
 
 
+@pytest.mark.slow
 def test_csv_cli(as_limit, tmp_path):
     cases = {
         "field.csv": ("0," + "1" * 200_000 + "\n", "longer than"),
@@ -657,6 +659,7 @@ def test_npz_good_files_still_load(tmp_path):
     assert names == ["cat", "dog", "eel"] and list(y) == [1, 0, 1, 2]
 
 
+@pytest.mark.slow
 def test_npz_cli(as_limit, tmp_path):
     cases = {p.name: (p, n) for p, n in npz_cases(tmp_path)}
     for name in ("huge.npz", "one.npy", "big.npz", "u64.npz", "e300.npz", "oneclass.npz", "emptyimg.npz"):

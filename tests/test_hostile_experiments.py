@@ -135,6 +135,7 @@ KINDS = ["nan", "infinity", "1e999", "huge-int", "negative-seed", "too-many-samp
          "weights-wrong-shape"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_hostile_experiment_is_one_line_bounded_in_memory_and_time(tmp_path, kind):
     path, name, needle = _case(kind, tmp_path)

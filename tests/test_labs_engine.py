@@ -234,6 +234,7 @@ def test_batched_random_search_is_the_same_search(cifar):
     assert seen == [10] and len(c.losses) == 10
 
 
+@pytest.mark.slow
 def test_random_search_on_cifar_beats_chance(cifar):
     """The lecture's setting (1000 tries of 0.0001·randn on raw CIFAR-10 pixels, SVM): the
     best W's test accuracy is above chance (10 %) on average over seeds."""

@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_the_activations_are_the_registered_ones_in_the_panels_order():
-    assert ACTIVATIONS == ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity")
+    assert ACTIVATIONS == ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "identity")
     assert ACTIVATIONS == op_names("activation")
     assert L.ACTIVATION_NAMES == tuple(a for a in ACTIVATIONS if a != "identity")
     for a in ACTIVATIONS:
@@ -83,7 +83,7 @@ from engine.config import ConfigError, LossConfig, ModelConfig
 from engine.gradcheck import gradient_check
 from engine.models import Network
 
-assert config.ACTIVATIONS == ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "identity", "softsign")
+assert config.ACTIVATIONS == ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "identity", "softsign")
 ModelConfig(hidden=[4], activations=["softsign"]).validate()
 try:
     ModelConfig(hidden=[4], activations=["softplus"]).validate()

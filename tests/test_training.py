@@ -31,6 +31,7 @@ def test_spiral_case_study_linear_near_50_percent():
     assert 0.45 <= acc <= 0.58, acc     # CS231n reports 49%: a linear classifier cannot separate spirals
 
 
+@pytest.mark.slow
 def test_spiral_case_study_relu_mlp_above_98_percent():
     cfg = spiral_cfg([100], ["relu"])
     data = load_dataset(cfg.dataset)
