@@ -125,10 +125,10 @@ def _hinge_op_fw(v, a):
 
 
 register(Op("softmax_loss", 2, _softmax_op_fw, backward=lambda up, n: (softmax_loss_backward(up, n.cache), None),
-            symbol="softmax",
+            symbol="softmax", kind="loss",
             describe="softmax loss: mean of −log(e^{s_y}/Σe^{s_j}); d/ds = (p − onehot(y)) / N"))
 register(Op("hinge_loss", 2, _hinge_op_fw, backward=lambda up, n: (hinge_loss_backward(up, n.cache), None),
-            symbol="SVM",
+            symbol="SVM", kind="loss", attrs={"margin": False},
             describe="multiclass SVM loss: mean of Σ max(0, s_j − s_y + Δ); d/ds_j = 1 per positive margin, "
                      "−count at y, / N"))
 
@@ -180,4 +180,5 @@ def _reg_bw(up, n):
 
 
 register(Op("regularization", -1, _reg_fw, backward=_reg_bw, symbol="λR(W)",
+            attrs={"kind": True, "strength": False, "l1_ratio": False},
             describe="regularization λ·R(W): L2 gives 2λW, L1 gives λ·sign(W)"))

@@ -16,7 +16,7 @@ import numpy as np
 __all__ = ["Op", "OPS", "register", "op_names", "unbroadcast", "KINDS"]
 
 #: what an op is: a scalar gate, an activation (both elementwise), or a layer-sized operation
-KINDS = ("gate", "activation", "layer")
+KINDS = ("gate", "activation", "layer", "loss")
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -54,7 +54,7 @@ class Op:
     backward: Callable[[np.ndarray, Any], tuple] | None = None
     symbol: str = ""                # how the gate is drawn: "+", "×", "exp", "1/x" ...
     describe: str = ""              # one line for narration: what the gate computes
-    kind: str = "layer"             # one of KINDS
+    kind: str = "layer"             # one of KINDS (a "loss" takes scores and labels)
     attrs: dict[str, bool] = field(default_factory=dict)         # attr -> required in a walkthrough file?
     config_attrs: dict[str, str] = field(default_factory=dict)  # attr -> the ModelConfig field that sets it
     title: str = ""                 # activations: their name in the labs ("Leaky ReLU")

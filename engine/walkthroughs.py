@@ -56,13 +56,10 @@ SPECIAL_NARRATION = {"intro", "forward_done", "seed", "outro"}
 # The gates a file may use, by how their output shape follows from their inputs' shapes: every
 # scalar gate and activation (engine.scalar_ops: all elementwise), and four layer-sized ones.
 ELEMENTWISE_OPS = set(op_names("gate", "activation"))
-LOSS_OPS = {"softmax_loss", "hinge_loss"}
-GATE_OPS = ELEMENTWISE_OPS | LOSS_OPS | {"affine", "regularization"}
-# Each gate's attributes: name -> required?  All are finite numbers except regularization's kind.
-GATE_ATTRS: dict[str, dict[str, bool]] = {
-    **{name: dict(OPS[name].attrs) for name in ELEMENTWISE_OPS if OPS[name].attrs},
-    "hinge_loss": {"margin": False}, "regularization": {"kind": True, "strength": False, "l1_ratio": False},
-}
+LOSS_OPS = set(op_names("loss"))
+GATE_OPS = set(op_names("gate", "activation", "loss", "layer"))   # the layers: affine, regularization
+# Each gate's attributes (engine.ops: name -> required?).  All are finite numbers except regularization's kind.
+GATE_ATTRS: dict[str, dict[str, bool]] = {name: dict(OPS[name].attrs) for name in GATE_OPS if OPS[name].attrs}
 REG_KINDS = ("none", "l1", "l2", "elastic")
 
 

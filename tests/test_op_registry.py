@@ -49,7 +49,9 @@ def test_walkthrough_gates_and_their_attrs_come_from_the_ops():
     assert W.GATE_ATTRS == {"addc": {"c": True}, "mulc": {"c": True}, "leaky_relu": {"slope": False},
                             "elu": {"alpha": False}, "hinge_loss": {"margin": False},
                             "regularization": {"kind": True, "strength": False, "l1_ratio": False}}
-    assert set(op_names("gate", "activation", "layer")) == set(OPS)
+    assert set(op_names("gate", "activation", "layer", "loss")) == set(OPS)
+    assert W.LOSS_OPS == set(op_names("loss")) == {"softmax_loss", "hinge_loss"}
+    assert W.GATE_OPS - W.ELEMENTWISE_OPS - W.LOSS_OPS == {"affine", "regularization"}
 
 
 def test_a_network_gives_each_activation_its_config_fields():
