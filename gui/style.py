@@ -21,6 +21,10 @@ BASE_LINE_PX = 3
 #: the drawn text of the backprop graph and its exports (the widgets use the application's font)
 GRAPH_FONT = "DejaVu Sans"
 MONO_FONT = "DejaVu Sans Mono, monospace"
+#: the backprop graph's text sizes, pixels at scale 1 (a node's name, a caption, a value, a fan-out sum)
+GRAPH_PX = {"node": 24, "caption": 16, "value": 20, "sum": 19}
+#: a Backprop frame exported as a picture: its title and headline, pixels
+EXPORT_TITLE_PX, EXPORT_HEADLINE_PX = 26, 22
 MIN_SCALE, MAX_SCALE = 0.6, 3.0
 #: the labs' plots and text: a step above the window's, read from the back of a room
 LAB_FONT_PT = BASE_FONT_PT + 1

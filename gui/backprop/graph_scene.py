@@ -20,8 +20,8 @@ from .. import style
 
 from .layout import layered_layout
 
-# Sizes below are pixels at scale 1; every one is multiplied by gui.style.SCALE (Ctrl+= / Ctrl+-).
-NODE_PX, CAPTION_PX, VALUE_PX, SUM_PX = 24, 16, 20, 19
+# gui.style's sizes (pixels at scale 1, multiplied by gui.style.SCALE: Ctrl+= / Ctrl+-)
+NODE_PX, CAPTION_PX, VALUE_PX, SUM_PX = (style.GRAPH_PX[k] for k in ("node", "caption", "value", "sum"))
 
 
 def col(name: str) -> QColor:
