@@ -1,4 +1,4 @@
-"""The headless command line: ``train`` and ``walkthrough``.
+"""The headless command line: ``train``, ``walkthrough`` and ``export-torch``.
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for bad arguments or unusable
 input (one line on stderr saying what is wrong), 1 if training diverged.  Progress goes to
@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--list", action="store_true", help="the built-in walkthroughs")
     w.add_argument("--values", default="", help="e.g. x=-2,y=5,z=-4")
     w.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    x = sub.add_parser("export-torch", help="write an experiment as a standalone PyTorch training script "
+                                           "(and its arrays beside it, OUT.data.npz)")
+    x.add_argument("experiment", metavar="RUN.json", help="an experiment file (its configuration and weights)")
+    x.add_argument("out", metavar="OUT.py", help="the script to write; an existing file is replaced only if "
+                                                 "it is an earlier export")
     return p
 
 
@@ -289,6 +294,17 @@ def cmd_train(a: argparse.Namespace, out, err) -> int:
     return 1 if trainer.diverged else 0
 
 
+def cmd_export_torch(a: argparse.Namespace, out, err) -> int:
+    """``export-torch RUN.json OUT.py``: the experiment as a PyTorch script (engine.torch_export)."""
+    from .torch_export import export_torch_script
+    if not os.path.exists(a.experiment):
+        raise ExperimentError(f"{a.experiment}: no such experiment file")
+    script, data = export_torch_script(a.experiment, a.out)
+    print(f"[export] {script} (run: python {script} --print-losses) and its arrays {data}", file=err)
+    print(json.dumps({"script": str(script), "data": str(data)}), file=out, flush=True)
+    return 0
+
+
 def _find_walkthrough(spec: str):
     """A built-in walkthrough named (or numbered) ``spec``, else the file ``spec``."""
     from .walkthroughs import builtin_walkthrough_paths, load_walkthrough
@@ -379,6 +395,8 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
                 return cmd_train(a, out, err)
             if a.command == "walkthrough":
                 return cmd_walkthrough(a, out, err)
+            if a.command == "export-torch":
+                return cmd_export_torch(a, out, err)
             parser.print_help(out)
             return 0
         except UsageError as e:
