@@ -610,6 +610,7 @@ class MainWindow(QMainWindow):
         self._act(f, "Export current view as &PNG…", lambda: self.export_dialog("png"))
         self._act(f, "Export current view as S&VG…", lambda: self.export_dialog("svg"))
         self._act(f, "Export loss curves as &CSV…", lambda: self.export_dialog("csv"))
+        self._act(f, "Export as Py&Torch script…", self.export_torch_dialog)
         f.addSeparator()
         self._act(f, "&Quit", self.close, "Ctrl+Q")
         e = mb.addMenu("&Edit")
@@ -877,6 +878,37 @@ class MainWindow(QMainWindow):
                 self.show_status(f"Exported {path}")
             except Exception as e:
                 self.show_error(f"Could not export {path}: {e}")
+
+    def export_torch(self, path: str):
+        """The current experiment (its configuration, the model's current weights, the loaded
+        dataset's arrays) as a standalone PyTorch script ``path`` and ``<stem>.data.npz`` beside it
+        (engine.torch_export). Returns ``(script, data file)``, or None after a message."""
+        from engine.torch_export import export_experiment
+        c = self.controller
+        if c.running:
+            c.stop_and_wait()
+        t = c.trainer
+        if t is None:
+            self.show_error("There is no model yet: load a dataset first.", title="Not exported")
+            return None
+        try:
+            out = export_experiment(experiment_of_run(self.cfg, t), path, data=t.data,
+                                    protect=inputs_of(self.cfg.dataset, self._dataset_cfg))
+        except (ExperimentError, ConfigError, DatasetError) as e:
+            self.show_error(f"{e}\n\nNothing was exported.", title="Not exported")
+            return None
+        except Exception as e:  # a bug must not lose the window, nor be silent
+            self.show_error(f"{path}: could not be exported ({type(e).__name__}: {e})", title="Not exported")
+            return None
+        self.show_status(f"Exported {out[0]} and {out[1].name}: python {out[0].name} --print-losses")
+        return out
+
+    def export_torch_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export as PyTorch script", "", "Python scripts (*.py)")
+        if path:
+            if not path.lower().endswith(".py"):
+                path += ".py"
+            self.export_torch(path)
 
     # ================================================================== settings
     def _restore_settings(self) -> None:

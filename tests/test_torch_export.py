@@ -132,3 +132,21 @@ def test_cli_export_and_its_errors(tmp_path):
 def test_main_routes_export_torch_to_the_command_line():
     from main import route
     assert route(["export-torch", "run.json", "out.py"])[0] == "cli"
+
+
+def test_window_file_menu_exports_the_current_model(qtbot, window, tmp_path):
+    w = window
+    for _ in range(3):
+        w.step_once()
+    titles = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
+    assert "Export as Py&Torch script…" in titles
+    out = w.export_torch(str(tmp_path / "model.py"))
+    assert out is not None, getattr(w, "last_error", "")
+    script, data = out
+    compile(script.read_text(encoding="utf-8"), str(script), "exec")
+    with np.load(data, allow_pickle=False) as z:     # the model's current (trained) weights
+        np.testing.assert_array_equal(z["param/W1"], w.controller.trainer.model.params["W1"])
+    mine = tmp_path / "mine.py"
+    mine.write_text("print('mine')\n")
+    assert w.export_torch(str(mine)) is None
+    assert "not an export" in w.last_error and mine.read_text() == "print('mine')\n"
