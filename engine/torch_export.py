@@ -424,7 +424,7 @@ def main(argv=None):
         for p in model.parameters():
             p.grad = None
         loss.backward()
-        value = float(loss)
+        value = loss.detach().item()
         if math.isfinite(value):
             optimizer.step(lr)
         steps += 1
