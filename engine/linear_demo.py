@@ -133,6 +133,6 @@ def random_params(classes: int = 3, seed: int | None = None, scale: float = 1.0)
 def default_params(classes: int = 3):
     """Rows of W pointing at evenly spaced angles (a start that classifies the blobs somewhat),
     b = 0, rotated a little so there is something to learn."""
-    a = 2 * np.pi * np.arange(classes) / classes + 0.6
+    a = 2 * np.pi * np.arange(classes) / classes + 1.0
     W = 1.5 * np.c_[np.cos(a), np.sin(a)]
     return W, np.zeros(classes)
