@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from .. import style
 from .base import View
@@ -16,6 +16,26 @@ from .tiles import TileGrid
 
 MAX_UNITS = 64
 UNIT = QRectF(0, 0, 1, 1)   # a template fills its tile's unit square
+
+
+def weights_into_class(params: dict, c: int) -> tuple[np.ndarray, bool]:
+    """How much each first-layer unit of an MLP feeds class ``c``'s score: ``W2[:, c]`` for a
+    two-layer network (exact: the score is Σ_j W2[j, c]·h_j + b2[c]); for a deeper one the product
+    of the later weight matrices' path into ``c`` (activations ignored).  Returns the weights and
+    whether they are exact."""
+    n = len(params) // 2
+    path = params[f"W{n}"][:, c].astype(np.float64)
+    for i in range(n - 1, 1, -1):
+        path = params[f"W{i}"].astype(np.float64) @ path
+    return path, n == 2
+
+
+def rank_units(params: dict, c: int, limit: int = MAX_UNITS) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The first-layer units in the order of their weight into class ``c``'s score, largest
+    first: ``(unit indices, their weights, exact)``, at most ``limit``."""
+    w, exact = weights_into_class(params, c)
+    order = np.argsort(-w, kind="stable")[:limit]
+    return order, w[order], exact
 
 
 def template_images(W1: np.ndarray, input_shape, rgb_as_color: bool = True):
@@ -57,6 +77,16 @@ class WeightTemplatesView(View):
         self.rgb_box.setChecked(True)
         self.rgb_box.toggled.connect(lambda _: self._redraw_all())
         top.addWidget(self.rgb_box)
+        # an MLP's first-layer units ranked for one class (the lecture: several templates per
+        # class, mostly not interpretable)
+        self.rank_label = QLabel("rank units for")
+        self.rank = QComboBox()
+        self.rank.addItem("(in order)")
+        self.rank.setSizeAdjustPolicy(QComboBox.AdjustToContents)   # the longest class name, whole
+        self.rank.currentIndexChanged.connect(lambda _: self._redraw_all())
+        self._rank_names: tuple = ()
+        top.addWidget(self.rank_label)
+        top.addWidget(self.rank)
         top.addStretch(1)
         lay.addLayout(top)
         lay.addWidget(self.caption)
@@ -128,7 +158,18 @@ class WeightTemplatesView(View):
             names = [str(k + 1) for k in range(K)]
             cap = (f"First layer of the MLP: the weights into {min(W1.shape[1], MAX_UNITS)} of its "
                    f"{W1.shape[1]} hidden units (numbered), each reshaped to the image.")
-        imgs, m = template_images(W1[:, :K], d.input_shape, rgb)
+        image = len(tuple(d.input_shape)) == 3 and int(np.prod(d.input_shape)) == D
+        self._offer_ranking(d, not linear and image)
+        c = self.rank.currentIndex() - 1
+        units = np.arange(K)
+        if not linear and image and 0 <= c < d.num_classes:
+            units, w, exact = rank_units(st.params, c, K)
+            names = [str(j + 1) for j in units]
+            into = "W2[j, class]" if exact else "the path through the later layers (activations ignored)"
+            cap = (f"First-layer units ranked by their weight into the score of “{d.class_names[c]}” "
+                   f"({into}; largest first: unit {units[0] + 1} {w[0]:+.3g}). Several templates per class, "
+                   "mostly not interpretable — the network mixes them.")
+        imgs, m = template_images(W1[:, units], d.input_shape, rgb)
         heat = imgs is None
         if heat:
             cap = ("2-D data: W1 has one row per input feature (x₁, x₂) and one column per "
@@ -137,6 +178,9 @@ class WeightTemplatesView(View):
         if key != self._key:
             self._build(key, K, names, heat, slide=linear)
             self._key = key
+        elif self.grid is not None:
+            for i, name in enumerate(names):
+                self.grid.set_label(i, name)        # (the ranking may change while it trains)
         self.caption.setText(cap)
         if heat:
             p, img = self.heat
@@ -178,6 +222,18 @@ class WeightTemplatesView(View):
                 item.setRect(UNIT)      # (only when the shape changes: a new transform re-indexes the scene)
                 item.fitted = item.image.shape[:2]
         return True
+
+    def _offer_ranking(self, d, show: bool) -> None:
+        """The class chooser: shown for an MLP on images, listing the dataset's classes."""
+        self.rank_label.setVisible(show)
+        self.rank.setVisible(show)
+        names = tuple(d.class_names)
+        if show and names != self._rank_names:
+            self._rank_names = names
+            self.rank.blockSignals(True)
+            self.rank.clear()
+            self.rank.addItems(["(in order)", *names])
+            self.rank.blockSignals(False)
 
     def export_item(self):
         return self.glw.ci
