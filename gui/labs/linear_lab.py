@@ -85,6 +85,7 @@ class LinearLab(Lab):
         self.plot.getPlotItem().hideButtons()
         vb.setRange(xRange=(-VIEW, VIEW), yRange=(-VIEW, VIEW), padding=0)
         vb.disableAutoRange()
+        vb.sigRangeChanged.connect(lambda *_a: self._draw_regions() if self.result is not None else None)
         self.image = ClickImage(self._clicked)
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
@@ -155,7 +156,7 @@ class LinearLab(Lab):
         self.random_button.clicked.connect(self.randomize)
         side.addLayout(row(label("step α:"), self.lr, self.step_button, stretch=True))
         side.addLayout(row(self.run_button, self.random_button))
-        self.hover_label = label("Hover over a point: its scores and loss terms.", 0)
+        self.hover_label = label("Hover over a point: its scores and loss terms.", 1)
         side.addWidget(self.hover_label)
         side.addStretch(1)
 
@@ -379,17 +380,13 @@ class LinearLab(Lab):
     def update_all(self) -> None:
         """Recompute (engine) and redraw everything: regions, points, arrows, lines, numbers."""
         self.result = r = self.evaluate()
-        h = 2 * VIEW / GRID
-        reg = D.regions(self.W, self.b, (-VIEW + h / 2, VIEW - h / 2), (-VIEW + h / 2, VIEW - h / 2), GRID)
-        lut = np.array([[*QColor(style.class_color(k)).getRgb()[:3], 70] for k in range(self.C)], dtype=np.uint8)
-        self.image.setImage(lut[reg], autoLevels=False)
-        self.image.setRect(QRectF(-VIEW, -VIEW, 2 * VIEW, 2 * VIEW))
+        self._draw_regions()
         if len(self.y):
             wrong = r.predictions != self.y
             self.scatter.setData(
-                self.X[:, 0], self.X[:, 1], size=px(15),
+                self.X[:, 0], self.X[:, 1], size=px(17),
                 brush=[pg.mkBrush(style.class_color(int(k))) for k in self.y],
-                pen=[pg.mkPen("#e5484d" if bad else style.FG, width=(3.5 if bad else 1.5) * style.SCALE)
+                pen=[pg.mkPen(style.FG, width=4 * style.SCALE) if bad else pg.mkPen(style.BG, width=1.5 * style.SCALE)
                      for bad in wrong])
         else:
             self.scatter.setData([], [])
@@ -401,8 +398,17 @@ class LinearLab(Lab):
             f"data loss <b>{_n(r.data_loss)}</b> + λR(W) <b>{_n(r.reg_loss)}</b><br>"
             f"= total L <b>{_n(r.total)}</b><br>"
             f"<span style='font-size:small'>{len(self.y)} points, {_n(100 * acc, 0)} % right "
-            f"(red ring: wrong)</span>")
+            f"(thick ring: classified wrong)</span>")
         self._show_hover()
+
+    def _draw_regions(self) -> None:
+        """The argmax class on a GRID × GRID grid over the visible range (pixel centres)."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        hx, hy = (x1 - x0) / GRID, (y1 - y0) / GRID
+        reg = D.regions(self.W, self.b, (x0 + hx / 2, x1 - hx / 2), (y0 + hy / 2, y1 - hy / 2), GRID)
+        lut = np.array([[*QColor(style.class_color(k)).getRgb()[:3], 70] for k in range(self.C)], dtype=np.uint8)
+        self.image.setImage(lut[reg], autoLevels=False)
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # ------------------------------------------------------------------ hover
     def _mouse_moved(self, scene_pos) -> None:
