@@ -72,6 +72,7 @@ class LinearLab(Lab):
         self.grad_shown = False
         self._syncing = False
         self._hover = None
+        self._scatter_key = None
 
         top = QHBoxLayout()
         self.body.addLayout(top, 1)
@@ -331,6 +332,7 @@ class LinearLab(Lab):
                 h.scale = px(size)          # (TargetItem's symbol size in pixels)
                 h.viewTransformChanged()    # (its shape is made again at that size)
         if redraw:
+            self._scatter_key = None
             self.update_all()
 
     def _draw_params(self) -> None:
@@ -381,15 +383,18 @@ class LinearLab(Lab):
         """Recompute (engine) and redraw everything: regions, points, arrows, lines, numbers."""
         self.result = r = self.evaluate()
         self._draw_regions()
-        if len(self.y):
-            wrong = r.predictions != self.y
-            self.scatter.setData(
-                self.X[:, 0], self.X[:, 1], size=px(17),
-                brush=[pg.mkBrush(style.class_color(int(k))) for k in self.y],
-                pen=[pg.mkPen(style.FG, width=4 * style.SCALE) if bad else pg.mkPen(style.BG, width=1.5 * style.SCALE)
-                     for bad in wrong])
-        else:
-            self.scatter.setData([], [])
+        wrong = r.predictions != self.y
+        key = (self.X.tobytes(), self.y.tobytes(), wrong.tobytes(), style.THEME, style.SCALE)
+        if key != self._scatter_key:        # (points drawn again only when they or their verdicts change)
+            self._scatter_key = key
+            if len(self.y):
+                self.scatter.setData(
+                    self.X[:, 0], self.X[:, 1], size=px(17),
+                    brush=[pg.mkBrush(style.class_color(int(k))) for k in self.y],
+                    pen=[pg.mkPen(style.FG, width=4 * style.SCALE) if bad else pg.mkPen(style.BG, width=1.5 * style.SCALE)
+                         for bad in wrong])
+            else:
+                self.scatter.setData([], [])
         self._draw_params()
         self.margin.setEnabled(self.loss == "svm")
         self.margin_label.setEnabled(self.loss == "svm")
