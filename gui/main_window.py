@@ -32,6 +32,7 @@ from .panels.loss import LossPanel
 from .panels.training import TrainingPanel
 from .undo import ReplaceConfig, SetConfigValue
 from .views.loss_view import LossView
+from .views.units_view import HiddenUnitsView
 from .views.predictions_view import PredictionsView
 from .views.regions_view import DecisionRegionsView
 from .views.state import ViewState
@@ -102,7 +103,8 @@ class MainWindow(QMainWindow):
         self.templates_view = WeightTemplatesView(self.state)
         self.regions_view = DecisionRegionsView(self.state)
         self.predictions_view = PredictionsView(self.state, self)
-        for v in (self.loss_view, self.regions_view, self.templates_view, self.predictions_view):
+        self.units_view = HiddenUnitsView(self.state)
+        for v in (self.loss_view, self.regions_view, self.units_view, self.templates_view, self.predictions_view):
             self.tabs.addTab(v, v.title)
         self.tabs.currentChanged.connect(self._on_tab)
         self.setCentralWidget(self.tabs)
@@ -730,7 +732,7 @@ class MainWindow(QMainWindow):
 
     #: tab titles short enough that all six tabs fit beside the docks at 1600×1000, also after
     #: one Ctrl+= (the full title is the tab's tooltip)
-    SHORT_TAB_TITLES = {"Decision regions": "Regions", "Weight templates": "Templates"}
+    SHORT_TAB_TITLES = {"Decision regions": "Regions", "Hidden units": "Units", "Weight templates": "Templates"}
 
     def _style_tab_bar(self) -> None:
         """Every tab title visible at 1600×1000 with the docks shown: short titles, and at larger

@@ -190,7 +190,7 @@ def test_all_tabs_visible_beside_the_docks_at_1600x1000(qtbot, window):
     qtbot.wait(50)
     assert all(d.isVisible() for d in (w.docks["dataset"], w.docks["training"], w.docks["loss"]))
     assert w.tabs.tabBar().width() < 1000                 # the docks take their share
-    assert w.tabs.count() == 6
+    assert w.tabs.count() == 7
     assert _tabs_fit(w) == []
     _action(w, "Ctrl+=").trigger()
     qtbot.wait(50)
