@@ -490,3 +490,41 @@ class LinearLab(Lab):
     def shutdown(self) -> None:
         self.stop()
         super().shutdown()
+
+
+if __name__ == "__main__":     # python -m gui.labs.linear_lab [out.png]: the lab at 1600×1000, offscreen
+    import os
+    import sys
+    import tempfile
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("BACKPROP_STUDIO_SETTINGS", os.path.join(tempfile.mkdtemp(), "s.ini"))
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    style.configure_pyqtgraph()
+    from gui.app import create_window
+    titles = []
+    try:
+        win = create_window(restore=False)
+        lw = win.labs_widget
+        titles = [lw.tabs.tabText(k) for k in range(lw.tabs.count())]
+    except Exception as exc:  # noqa: BLE001  (a window another change breaks: the lab alone)
+        print("the window could not be made:", exc)
+    if LinearLab.title in titles:
+        win.resize(1600, 1000)
+        win.show()
+        win.tabs.setCurrentWidget(lw)
+        lw.tabs.setCurrentIndex(titles.index(LinearLab.title))
+        shown, target = lw.lab("LinearLab"), win
+    else:                       # (not in the lab list: the lab alone)
+        shown = target = LinearLab()
+        target.resize(1600, 1000)
+        target.show()
+    for _ in range(10):
+        app.processEvents()
+    shown.hover_point(3)
+    shown.gradient_step()       # the gradient arrows
+    for _ in range(10):
+        app.processEvents()
+    out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/linear_lab.png"
+    target.grab().save(out)
+    print(out)
