@@ -339,3 +339,74 @@ def test_wide_graph_gets_the_width_with_the_narration_below(view, qtbot):
     view.select_walkthrough("simple")
     qtbot.wait(20)
     assert view.splitter.orientation() == Qt.Horizontal
+
+
+# ---------------------------------------------------------------- practice mode (issue 15, part 3)
+def _type(qtbot, view, text):
+    view.answer_edit.clear()
+    if text.isascii():
+        qtbot.keyClicks(view.answer_edit, text)
+    else:                                  # QTest types ASCII only: "−" (U+2212) is pasted
+        view.answer_edit.insert(text)
+    qtbot.keyClick(view.answer_edit, Qt.Key_Return)
+
+
+def test_practice_walkthrough_01_typing_answers(view, qtbot):
+    view.select_walkthrough("simple")
+    view.practice_action.trigger()                       # the toolbar button's action
+    assert view.is_practice() and view.practice_box.isVisible()
+    assert view.frame == 0 and view.practice_state()["pending"] == 1
+    assert "q = +(x, y) = ?" in view.practice_state()["question"]
+    # → does not reveal the value: it asks for it
+    view.step_forward()
+    assert view.frame == 0
+    # a miss gives the hint and keeps the frame; the right answer then reveals it
+    _type(qtbot, view, "7")
+    st = view.practice_state()
+    assert view.frame == 0 and "Hint: + gate: add its inputs: (-2.00) + 5.00" in st["feedback"]
+    _type(qtbot, view, "3")
+    assert view.frame == 1 and view.practice_state()["feedback"].startswith("✓ Right: q = +(x, y) = 3.00")
+    # two misses reveal f
+    _type(qtbot, view, "12")
+    assert "× gate: multiply its inputs: 3.00 × (-4.00)" in view.practice_state()["feedback"]
+    _type(qtbot, view, "-13")
+    assert view.frame == 2 and "f = ×(q, z) = -12.00 (shown now)" in view.practice_state()["feedback"]
+    assert view.frame_state()["out_value"] == "-12.00"
+    # the seed is not asked: Enter goes on
+    assert view.spec.frames[3].kind == "seed" and view.practice_state()["pending"] is None
+    _type(qtbot, view, "")
+    assert view.frame == 3
+    # the backward pass: every gradient typed right first time
+    answers = {"∂f/∂q": "-4", "∂f/∂z": "3.00", "∂f/∂x": "−4", "∂f/∂y": "-4.0"}
+    while view.frame < view.frame_count() - 1:
+        k, q = view.pending
+        _type(qtbot, view, answers[q.what])
+        assert view.frame == k
+    st = view.practice_state()
+    assert (st["right"], st["asked"]) == (4, 6)      # q and f were missed first
+    assert st["score"] == "Score: 4 / 6 right first time"
+    assert st["question"].startswith("Done. 4 / 6 right first time")
+
+
+def test_practice_hint_backward_and_tensor_network(view, qtbot):
+    view.set_practice(True)
+    view.set_expression("(x + y) * z", "x=-2, y=5, z=-4")
+    assert view.score.asked == 0
+    seed = next(f.index for f in view.spec.frames if f.kind == "seed")
+    view.go_to_frame(seed)
+    _type(qtbot, view, "1")
+    fb = view.practice_state()["feedback"]
+    assert "downstream = local × upstream" in fb and "mul gate" in fb
+    view.set_practice(False)
+    assert not view.practice_box.isVisible() and not view.practice_action.isChecked()
+    view.step_forward()
+    assert view.frame == seed + 1
+
+
+def test_practice_play_stops_at_questions(view, qtbot):
+    view.select_walkthrough("simple")
+    view.set_practice(True)
+    view.set_speed(50)
+    view.play()
+    qtbot.wait(200)
+    assert not view.is_playing() and view.frame == 0

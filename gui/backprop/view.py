@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpi
 
 from engine.expr import ExpressionError
 from engine.graph import OPS
+from engine.practice import Question, Score, check, expected, hint
 from engine.walkthroughs import (BUILTIN_DIR, GradCheckRow, Walkthrough, WalkthroughError, fmt,
                                  graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
                                  narrate, walkthrough_from_expression)
@@ -146,6 +147,7 @@ class BackpropView(View):
 
     frameChanged = Signal(int)
     errorOccurred = Signal(str)
+    practiceChanged = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -157,6 +159,12 @@ class BackpropView(View):
         self.dataset = None
         self._net_graph = None       # (network copy in float64, loss node) for the gradient check
         self._heatmaps: list[QDialog] = []
+        # practice mode: the student types each value before it is shown (engine.practice)
+        self.practice = False
+        self.score = Score()
+        self.pending: tuple[int, Question] | None = None     # (frame index, what is asked)
+        self.misses = 0
+        self._feedback_colour = "fwd"
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self._build_ui()
@@ -240,6 +248,22 @@ class BackpropView(View):
         self.narration = QTextBrowser()
         self.narration.setOpenLinks(False)
         sv.addWidget(self.narration, 3)
+        self.practice_box = QWidget()
+        pv = QVBoxLayout(self.practice_box)
+        pv.setContentsMargins(0, 0, 0, 0)
+        self.score_label = QLabel("")
+        self.question_label = QLabel("")
+        self.question_label.setWordWrap(True)
+        self.answer_edit = QLineEdit()
+        self.answer_edit.setPlaceholderText("type the value, Enter to check")
+        self.answer_edit.returnPressed.connect(self.submit_answer)
+        self.feedback_label = QLabel("")
+        self.feedback_label.setWordWrap(True)
+        self.feedback_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for wdg in (self.score_label, self.question_label, self.answer_edit, self.feedback_label):
+            pv.addWidget(wdg)
+        self.practice_box.hide()
+        sv.addWidget(self.practice_box)
         self.check_table = QTableWidget(0, 4)
         self.check_table.setHorizontalHeaderLabels(["leaf", "backprop", "numerical", "rel. error"])
         self.check_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
@@ -274,6 +298,19 @@ class BackpropView(View):
         self.back_button = tb(sp.SP_MediaSeekBackward, "Back", "Step back (Left arrow)", self.step_back)
         self.play_button = tb(sp.SP_MediaPlay, "Play", "Play / pause (Space)", self.toggle_play)
         self.step_button = tb(sp.SP_MediaSeekForward, "Step", "Step forward (Right arrow)", self.step_forward)
+        self.practice_action = QAction("Practice", self)
+        self.practice_action.setCheckable(True)
+        self.practice_action.setToolTip("Practice: type each value and gradient before it is shown "
+                                        "(Enter checks, Enter again goes on)")
+        self.practice_action.toggled.connect(self.set_practice)
+        self.practice_button = QToolButton()
+        self.practice_action.setIcon(self.style().standardIcon(sp.SP_DialogApplyButton))
+        self.practice_button.setDefaultAction(self.practice_action)
+        self.practice_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self._tool_buttons.append(self.practice_button)
+        bar.addWidget(self.practice_button)
+        self.addAction(self.practice_action)                 # the view's context menu
+        self.setContextMenuPolicy(Qt.ActionsContextMenu)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.valueChanged.connect(self.go_to_frame)
         srow.addWidget(self.slider, 1)
@@ -311,6 +348,12 @@ class BackpropView(View):
         self.headline.setStyleSheet(f"font-size: {pt(4):.1f}pt; font-weight: bold")
         self.narration.setStyleSheet(f"font-size: {pt(2):.1f}pt")
         self.check_table.setStyleSheet(f"font-size: {pt(0):.1f}pt")
+        self.practice_button.setStyleSheet(f"QToolButton:checked {{ background: {style.color('active_fill')}; "
+                                           f"border: 2px solid {style.color('active')}; }}")
+        self.score_label.setStyleSheet(f"font-size: {pt(3):.1f}pt; font-weight: bold; color: {style.color('fwd')}")
+        self.question_label.setStyleSheet(f"font-size: {pt(3):.1f}pt; font-weight: bold")
+        self.answer_edit.setStyleSheet(f"font-size: {pt(4):.1f}pt; font-family: {style.MONO_FONT}")
+        self._restyle_feedback()
         self.error_label.setStyleSheet(f"color: {style.color('error')}; font-size: {pt(1):.1f}pt; font-weight: bold")
         self.frame_label.setMinimumWidth(int(150 * style.SCALE))
         for b in self._tool_buttons:
@@ -534,6 +577,9 @@ class BackpropView(View):
         self.slider.setRange(0, len(spec.frames) - 1)
         self.slider.blockSignals(False)
         self.frame = -1
+        self.score = Score()
+        self.pending = None
+        self.feedback_label.clear()
         self.go_to_frame(0)
         self._arrange(fit=True)
 
@@ -562,6 +608,7 @@ class BackpropView(View):
         self.frame_label.setText(f"step {k} / {len(self.spec.frames) - 1}")
         self.back_button.setEnabled(k > 0)
         self.step_button.setEnabled(k < len(self.spec.frames) - 1)
+        self._update_practice()
         self.frameChanged.emit(k)
 
     @staticmethod
@@ -577,7 +624,101 @@ class BackpropView(View):
         return "".join(parts)
 
     def step_forward(self) -> None:
+        if self.practice and self.pending is not None and self.pending[0] == self.frame + 1:
+            # the next value is the student's to type first
+            self.pause()
+            self._feedback("Type the value first, then Enter (a second miss shows it).", "active")
+            self.answer_edit.setFocus()
+            return
         self.go_to_frame(self.frame + 1)
+
+    # ------------------------------------------------------------------ practice
+    def set_practice(self, on: bool) -> None:
+        """Practice mode on or off (for every walkthrough, custom expression and the network):
+        before each value or gradient is shown, the student types it; Enter checks it."""
+        on = bool(on)
+        if self.practice_action.isChecked() != on:
+            self.practice_action.setChecked(on)      # toggled calls back here
+            return
+        if self.practice == on:
+            return
+        self.practice = on
+        self.pause()
+        self.practice_box.setVisible(on)
+        self.feedback_label.clear()
+        self._update_practice()
+        if on:
+            self.answer_edit.setFocus()
+        self.practiceChanged.emit(on)
+
+    def is_practice(self) -> bool:
+        return self.practice
+
+    def practice_state(self) -> dict:
+        """The practice panel as plain strings (for tests and tools)."""
+        return {"on": self.practice, "question": self.question_label.text(),
+                "feedback": self.feedback_label.text(), "score": self.score_label.text(),
+                "right": self.score.right, "asked": self.score.asked,
+                "pending": self.pending[0] if self.pending else None}
+
+    def _update_practice(self) -> None:
+        self.pending = None
+        self.misses = 0
+        if not self.practice or self.spec is None:
+            return
+        self.answer_edit.clear()
+        self.score_label.setText(f"Score: {self.score.text()}")
+        k = self.frame + 1
+        if k >= len(self.spec.frames):
+            self.question_label.setText(f"Done. {self.score.text()}.")
+            return
+        fr = self.spec.frames[k]
+        q = expected(fr, self.spec.trace, self.spec.labels, self.spec.gates)
+        if q is not None:
+            self.pending = (k, q)
+            kind = "value" if fr.kind == "forward" else "gradient"
+            self.question_label.setText(f"Your turn — the next {kind}:\n{q.what} = ?")
+        elif fr.kind in ("forward", "backward"):
+            self.question_label.setText("The next step's value is a tensor: not asked. "
+                                        "Press Enter (or →) to watch it.")
+        else:
+            self.question_label.setText("Press Enter (or →) for the next step.")
+
+    def submit_answer(self) -> None:
+        """Enter in the answer field: check the typed value, or (nothing asked) go on."""
+        if not self.practice or self.spec is None:
+            return
+        if self.pending is None or self.pending[0] != self.frame + 1:
+            self.go_to_frame(self.frame + 1)
+            return
+        k, q = self.pending
+        text = self.answer_edit.text()
+        if not text.strip():
+            self._feedback("Type a number, e.g. -4.00, then Enter.", "active")
+            return
+        if check(text, q.value):
+            self.score.record(k, self.misses == 0)
+            self._feedback(f"✓ Right: {q.what} = {q.display}", "fwd")
+            self.go_to_frame(k)
+            return
+        self.misses += 1
+        self.answer_edit.selectAll()
+        if self.misses == 1:
+            h = hint(self.spec.frames[k], self.spec.trace, self.spec.labels, self.spec.gates)
+            self._feedback(f"✗ Not {text.strip()}. Hint: {h}", "bwd")
+            return
+        self.score.record(k, False)
+        self._feedback(f"✗ Not {text.strip()}: {q.what} = {q.display} (shown now).", "bwd")
+        self.go_to_frame(k)
+
+    def _feedback(self, text: str, colour: str) -> None:
+        self._feedback_colour = colour
+        self.feedback_label.setText(text)
+        self._restyle_feedback()
+
+    def _restyle_feedback(self) -> None:
+        c = style.color(self._feedback_colour)
+        self.feedback_label.setStyleSheet(f"font-size: {style.font_pt(2):.1f}pt; color: {c}")
 
     def step_back(self) -> None:
         self.pause()
@@ -618,6 +759,9 @@ class BackpropView(View):
     def _tick(self) -> None:
         if self.spec is None or self.frame >= len(self.spec.frames) - 1:
             self.pause()
+            return
+        if self.practice and self.pending is not None:
+            self.pause()                   # playing stops at the student's next question
             return
         self.step_forward()
         if self.frame >= len(self.spec.frames) - 1:
