@@ -648,6 +648,10 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             self.theme_actions[name] = a
         self._act(v, "&Full screen", self.toggle_full_screen, "F11")
+        # one click for the whole class: every backprop walkthrough asks each value first
+        self.practice_action = self._act(v, "&Practice backprop (students type each value)",
+                                         self.backprop_view.set_practice, checkable=True)
+        self.backprop_view.practiceChanged.connect(self.practice_action.setChecked)
         v.addSeparator()
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
