@@ -42,8 +42,8 @@ def test_default_dataset_loads_without_argument(qtbot):
     w = LabsWidget()
     qtbot.addWidget(w)
     assert w.dataset is not None and w.dataset.name in ("digits", "spiral")
-    assert [lab.title for lab in w.labs] == ["Score function", "Losses & regularization", "Overfitting",
-                                             "Optimization", "Loss landscape", "Activations"]
+    assert [lab.title for lab in w.labs] == ["Score function", "Linear classifier", "Losses & regularization",
+                                             "Overfitting", "Optimization", "Loss landscape", "Activations"]
     w.shutdown()
     qtbot.wait(50)      # (callbacks the labs queued for themselves run while they still exist)
 

@@ -12,6 +12,11 @@ def _lab_classes():
     from .score_lab import ScoreLab
     classes = [ScoreLab]
     try:
+        from .linear_lab import LinearLab
+        classes.append(LinearLab)
+    except ImportError:
+        pass
+    try:
         from .loss_lab import LossLab
         classes.append(LossLab)
     except ImportError:
