@@ -410,3 +410,49 @@ def test_practice_play_stops_at_questions(view, qtbot):
     view.play()
     qtbot.wait(200)
     assert not view.is_playing() and view.frame == 0
+
+
+# ---------------------------------------------------------------- from gradients to the update (issue 15, part 4)
+def _net_and_data():
+    ds = load_dataset(DatasetConfig(name="spiral", classes=3, samples=30))
+    net = build_model(ds.num_features, ds.num_classes, ModelConfig(hidden=[8], activations=["relu"]),
+                      LossConfig(loss="softmax", reg="l2", reg_strength=1e-3), seed=0)
+    net.params["b1"][...] = 0.1
+    return net, ds
+
+
+def test_network_walkthrough_ends_with_one_sgd_step(view, qtbot):
+    import numpy as np
+    from engine.optim import SGD
+    from gui.backprop.view import MINIBATCH
+    net, ds = _net_and_data()
+    before = net.copy_params()
+    view.mode_combo.setCurrentIndex(2)
+    view.set_model(net)
+    view.set_dataset(ds)
+    view.set_learning_rate(0.05)
+    assert view.spec.frames[-1].kind == "update" and view.spec.frames[-2].kind == "backward"
+    view.go_to_frame(view.frame_count() - 1)
+    st = view.frame_state()
+    assert st["kind"] == "update"
+    # the engine's own SGD step on a copy, on the same minibatch
+    X, y = ds.X_train[:MINIBATCH], ds.y_train[:MINIBATCH]
+    ref = net.astype("float64")
+    old = ref.loss(X, y, grads=True)[0]
+    SGD().update(ref.param_list(), ref.grad_list(), 0.05)
+    new = ref.loss(X, y, grads=False)[0]
+    assert st["old_loss"] == pytest.approx(old, rel=1e-12)
+    assert st["new_loss"] == pytest.approx(new, rel=1e-10)
+    assert new < old                                   # a small α lowers the loss
+    assert st["headline"] == f"One SGD step: loss {old:.4f} → {new:.4f}"
+    assert "W1 ← W1 − α·dW1" in view.narration.toPlainText()
+    # the window's model is not touched
+    for k, v in before.items():
+        np.testing.assert_array_equal(net.params[k], v)
+    # another α: the step is recomputed and the narration follows
+    view.set_learning_rate(0.01)
+    ref2 = net.astype("float64")
+    ref2.loss(X, y, grads=True)
+    SGD().update(ref2.param_list(), ref2.grad_list(), 0.01)
+    assert view.frame_state()["new_loss"] == pytest.approx(ref2.loss(X, y, grads=False)[0], rel=1e-10)
+    assert "α = 0.01" in view.narration.toPlainText()

@@ -411,6 +411,19 @@ class GraphScene(QGraphicsScene):
             lab.update()
         return st
 
+    def highlight_nodes(self, ids) -> None:
+        """Draw these nodes as active (the parameters at the network walkthrough's SGD step)."""
+        ids = set(ids)
+        for nid, item in self.nodes.items():
+            item.active = nid in ids
+            item.update()
+        for e in self.edges.values():          # no edge is the active one at this step
+            e.set_style(col("edge"), 3)
+            e.setZValue(1)
+        for lab in (*self.val_labels.values(), *self.grad_labels.values(), *self.sum_labels.values()):
+            lab.highlight = False
+            lab.update()
+
     def mousePressEvent(self, ev) -> None:
         for item in self.items(ev.scenePos()):
             d = item.data(0)

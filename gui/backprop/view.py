@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpi
 from engine.expr import ExpressionError
 from engine.graph import OPS
 from engine.practice import Question, Score, check, expected, hint
-from engine.walkthroughs import (BUILTIN_DIR, GradCheckRow, Walkthrough, WalkthroughError, fmt,
+from engine.walkthroughs import (BUILTIN_DIR, Frame, GradCheckRow, Walkthrough, WalkthroughError, build_frames, fmt,
                                  graph_gradient_check, load_builtin_walkthroughs, load_walkthrough,
                                  narrate, walkthrough_from_expression)
 
@@ -158,6 +158,9 @@ class BackpropView(View):
         self.network = None
         self.dataset = None
         self._net_graph = None       # (network copy in float64, loss node) for the gradient check
+        self._net_batch = None       # (network copy, X, y) of the network walkthrough, for its SGD step
+        self.update_result: dict | None = None    # the SGD step after the backward pass (network mode)
+        self._window_lr = None       # the experiment's learning rate last copied into the α field
         self._heatmaps: list[QDialog] = []
         # practice mode: the student types each value before it is shown (engine.practice)
         self.practice = False
@@ -221,6 +224,16 @@ class BackpropView(View):
         h.setContentsMargins(0, 0, 0, 0)
         self.net_label = QLabel("")
         h.addWidget(self.net_label, 1)
+        h.addWidget(QLabel("α ="))
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(1e-5, 10.0)
+        self.lr_spin.setSingleStep(0.01)
+        self.lr_spin.setValue(0.1)
+        self.lr_spin.setToolTip("The learning rate of the SGD step after the backward pass "
+                                "(W ← W − α·dW); the experiment's when there is one")
+        self.lr_spin.valueChanged.connect(self._lr_changed)
+        h.addWidget(self.lr_spin)
         self.net_button = QPushButton("Recompute")
         self.net_button.clicked.connect(self._run_network)
         h.addWidget(self.net_button)
@@ -548,14 +561,83 @@ class BackpropView(View):
             self._show_error(f"Network mode: {e}")
             return False
         self._net_graph = (net.graph, net.loss_node)
+        self._net_batch = (net, X, y)
+        self._sync_window_lr()
+        self._compute_update()
         labels = {n.id: n.name for n in trace.nodes}
         gates = {n.id: n.symbol or n.op for n in trace.nodes}
         describe = {n.id: OPS[n.op].describe for n in trace.nodes if n.op in OPS}
+        frames = build_frames(trace)
+        frames.append(Frame(len(frames), "update", -1))     # from gradients to the update
         self.current = None
         self._clear_error()
         self._set_spec(GraphSpec(trace, labels, gates, describe, tensor=True,
-                                 title=f"Network: {net.describe()}"))
+                                 title=f"Network: {net.describe()}", frames=frames))
         return True
+
+    # ------------------------------------------------------------------ network: the SGD step
+    def _sync_window_lr(self) -> None:
+        """α = the experiment's learning rate (the main window's ``cfg.optim.lr``) when it changed;
+        otherwise the field keeps what the lecturer typed."""
+        cfg = getattr(self.window(), "cfg", None)
+        lr = getattr(getattr(cfg, "optim", None), "lr", None)
+        if isinstance(lr, (int, float)) and lr > 0 and lr != self._window_lr:
+            self._window_lr = lr
+            self.lr_spin.blockSignals(True)
+            self.lr_spin.setValue(float(lr))
+            self.lr_spin.blockSignals(False)
+
+    def learning_rate(self) -> float:
+        return float(self.lr_spin.value())
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.lr_spin.setValue(float(lr))
+
+    def _compute_update(self) -> None:
+        """One SGD step W ← W − α·dW on a copy of the weights (the window's model is never
+        touched), and the loss again on the same minibatch."""
+        self.update_result = None
+        if self._net_batch is None:
+            return
+        net, X, y = self._net_batch
+        lr = self.learning_rate()
+        grads = net.grads
+        with np.errstate(all="ignore"):
+            old = float(net.loss_node.value)
+            stepped = net.astype("float64")                   # a copy: net keeps the trace's weights
+            stepped.set_params({k: p - lr * grads[k] for k, p in net.params.items()})
+            new = stepped.loss(X, y, grads=False)[0]
+        rows = [(k, p.shape, float(np.linalg.norm(grads[k])), float(lr * np.linalg.norm(grads[k])))
+                for k, p in net.params.items()]
+        self.update_result = {"lr": lr, "old_loss": old, "new_loss": float(new), "rows": rows,
+                              "params": stepped.copy_params()}
+
+    def _lr_changed(self, _value: float) -> None:
+        self._compute_update()
+        if self.spec is not None and self.spec.frames[self.frame].kind == "update":
+            k, self.frame = self.frame, -1
+            self.go_to_frame(k)
+
+    def _narrate_update(self) -> tuple[str, str]:
+        u = self.update_result
+        if u is None:
+            return "One SGD step", "The update could not be computed."
+        old, new = u["old_loss"], u["new_loss"]
+        head = f"One SGD step: loss {old:.4f} → {new:.4f}"
+        lines = [f"{name} ← {name} − α·d{name}   ‖d{name}‖ = {fmt(g, 3)}, ‖α·d{name}‖ = {fmt(d, 3)}"
+                 for name, shape, g, d in u["rows"]]
+        if new < old:
+            verdict = f"The loss went down by {old - new:.4f}: backprop's gradients point uphill, the step goes the other way."
+        else:
+            verdict = (f"The loss went up by {new - old:.4f}: α = {u['lr']:g} overshoots on this minibatch — "
+                       "try a smaller α (the field above).")
+        body = (f"The backward pass gave every parameter its gradient. Gradient descent takes one step "
+                f"against it, W ← W − α·dW, with α = {u['lr']:g}, for every parameter:\n\n"
+                + "\n".join(lines) +
+                f"\n\nThe forward pass again on the same minibatch, with the updated copy of the weights: "
+                f"loss {old:.4f} → {new:.4f}. {verdict}\n\n"
+                "Training repeats exactly this — forward, backward, update — on minibatch after minibatch.")
+        return head, body
 
     def _mode_changed(self, idx: int) -> None:
         self.mode_stack.setCurrentIndex(idx)
@@ -588,7 +670,11 @@ class BackpropView(View):
 
     def frame_state(self) -> dict:
         """What is drawn now, as plain strings (for tests and tools)."""
-        return dict(self.scene.state or {}, headline=self.headline.text())
+        st = dict(self.scene.state or {}, headline=self.headline.text())
+        if self.spec is not None and self.spec.frames[self.frame].kind == "update" and self.update_result:
+            st.update(kind="update", old_loss=self.update_result["old_loss"],
+                      new_loss=self.update_result["new_loss"])
+        return st
 
     def go_to_frame(self, k: int) -> None:
         if self.spec is None:
@@ -597,9 +683,14 @@ class BackpropView(View):
         if k == self.frame:
             return
         self.frame = k
-        self.scene.show_frame(k)
-        head, body = narrate(self.spec.trace, self.spec.frames[k], self.spec.labels, gates=self.spec.gates,
-                             describe=self.spec.describe, wt=self.current)
+        if self.spec.frames[k].kind == "update":
+            self.scene.show_frame(k - 1)                 # every gradient stays shown
+            self.scene.highlight_nodes([n.id for n in self.spec.trace.nodes if n.kind == "param"])
+            head, body = self._narrate_update()
+        else:
+            self.scene.show_frame(k)
+            head, body = narrate(self.spec.trace, self.spec.frames[k], self.spec.labels, gates=self.spec.gates,
+                                 describe=self.spec.describe, wt=self.current)
         self.headline.setText(head)
         self.narration.setHtml(self._body_html(body))
         self.slider.blockSignals(True)
