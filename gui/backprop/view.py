@@ -394,8 +394,8 @@ class BackpropView(View):
         split.setOrientation(Qt.Vertical if wide else Qt.Horizontal)
         total = total or (split.height() if wide else split.width())
         if total > 0:
-            if wide:     # the narration gets a third of the height
-                side = int(0.34 * total)
+            if wide:     # the narration gets a third of the height (more with the practice panel)
+                side = int((0.42 if self.practice else 0.34) * total)
             else:        # the narration's column: the graph keeps the width (its text grows)
                 side = min(360, int(0.4 * total))
             split.setSizes([total - side, side])
@@ -738,6 +738,7 @@ class BackpropView(View):
         self.practice_box.setVisible(on)
         self.feedback_label.clear()
         self._update_practice()
+        self._arrange()
         if on:
             self.answer_edit.setFocus()
         self.practiceChanged.emit(on)
