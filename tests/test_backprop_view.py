@@ -456,3 +456,23 @@ def test_network_walkthrough_ends_with_one_sgd_step(view, qtbot):
     SGD().update(ref2.param_list(), ref2.grad_list(), 0.01)
     assert view.frame_state()["new_loss"] == pytest.approx(ref2.loss(X, y, grads=False)[0], rel=1e-10)
     assert "α = 0.01" in view.narration.toPlainText()
+
+
+def test_window_practice_action_and_lr(window, qtbot):
+    """View › Practice backprop: one click for every walkthrough; the view's button follows it and
+    back; the network walkthrough's α is the experiment's learning rate."""
+    w = window
+    act = w.practice_action
+    assert act.isCheckable() and not act.isChecked()
+    assert act in w.menuBar().actions()[[a.text() for a in w.menuBar().actions()].index("&View")].menu().actions()
+    act.trigger()
+    v = w.backprop_view
+    assert v.is_practice() and v.practice_action.isChecked()
+    v.practice_action.trigger()                                   # the view's own button
+    assert not v.is_practice() and not act.isChecked()
+    w.tabs.setCurrentWidget(v)
+    v.mode_combo.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: v.spec is not None and v.spec.tensor, timeout=5000)
+    assert v.learning_rate() == pytest.approx(w.config().optim.lr)
+    v.go_to_frame(v.frame_count() - 1)
+    assert v.frame_state()["kind"] == "update"
