@@ -632,10 +632,10 @@ class BackpropView(View):
             verdict = (f"The loss went up by {new - old:.4f}: α = {u['lr']:g} overshoots on this minibatch — "
                        "try a smaller α (the field above).")
         body = (f"The backward pass gave every parameter its gradient. Gradient descent takes one step "
-                f"against it, W ← W − α·dW, with α = {u['lr']:g}, for every parameter:\n\n"
-                + "\n".join(lines) +
-                f"\n\nThe forward pass again on the same minibatch, with the updated copy of the weights: "
-                f"loss {old:.4f} → {new:.4f}. {verdict}\n\n"
+                f"against it, W ← W − α·dW, with α = {u['lr']:g}, for every parameter. The forward pass "
+                f"again on the same minibatch, with the updated copy of the weights: loss {old:.4f} → "
+                f"{new:.4f}. {verdict}\n\n"
+                + "\n".join(lines) + "\n\n"
                 "Training repeats exactly this — forward, backward, update — on minibatch after minibatch.")
         return head, body
 
