@@ -44,7 +44,7 @@ def test_the_maps_follow_training_and_every_layer(qtbot, window):
     for _ in range(100):
         w.controller.trainer.step()
     w.controller.publish_now()
-    qtbot.wait(150)                               # (the maps are recomputed at most ten times a second)
+    qtbot.wait(50)                                # (the maps are recomputed at most once a frame)
     w._redraw(force=True)
     assert not np.allclose(v.layers[1][1][0].image, before)
     assert np.all(np.abs(v.layers[0][1][0].image) <= 1.0)         # tanh

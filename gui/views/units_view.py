@@ -3,8 +3,9 @@ small map per unit of each hidden layer (its activation at every point of the pl
 layer, live while training.  Hover a map for the unit's incoming weights.
 
 The maps come from the model's own forward (``Network.hidden_activations`` on a private copy of
-the network with the newest snapshot's weights) on a coarse grid, at most ten times a second;
-while training runs with many units a quarter of the maps is redrawn each frame, in turn.
+the network with the newest snapshot's weights) on a coarse grid, once a frame; while
+training runs with many units a quarter of the maps is redrawn each frame, in turn
+(``benchmarks/bench_gui.py --views units,regions`` measures what it costs the run).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .tiles import TileGrid
 
 MAP_SIZE = 32           # grid points per side of a unit's map
 MAX_SHOWN = 64          # units drawn per layer (the first ones)
-INTERVAL = 0.1          # seconds between two computations of the maps
+INTERVAL = 0.025        # seconds between two computations of the maps: every frame of the window's 30 ms timer
 
 
 def unit_maps(net: Network, params: dict, pts: np.ndarray, n: int) -> list[np.ndarray]:
