@@ -932,6 +932,8 @@ class MainWindow(QMainWindow):
         if st is not None:
             self.restoreState(st, SETTINGS_VERSION)
         self._restore_look(s)
+        if s.value("practice", False, type=bool):     # the class was practising backprop
+            self.backprop_view.set_practice(True)
         text = s.value("config", "")
         if text:
             try:
@@ -964,6 +966,7 @@ class MainWindow(QMainWindow):
         s.setValue("config", json.dumps(self.cfg.to_dict()))
         s.setValue("scale", style.SCALE)
         s.setValue("theme", style.THEME)
+        s.setValue("practice", self.backprop_view.practice)
         s.setValue("tab", self.tabs.currentIndex())
         s.sync()
 

@@ -503,3 +503,24 @@ def test_main_routes_an_experiment_file_to_the_window(monkeypatch):
     import engine.cli
     monkeypatch.setattr(engine.cli, "main", lambda argv: ("cli", argv))
     assert entry.main(["train", "--epochs", "1"]) == ("cli", ["train", "--epochs", "1"])
+
+
+def test_practice_mode_is_remembered(qtbot, window):
+    """View › Practice backprop, switched on for the class, is still on when the app opens again."""
+    from gui.app import create_window
+    w = window
+    w.practice_action.trigger()
+    assert w.backprop_view.practice and w.practice_action.isChecked()
+    w.controller.stop_and_wait()
+    w.close()
+    w2 = create_window()
+    qtbot.addWidget(w2)
+    assert w2.backprop_view.practice and w2.practice_action.isChecked()
+    w2.practice_action.trigger()
+    w2.controller.stop_and_wait()
+    w2.close()
+    w3 = create_window()
+    qtbot.addWidget(w3)
+    assert not w3.backprop_view.practice
+    w3.controller.stop_and_wait()
+    w3.close()
