@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .graph import OPS, BackwardStep, ForwardStep, Trace
+from .ops import op_names
 from .walkthroughs import Frame, fmt
 
 __all__ = ["Question", "expected", "parse_answer", "check", "tolerance", "hint", "Score"]
@@ -118,10 +119,11 @@ _INFIX = {"add": ("add its inputs", " + "), "sub": ("subtract the second input f
           "pow": ("raise the first input to the power of the second", " ^ ")}
 _UNARY = {"exp": ("e to the power of its input", "e^{0}"), "log": ("the natural log of its input", "ln {0}"),
           "neg": ("flip the sign of its input", "−({0})"), "abs": ("the absolute value of its input", "|{0}|"),
-          "recip": ("one over its input", "1 / {0}"), "sigmoid": ("σ(x) = 1 / (1 + e^(−x))", "σ({0})"),
-          "tanh": ("tanh of its input", "tanh({0})"), "relu": ("max(0, x)", "max(0, {0})"),
-          "copy": ("pass its input on unchanged", "{0}"), "identity": ("pass its input on unchanged", "{0}"),
-          "leaky_relu": ("max(αx, x)", "leaky_relu({0})"), "elu": ("x for x > 0, α(eˣ − 1) otherwise", "elu({0})")}
+          "recip": ("one over its input", "1 / {0}"), "copy": ("pass its input on unchanged", "{0}")}
+# ... and every activation by its registered formula (engine.scalar_ops): σ(x) = 1 / (1 + e⁻ˣ), max(0, x), ...
+_UNARY.update({name: (OPS[name].formula or "pass its input on unchanged",
+                      f"{OPS[name].symbol}({{0}})" if OPS[name].formula else "{0}")
+               for name in op_names("activation")})
 
 
 def _num(v) -> str:
