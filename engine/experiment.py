@@ -230,13 +230,6 @@ def _plain_name(name: str) -> bool:
     return not os.path.isabs(name) and Path(name).name == name
 
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 # ------------------------------------------------------------------------------ saving
 @dataclass
 class _Target:
@@ -260,28 +253,47 @@ def _locate(path: str | os.PathLike) -> tuple[Path, Path]:
     return shown, (Path(os.path.realpath(shown)) if os.path.islink(shown) else shown)
 
 
-def _check_target(path: str | os.PathLike, protect: Iterable) -> _Target:
-    shown, target = _locate(path)
-    protect = [Path(p) for p in protect if p]
-    folder = target.parent
-    if not folder.is_dir():
-        raise ExperimentError(f"{shown}: the folder {folder} does not exist")
+def same_path(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (the same file through a link counts)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def writable_target(target: Path, protect: Iterable, error: type[Exception], *, shown=None,
+                    example: str = "the file to write") -> os.stat_result | None:
+    """The checks before a file is written at ``target``: its folder exists, it is none of the
+    run's inputs ``protect``, and if it exists it is a regular file (a folder, a pipe, a device or
+    a link to a missing file is refused, with ``error`` naming it).  Its stat, None if it is new."""
+    shown = target if shown is None else shown
+    if not target.parent.is_dir():
+        raise error(f"{shown}: the folder {target.parent} does not exist")
     for p in protect:
-        if _same(target, p):
-            raise ExperimentError(f"{shown}: is an input of this run ({p}); save the experiment under another name")
-    t = _Target(target, shown)
+        if p and same_path(target, p):
+            raise error(f"{shown}: is an input of this run ({p}); choose another name")
     try:
         st = os.stat(target)
     except FileNotFoundError:
         if os.path.islink(shown):
-            raise ExperimentError(f"{shown}: is a link to a missing file ({target}); not followed") from None
-        return t
+            raise error(f"{shown}: is a link to a missing file ({target}); not followed") from None
+        return None
     except OSError as e:
-        raise ExperimentError(f"{shown}: cannot be checked ({e.strerror or e})") from None
+        raise error(f"{shown}: cannot be checked ({e.strerror or e})") from None
     if stat.S_ISDIR(st.st_mode):
-        raise ExperimentError(f"{shown}: is a folder; name the experiment file to write (e.g. run.json)")
+        raise error(f"{shown}: is a folder; name {example}")
     if not stat.S_ISREG(st.st_mode):
-        raise ExperimentError(f"{shown}: is not a regular file (a pipe, socket or device); not replaced")
+        raise error(f"{shown}: is not a regular file (a pipe, socket or device); not replaced")
+    return st
+
+
+def _check_target(path: str | os.PathLike, protect: Iterable) -> _Target:
+    shown, target = _locate(path)
+    t = _Target(target, shown)
+    st = writable_target(target, protect, ExperimentError, shown=shown,
+                         example="the experiment file to write (e.g. run.json)")
+    if st is None:
+        return t
     try:
         data = safeio.read_capped(target, MAX_JSON_BYTES, ExperimentError, "an experiment file")
         doc = safeio.parse_json(data, str(shown), ExperimentError)
@@ -360,7 +372,7 @@ def save_experiment(path: str | os.PathLike, exp: Experiment, protect: Iterable 
 
 def _remove_old_weights(json_path: Path, old: Path, protect: list[Path]) -> None:
     """Remove the replaced experiment's weights file, only if it is certainly ours."""
-    if not _is_our_weights_name(json_path, old.name) or any(_same(old, p) for p in protect):
+    if not _is_our_weights_name(json_path, old.name) or any(same_path(old, p) for p in protect):
         return
     try:
         st = os.lstat(old)

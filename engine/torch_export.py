@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 import pprint
-import stat
 import zipfile
 from pathlib import Path
 from typing import Iterable
@@ -25,7 +24,8 @@ from typing import Iterable
 import numpy as np
 
 from .config import ConfigError, ExperimentConfig
-from .experiment import Experiment, ExperimentError, inputs_of, load_experiment, write_atomic
+from .experiment import (Experiment, ExperimentError, inputs_of, load_experiment, write_atomic,
+                         writable_target)
 from .models import build_model
 
 #: the first line after the shebang of every generated script: an existing file is replaced only
@@ -97,33 +97,12 @@ def export_experiment(exp: Experiment, out_path: str | os.PathLike, data=None, p
     return out, data_out
 
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 def _check_target(path: Path, protect: Iterable, *, script: bool) -> None:
     """Refuse to write ``path`` if it is protected (the experiment, its weights, its data), a
     folder, in a missing folder, or an existing file this exporter did not write."""
-    for p in protect:
-        if p and _same(path, Path(p)):
-            raise ExportError(f"{path}: is the experiment or one of its inputs ({p}); choose another name")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: the folder {path.parent} does not exist")
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise ExportError(f"{path}: is a link to a missing file; not followed") from None
+    st = writable_target(path, protect, ExportError, example="the script to write (e.g. model.py)")
+    if st is None:
         return
-    except OSError as e:
-        raise ExportError(f"{path}: cannot be checked ({e.strerror or e})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ExportError(f"{path}: is a folder; name the script to write (e.g. model.py)")
-    if not stat.S_ISREG(st.st_mode):
-        raise ExportError(f"{path}: is not a regular file; not replaced")
     if not _ours(path, script):
         raise ExportError(f"{path}: already exists and is not an export of Backprop Studio; "
                           "not replaced (choose another name)")
