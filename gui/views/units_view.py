@@ -40,8 +40,7 @@ def unit_maps(net: Network, params: dict, pts: np.ndarray, n: int) -> list[np.nd
 
 
 class HiddenUnitsView(View):
-    title = "Hidden units"
-    uses_dataset = True
+    title = "Hidden units"     # (it reads the dataset and the weights from the window's ViewState)
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
@@ -137,7 +136,7 @@ class HiddenUnitsView(View):
                 bound = float(np.max(np.abs(m))) or 1.0
                 img.setLookupTable(lut)
                 img.setImage(m, levels=(-bound, bound), autoLevels=False)
-                if img.width() and img.data(0) != m.shape:
+                if img.data(0) != m.shape:      # (a new shape: fit the map to its tile once)
                     img.setRect(0, 0, 1, 1)
                     img.setData(0, m.shape)
         return True
